@@ -1,0 +1,167 @@
+/*
+ * The configuration: defaults, the INI file (parsed with inih), command
+ * line overrides, and validation. Every problem found is appended to an
+ * error list as "FILE:LINE: message" (or "ORIGIN: message" for values
+ * that come from the command line), so that all of them can be reported
+ * at once. A struct conf that loaded with errors must not be used; the
+ * caller keeps the one it had.
+ */
+#ifndef PREFORK_CONF_H
+#define PREFORK_CONF_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "size.h"
+#include "util.h"
+
+/* Upper bound of every duration key: one year. */
+#define CONF_DURATION_MAX_MS	(UINT64_C(365) * 24 * 3600 * 1000)
+
+enum ready_mode {
+	READY_EXEC,		/* ready once exec succeeds */
+	READY_NOTIFY,		/* ready once it sends READY=1 */
+};
+
+struct conf {
+	char			*path;		/* file read; NULL if none */
+
+	/* The worker command: argv is NULL-terminated; n is 0 if unset. */
+	struct strv		 argv;
+	char			*command;	/* as written, for the log */
+
+	/* Sizing (section 1 of the spec). */
+	const struct profile	*profile;
+	unsigned		 workers;		/* 0 = auto */
+	unsigned		 max_workers;		/* 0 = profile's */
+	unsigned		 min_workers;
+	unsigned		 workers_per_cpu;
+	unsigned		 extra_workers;
+	unsigned		 cpus;			/* 0 = auto */
+	uint64_t		 memory;		/* bytes, 0 = auto */
+	uint64_t		 worker_memory;		/* bytes, 0 = off */
+	char			*worker_class;		/* NULL = profile's */
+
+	/* Supervision; every duration is in milliseconds. */
+	uint64_t		 graceful_timeout;
+	uint64_t		 min_uptime;
+	uint64_t		 restart_delay;
+	uint64_t		 restart_delay_max;
+	uint8_t			 halt_exit_codes[32];	/* bitmap of 0..255 */
+	enum ready_mode		 ready;
+	uint64_t		 ready_timeout;
+	uint64_t		 timeout;		/* 0 = off */
+
+	/* Sockets: "HOST:PORT", "[V6]:PORT" or "unix:/path" each. */
+	struct strv		 listen;
+	unsigned		 backlog;
+
+	/*
+	 * Worker credentials, resolved when the file is read: user and
+	 * group are the names as written (NULL = unchanged); uid, gid
+	 * and the supplementary groups are what the worker gets.
+	 */
+	char			*user;
+	char			*group;
+	uid_t			 uid;		/* (uid_t)-1 = unchanged */
+	gid_t			 gid;		/* (gid_t)-1 = unchanged */
+	gid_t			*groups;	/* set when user is */
+	size_t			 ngroups;
+
+	char			*chdir;		/* NULL = unchanged */
+	mode_t			 umask;
+	bool			 umask_set;
+
+	char			*pidfile;	/* NULL = none */
+	enum log_level		 log_level;
+	char			*log_file;	/* NULL = stderr */
+
+	/* [env]: "NAME=value" strings, in file order. */
+	struct strv		 env;
+
+	/* Line of each key in the file, for cross-key messages. */
+	unsigned		 lines[32];
+};
+
+/* Fills c with the defaults of every key. This function can't fail. */
+void	conf_init(struct conf *c);
+
+/* Frees what c owns and leaves it as conf_init() made it. */
+void	conf_free(struct conf *c);
+
+/*
+ * Reads the INI file at path into c, which conf_init() prepared. Every
+ * problem (unreadable file, syntax, unknown section or key, duplicate,
+ * bad value, out of range, line too long) is appended to errs. Returns
+ * the number of problems; 0 means c is usable.
+ */
+int	conf_load(struct conf *c, const char *path, struct strv *errs);
+
+/* Same as conf_load(), from a string; name stands for the file name. */
+int	conf_load_string(struct conf *c, const char *name, const char *text,
+	    struct strv *errs);
+
+/*
+ * Sets one [prefork] key from a value given elsewhere (a command line
+ * option): problems are reported as "ORIGIN: message". It replaces a
+ * value from the file without a duplicate error. Returns the number of
+ * problems (0 or 1).
+ */
+int	conf_set(struct conf *c, const char *key, const char *value,
+	    const char *origin, struct strv *errs);
+
+/*
+ * Sets the worker command from an argument vector (the command line's,
+ * which wins over the file's command). Returns 0, or -1 (ENOMEM).
+ */
+int	conf_set_argv(struct conf *c, char *const argv[], int argc);
+
+/*
+ * Checks what involves several keys (min_workers above max_workers,
+ * restart_delay above restart_delay_max, timeout without ready =
+ * notify, ...), once the file and the overrides are in. Returns the
+ * number of problems, appended to errs.
+ */
+int	conf_validate(struct conf *c, struct strv *errs);
+
+/* The worker class: the configured one, or the profile's. */
+const char	*conf_worker_class(const struct conf *c);
+
+/* True when exit status code (0..255) is one of halt_exit_codes. */
+bool	conf_halts(const struct conf *c, int code);
+
+/*
+ * True when workers started under a would differ from those started
+ * under b: command, [env], worker class, credentials, chdir, umask.
+ * Sizing keys do not count.
+ */
+bool	conf_worker_changed(const struct conf *a, const struct conf *b);
+
+/*
+ * Value parsers, exported for tests and for the command line. Each
+ * returns 0, or -1 with a static message in *why saying what is wrong.
+ */
+
+/* "30s", "100ms", "5m", "1h", "1.5s"; a bare number is seconds. */
+int	conf_parse_duration(const char *s, uint64_t *ms, const char **why);
+
+/* "512M", "16G", "1T", "4096"; powers of 1024; a bare number is bytes. */
+int	conf_parse_size(const char *s, uint64_t *bytes, const char **why);
+
+/* A decimal count in [min, max]. */
+int	conf_parse_uint(const char *s, unsigned min, unsigned max,
+	    unsigned *value, const char **why);
+
+/*
+ * Splits s into words like a POSIX shell: blanks separate words, single
+ * quotes keep everything literally, double quotes keep everything but
+ * \" \\ \$ \` and backslash-newline, a backslash outside quotes quotes
+ * the next character; nothing is expanded. Appends the words to words.
+ * An unterminated quote or trailing backslash is an error.
+ */
+int	conf_split_words(const char *s, struct strv *words, const char **why);
+
+#endif /* PREFORK_CONF_H */

@@ -1,0 +1,3 @@
+/* Stub: being written. */
+#include "config.h"
+int main(void) { return 0; }

@@ -1,0 +1,126 @@
+/*
+ * The hardware probe: how many CPUs and how much memory this process may
+ * use, from /proc, /sys, the cgroup file systems and the affinity mask,
+ * every file read under a root directory ("/", or $PREFORK_SYSROOT for
+ * tests). A missing or malformed file is never an error: that source is
+ * skipped and the reason recorded, so --explain can say it.
+ */
+#ifndef PREFORK_PROBE_H
+#define PREFORK_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum probe_kind {
+	PROBE_CPU,
+	PROBE_MEMORY,
+};
+
+enum probe_status {
+	PROBE_OK,		/* read and used in the decision */
+	PROBE_UNLIMITED,	/* read; says there is no limit */
+	PROBE_UNUSED,		/* read, valid, but another source wins by
+				   precedence (MemTotal under memory blocks) */
+	PROBE_MISSING,		/* absent or unreadable: skipped */
+	PROBE_MALFORMED,	/* present but not understood: skipped, and
+				   a warning names the file */
+};
+
+struct probe_source {
+	enum probe_kind		kind;
+	const char		*name;		/* static: "online", "affinity",
+						   "cgroup v2", "cgroup v1",
+						   "memory blocks", "meminfo" */
+	enum probe_status	status;
+	uint64_t		value;		/* CPUs or bytes, when OK or
+						   UNUSED */
+	char			path[256];	/* the file that decided, as
+						   seen under the root */
+	char			detail[192];	/* what was read, or why it was
+						   skipped, for people */
+};
+
+#define PROBE_SOURCES_MAX	8
+
+struct probe {
+	unsigned		cpus;		/* >= 1 */
+	const char		*cpus_from;	/* name of the deciding source,
+						   or "fallback" */
+	uint64_t		memory;		/* bytes; 0 when unknown */
+	const char		*memory_from;	/* deciding source, or NULL */
+	size_t			nsources;
+	struct probe_source	sources[PROBE_SOURCES_MAX];
+};
+
+/*
+ * The root to probe under: $PREFORK_SYSROOT when set and not empty, else
+ * "/". This function can't fail.
+ */
+const char	*probe_root(void);
+
+/*
+ * Probes CPUs and memory under root and fills p. When root is "/", the
+ * affinity mask comes from sched_getaffinity(2) and a missing online list
+ * falls back to sysconf(3); under any other root, both come from files
+ * only, so that fixture trees give the same answer on every machine. This
+ * function can't fail: p->cpus is at least 1.
+ */
+void	probe_run(struct probe *p, const char *root);
+
+/* The status's short name as --explain prints it ("missing"). */
+const char	*probe_status_name(enum probe_status status);
+
+/*
+ * Parsers for the files the probe reads, exported for the unit tests and
+ * the fuzzers. Each takes a NUL-terminated buffer, touches nothing else,
+ * and returns 0, or -1 when the text is malformed.
+ */
+
+/* "0-3,8-11\n": counts the CPUs in a kernel CPU list (at least 1). */
+int	probe_parse_cpulist(const char *text, unsigned *count);
+
+/*
+ * cgroup v2 cpu.max, "QUOTA PERIOD" or "max PERIOD": sets *quota to the
+ * quota in microseconds, or to UINT64_MAX for "max", and *period.
+ */
+int	probe_parse_cpu_max(const char *text, uint64_t *quota,
+	    uint64_t *period);
+
+/*
+ * One integer, possibly negative, alone on the line, as in
+ * cpu.cfs_quota_us, cpu.cfs_period_us, memory.limit_in_bytes.
+ */
+int	probe_parse_int(const char *text, int64_t *value);
+
+/* cgroup v2 memory.max: bytes, or UINT64_MAX for "max". */
+int	probe_parse_memory_max(const char *text, uint64_t *bytes);
+
+/* /proc/meminfo: MemTotal in bytes. */
+int	probe_parse_meminfo(const char *text, uint64_t *bytes);
+
+/* /sys/devices/system/memory/block_size_bytes: hexadecimal, no "0x". */
+int	probe_parse_block_size(const char *text, uint64_t *bytes);
+
+/*
+ * /proc/self/cgroup: finds the cgroup path of the v1 hierarchy that has
+ * controller (for example "cpu" or "memory"; a list such as
+ * "cpu,cpuacct" matches "cpu" but "cpuset" does not), or of the v2
+ * hierarchy ("0::") when controller is NULL. Copies it into path.
+ * Returns 0, 1 when there is no such hierarchy, or -1 when malformed.
+ */
+int	probe_parse_cgroup(const char *text, const char *controller,
+	    char *path, size_t len);
+
+/*
+ * /proc/self/mountinfo: finds the mount of the v1 hierarchy that has
+ * controller (as above), or of cgroup2 when controller is NULL, whose
+ * root is cgpath or one of its ancestors, and copies that root and the
+ * mount point (octal escapes such as \040 decoded) into root and mnt.
+ * Returns 0, 1 when there is no such mount, or -1 when malformed.
+ */
+int	probe_parse_mountinfo(const char *text, const char *controller,
+	    const char *cgpath, char *root, size_t rootlen, char *mnt,
+	    size_t mntlen);
+
+#endif /* PREFORK_PROBE_H */

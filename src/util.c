@@ -1,0 +1,156 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static int
+strv_grow(struct strv *sv)
+{
+	char	**v;
+	size_t	  cap;
+
+	if (sv->n + 1 < sv->cap)
+		return 0;
+	cap = sv->cap ? sv->cap * 2 : 8;
+	v = realloc(sv->v, cap * sizeof(*v));
+	if (v == NULL)
+		return -1;
+	sv->v = v;
+	sv->cap = cap;
+	return 0;
+}
+
+int
+strv_push(struct strv *sv, const char *s)
+{
+	char	*copy;
+
+	if ((copy = strdup(s)) == NULL)
+		return -1;
+	if (strv_grow(sv) == -1) {
+		free(copy);
+		return -1;
+	}
+	sv->v[sv->n++] = copy;
+	sv->v[sv->n] = NULL;
+	return 0;
+}
+
+int
+strv_vpushf(struct strv *sv, const char *fmt, va_list ap)
+{
+	char	*s;
+
+	if (vasprintf(&s, fmt, ap) == -1)
+		return -1;
+	if (strv_grow(sv) == -1) {
+		free(s);
+		return -1;
+	}
+	sv->v[sv->n++] = s;
+	sv->v[sv->n] = NULL;
+	return 0;
+}
+
+int
+strv_pushf(struct strv *sv, const char *fmt, ...)
+{
+	va_list	ap;
+	int	rc;
+
+	va_start(ap, fmt);
+	rc = strv_vpushf(sv, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+void
+strv_free(struct strv *sv)
+{
+	size_t	i;
+
+	for (i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	sv->v = NULL;
+	sv->n = sv->cap = 0;
+}
+
+bool
+strv_equal(const struct strv *a, const struct strv *b)
+{
+	size_t	i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]) != 0)
+			return false;
+	return true;
+}
+
+int
+strv_copy(struct strv *dst, const struct strv *src)
+{
+	struct strv	tmp = STRV_INIT;
+	size_t		i;
+
+	for (i = 0; i < src->n; i++) {
+		if (strv_push(&tmp, src->v[i]) == -1) {
+			strv_free(&tmp);
+			return -1;
+		}
+	}
+	strv_free(dst);
+	*dst = tmp;
+	return 0;
+}
+
+char *
+util_read_file(const char *path, size_t max)
+{
+	char	*buf;
+	size_t	 len = 0;
+	ssize_t	 r;
+	int	 fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	if ((buf = malloc(max + 1)) == NULL) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return NULL;
+	}
+	/* Read one byte past max so that a file too large is noticed. */
+	for (;;) {
+		r = read(fd, buf + len, max + 1 - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		if (len > max)
+			break;
+	}
+	saved = errno;
+	close(fd);
+	if (r == -1) {
+		free(buf);
+		errno = saved;
+		return NULL;
+	}
+	if (len > max) {
+		free(buf);
+		errno = EFBIG;
+		return NULL;
+	}
+	buf[len] = '\0';
+	return buf;
+}

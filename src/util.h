@@ -1,0 +1,50 @@
+/*
+ * Small helpers shared by every module: a growable, NULL-terminated
+ * vector of strings, used for argv, envp and error lists.
+ */
+#ifndef PREFORK_UTIL_H
+#define PREFORK_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+struct strv {
+	char	**v;	/* NULL-terminated once anything was pushed */
+	size_t	  n;
+	size_t	  cap;
+};
+
+#define STRV_INIT	{ NULL, 0, 0 }
+
+/*
+ * Appends a copy of s. Returns 0, or -1 with errno set (ENOMEM); the
+ * vector is unchanged on error.
+ */
+int	strv_push(struct strv *sv, const char *s);
+
+/* Appends a formatted string. Returns 0, or -1 with errno set. */
+int	strv_pushf(struct strv *sv, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	strv_vpushf(struct strv *sv, const char *fmt, va_list ap)
+	    __attribute__((format(printf, 2, 0)));
+
+/* Frees every string and the vector; leaves it empty and reusable. */
+void	strv_free(struct strv *sv);
+
+/* True when both hold the same strings in the same order. */
+bool	strv_equal(const struct strv *a, const struct strv *b);
+
+/* Replaces dst with a deep copy of src. Returns 0, or -1 (ENOMEM). */
+int	strv_copy(struct strv *dst, const struct strv *src);
+
+/*
+ * Reads a whole small file (at most max bytes) into a NUL-terminated
+ * buffer the caller frees. Returns NULL with errno set on error; EFBIG
+ * when the file is larger than max.
+ */
+char	*util_read_file(const char *path, size_t max);
+
+#endif /* PREFORK_UTIL_H */
