@@ -1,8 +1,1323 @@
-/* Stub: being written. */
+/*
+ * The hardware probe. Every file is read under a root directory, and
+ * every source that cannot be read or understood is skipped with a
+ * reason, never an error: a supervisor that refuses to start because
+ * /sys looks odd is worse than one that sizes its pool on what it could
+ * read. Nothing here logs; the caller (explain) reports what we recorded.
+ */
 #include "config.h"
-#include <string.h>
+
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "probe.h"
-const char *probe_root(void) { const char *r = getenv("PREFORK_SYSROOT"); return r && *r ? r : "/"; }
-void probe_run(struct probe *p, const char *root) { (void)root; memset(p, 0, sizeof(*p)); p->cpus = 1; p->cpus_from = "fallback"; }
-const char *probe_status_name(enum probe_status s) { (void)s; return "?"; }
+#include "util.h"
+
+/* Small sysfs, procfs and cgroup files; mountinfo can be long. */
+#define SMALL_MAX	(64 * 1024)
+#define MOUNTINFO_MAX	(1024 * 1024)
+
+/*
+ * The highest CPU number a list may name: far above any kernel's NR_CPUS,
+ * yet low enough that a count can never overflow.
+ */
+#define CPU_NUMBER_MAX	((1U << 22) - 1)
+
+/* cgroup v1 prints "no limit" as a huge page-aligned number. */
+#define V1_UNLIMITED	(UINT64_C(1) << 62)
+
+/* How much of a malformed file a warning quotes. */
+#define EXCERPT_LEN	48
+
+/* What one probe_run() shares between its sources. */
+struct probe_ctx {
+	struct probe	*p;
+	const char	*root;		/* the root, trailing slashes ignored */
+	int		 rootlen;	/* 0 for "/" */
+	bool		 host;		/* root is "/": system calls allowed */
+	char		*cgroup;	/* /proc/self/cgroup, or NULL */
+	int		 cgroup_errno;
+	char		*mountinfo;	/* /proc/self/mountinfo, or NULL */
+	int		 mountinfo_errno;
+};
+
+/* A cgroup limit found over a cgroup and its ancestors. */
+struct cg_acc {
+	int		nread;		/* levels read and understood */
+	int		nlimit;		/* levels that set a limit */
+	int		nbad;		/* malformed files skipped */
+	uint64_t	value;		/* tightest limit so far */
+	double		fine;		/* its exact ratio, to break ties */
+	char		path[256];	/* the file of the tightest level */
+	char		detail[192];
+	char		leaf[256];	/* the file of the process's level */
+	char		bad_path[256];	/* the first malformed file */
+	char		bad_detail[192];
+};
+
+struct cg_kind {
+	enum probe_kind	  kind;
+	const char	 *name;
+	const char	 *controller;	/* v1 controller; NULL for v2 */
+	const char	 *file;		/* the file read at each level */
+	void		(*level)(struct probe_ctx *, struct cg_acc *,
+			    const char *);
+};
+
+/* A field of a line: not NUL-terminated. */
+struct span {
+	const char	*s;
+	size_t		 n;
+};
+
+static const char *const status_names[] = {
+	[PROBE_OK] = "ok",
+	[PROBE_UNLIMITED] = "unlimited",
+	[PROBE_UNUSED] = "unused",
+	[PROBE_MISSING] = "missing",
+	[PROBE_MALFORMED] = "malformed",
+};
+
+const char *
+probe_root(void)
+{
+	const char	*root = getenv("PREFORK_SYSROOT");
+
+	return root != NULL && *root != '\0' ? root : "/";
+}
+
+const char *
+probe_status_name(enum probe_status status)
+{
+	if ((size_t)status >= nitems(status_names))
+		return "unknown";
+	return status_names[status];
+}
+
+/*
+ * Parsers. They see text from files anyone might have mangled (and a
+ * fuzzer), so each one walks the buffer by hand, stops at the NUL, and
+ * checks every multiplication.
+ */
+
+/*
+ * Reads decimal digits into *v. Returns the end, or NULL if there are
+ * none or too many.
+ */
+static const char *
+parse_u64(const char *s, uint64_t *v)
+{
+	const char	*p;
+	uint64_t	 n = 0;
+
+	for (p = s; *p >= '0' && *p <= '9'; p++) {
+		unsigned	d = (unsigned)(*p - '0');
+
+		if (n > (UINT64_MAX - d) / 10)
+			return NULL;
+		n = n * 10 + d;
+	}
+	if (p == s)
+		return NULL;
+	*v = n;
+	return p;
+}
+
+static bool
+only_space(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\n')
+		s++;
+	return *s == '\0';
+}
+
+int
+probe_parse_cpulist(const char *text, unsigned *count)
+{
+	const char	*p = text;
+	uint64_t	 lo, hi, next = 0, n = 0;
+
+	for (;;) {
+		if ((p = parse_u64(p, &lo)) == NULL)
+			return -1;
+		hi = lo;
+		if (*p == '-' && (p = parse_u64(p + 1, &hi)) == NULL)
+			return -1;
+		/* Ascending and apart, so no CPU is counted twice. */
+		if (hi < lo || hi > CPU_NUMBER_MAX || lo < next)
+			return -1;
+		n += hi - lo + 1;
+		next = hi + 1;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	if (!only_space(p))
+		return -1;
+	*count = (unsigned)n;
+	return 0;
+}
+
+int
+probe_parse_cpu_max(const char *text, uint64_t *quota, uint64_t *period)
+{
+	const char	*p;
+	uint64_t	 q, per;
+
+	if (strncmp(text, "max", 3) == 0) {
+		q = UINT64_MAX;
+		p = text + 3;
+	} else if ((p = parse_u64(text, &q)) == NULL || q == UINT64_MAX)
+		return -1;
+	if (*p != ' ')
+		return -1;
+	while (*p == ' ')
+		p++;
+	if ((p = parse_u64(p, &per)) == NULL || per == 0 || !only_space(p))
+		return -1;
+	*quota = q;
+	*period = per;
+	return 0;
+}
+
+int
+probe_parse_int(const char *text, int64_t *value)
+{
+	bool		 neg = *text == '-';
+	const char	*p;
+	uint64_t	 u;
+
+	if ((p = parse_u64(text + neg, &u)) == NULL || !only_space(p))
+		return -1;
+	if (u > (uint64_t)INT64_MAX + neg)
+		return -1;
+	if (!neg)
+		*value = (int64_t)u;
+	else if (u == (uint64_t)INT64_MAX + 1)
+		*value = INT64_MIN;
+	else
+		*value = -(int64_t)u;
+	return 0;
+}
+
+int
+probe_parse_memory_max(const char *text, uint64_t *bytes)
+{
+	const char	*p;
+	uint64_t	 n;
+
+	if (strncmp(text, "max", 3) == 0 && only_space(text + 3)) {
+		*bytes = UINT64_MAX;
+		return 0;
+	}
+	if ((p = parse_u64(text, &n)) == NULL || n == UINT64_MAX ||
+	    !only_space(p))
+		return -1;
+	*bytes = n;
+	return 0;
+}
+
+/* Parses " N kB" up to the end of the line. */
+static int
+parse_kb_line(const char *p, uint64_t *bytes)
+{
+	uint64_t	kb;
+
+	p += strspn(p, " \t");
+	if ((p = parse_u64(p, &kb)) == NULL || kb == 0 ||
+	    kb > UINT64_MAX / 1024)
+		return -1;
+	p += strspn(p, " \t");
+	if (strncmp(p, "kB", 2) != 0)
+		return -1;
+	p += 2;
+	p += strspn(p, " \t");
+	if (*p != '\n' && *p != '\0')
+		return -1;
+	*bytes = kb * 1024;
+	return 0;
+}
+
+int
+probe_parse_meminfo(const char *text, uint64_t *bytes)
+{
+	const char	*line = text;
+
+	while (*line != '\0') {
+		if (strncmp(line, "MemTotal:", 9) == 0)
+			return parse_kb_line(line + 9, bytes);
+		line += strcspn(line, "\n");
+		if (*line == '\n')
+			line++;
+	}
+	return -1;
+}
+
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+probe_parse_block_size(const char *text, uint64_t *bytes)
+{
+	const char	*p;
+	uint64_t	 n = 0;
+	int		 d;
+
+	for (p = text; (d = hex_digit(*p)) != -1; p++) {
+		if (n > UINT64_MAX >> 4)
+			return -1;
+		n = n << 4 | (uint64_t)d;
+	}
+	if (p == text || n == 0 || !only_space(p))
+		return -1;
+	*bytes = n;
+	return 0;
+}
+
+/* True when the comma-separated list holds word exactly. */
+static bool
+list_has(const char *list, size_t n, const char *word)
+{
+	const char	*end = list + n, *comma;
+	size_t		 wlen = strlen(word);
+
+	while (list < end) {
+		if ((comma = memchr(list, ',', (size_t)(end - list))) == NULL)
+			comma = end;
+		if ((size_t)(comma - list) == wlen &&
+		    memcmp(list, word, wlen) == 0)
+			return true;
+		list = comma + 1;
+	}
+	return false;
+}
+
+/*
+ * Splits one /proc/self/cgroup line, "ID:CONTROLLERS:PATH", ending at end.
+ * The path may itself hold colons, so only the first two count.
+ */
+static int
+cgroup_line(const char *line, const char *end, struct span *id,
+    struct span *ctl, struct span *path)
+{
+	const char	*c1, *c2;
+
+	if ((c1 = memchr(line, ':', (size_t)(end - line))) == NULL ||
+	    (c2 = memchr(c1 + 1, ':', (size_t)(end - c1 - 1))) == NULL)
+		return -1;
+	*id = (struct span){ line, (size_t)(c1 - line) };
+	*ctl = (struct span){ c1 + 1, (size_t)(c2 - c1 - 1) };
+	*path = (struct span){ c2 + 1, (size_t)(end - c2 - 1) };
+	if (id->n == 0 || strspn(line, "0123456789") != id->n ||
+	    path->n == 0 || path->s[0] != '/')
+		return -1;
+	return 0;
+}
+
+static bool
+cgroup_match(const struct span *id, const struct span *ctl,
+    const char *controller)
+{
+	bool	v2 = id->n == 1 && id->s[0] == '0' && ctl->n == 0;
+
+	if (controller == NULL)
+		return v2;
+	return !v2 && list_has(ctl->s, ctl->n, controller);
+}
+
+int
+probe_parse_cgroup(const char *text, const char *controller, char *path,
+    size_t len)
+{
+	const char	*line, *end;
+	struct span	 id, ctl, cg;
+	int		 found = 1;
+
+	for (line = text; *line != '\0'; line = *end ? end + 1 : end) {
+		end = line + strcspn(line, "\n");
+		if (end == line)
+			continue;
+		if (cgroup_line(line, end, &id, &ctl, &cg) == -1)
+			return -1;
+		if (found == 0 || !cgroup_match(&id, &ctl, controller))
+			continue;
+		if (cg.n >= len)
+			return -1;
+		memcpy(path, cg.s, cg.n);
+		path[cg.n] = '\0';
+		found = 0;
+	}
+	return found;
+}
+
+/* The next space-separated field before end, if any. */
+static bool
+field_next(const char **pp, const char *end, struct span *f)
+{
+	const char	*p = *pp;
+
+	while (p < end && *p == ' ')
+		p++;
+	if (p == end)
+		return false;
+	f->s = p;
+	while (p < end && *p != ' ')
+		p++;
+	f->n = (size_t)(p - f->s);
+	*pp = p;
+	return true;
+}
+
+/*
+ * Splits one mountinfo line: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS
+ * [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS". The optional fields end at
+ * a lone "-".
+ */
+static int
+mount_line(const char *line, const char *end, struct span *f)
+{
+	const char	*p = line;
+	struct span	 x;
+	int		 i;
+
+	/* f: 0 root, 1 mount point, 2 fstype, 3 superoptions. */
+	for (i = 0; i < 6; i++) {
+		if (!field_next(&p, end, &x))
+			return -1;
+		if (i == 3 || i == 4)
+			f[i - 3] = x;
+	}
+	do {
+		if (!field_next(&p, end, &x))
+			return -1;
+	} while (x.n != 1 || x.s[0] != '-');
+	if (!field_next(&p, end, &f[2]) || !field_next(&p, end, &x))
+		return -1;
+	if (!field_next(&p, end, &f[3]))
+		f[3] = (struct span){ end, 0 };
+	return 0;
+}
+
+static bool
+is_odigit(char c)
+{
+	return c >= '0' && c <= '7';
+}
+
+/* Decodes the kernel's \ooo escapes. Returns the length, or -1. */
+static int
+unescape(const struct span *f, char *out, size_t len)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < f->n; i++) {
+		int	c = (unsigned char)f->s[i];
+
+		if (c == '\\' && f->n - i > 3 && is_odigit(f->s[i + 1]) &&
+		    is_odigit(f->s[i + 2]) && is_odigit(f->s[i + 3])) {
+			c = (f->s[i + 1] - '0') << 6 |
+			    (f->s[i + 2] - '0') << 3 | (f->s[i + 3] - '0');
+			i += 3;
+			if (c == 0 || c > 0xff)
+				return -1;
+		}
+		if (n + 1 >= len)
+			return -1;
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return n > INT_MAX ? -1 : (int)n;
+}
+
+/* True when root is cgpath or one of its ancestors. */
+static bool
+path_holds(const char *root, const char *cgpath)
+{
+	size_t	n = strlen(root);
+
+	if (strcmp(root, "/") == 0)
+		return cgpath[0] == '/';
+	return strncmp(cgpath, root, n) == 0 &&
+	    (cgpath[n] == '\0' || cgpath[n] == '/');
+}
+
+static bool
+mount_match(const struct span *f, const char *controller)
+{
+	if (controller == NULL)
+		return f[2].n == 7 && memcmp(f[2].s, "cgroup2", 7) == 0;
+	return f[2].n == 6 && memcmp(f[2].s, "cgroup", 6) == 0 &&
+	    list_has(f[3].s, f[3].n, controller);
+}
+
+int
+probe_parse_mountinfo(const char *text, const char *controller,
+    const char *cgpath, char *root, size_t rootlen, char *mnt, size_t mntlen)
+{
+	const char	*line, *end;
+	struct span	 f[4];
+	char		 r[PATH_MAX];
+	int		 n, best = -1;
+
+	for (line = text; *line != '\0'; line = *end ? end + 1 : end) {
+		end = line + strcspn(line, "\n");
+		if (end == line)
+			continue;
+		if (mount_line(line, end, f) == -1)
+			return -1;
+		if (!mount_match(f, controller))
+			continue;
+		if ((n = unescape(&f[0], r, sizeof(r))) == -1)
+			return -1;
+		if (!path_holds(r, cgpath) || (best != -1 && n >= best))
+			continue;
+		if ((size_t)n >= rootlen || unescape(&f[1], mnt, mntlen) == -1)
+			return -1;
+		memcpy(root, r, (size_t)n + 1);
+		best = n;
+	}
+	return best == -1 ? 1 : 0;
+}
+
+/*
+ * Recording what was found. Paths in sources and warnings are as seen
+ * under the root, so that fixture runs read the same on every machine.
+ */
+
+/* snprintf() into a fixed field: a path cut short still says enough. */
+static void __attribute__((format(printf, 3, 4)))
+strfmt(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+static void
+format_bytes(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB",
+	    "PiB", "EiB" };
+	double	v = (double)bytes / 1024;
+	size_t	u = 0;
+
+	if (bytes < 1024) {
+		snprintf(buf, len, "%" PRIu64 " B", bytes);
+		return;
+	}
+	while (v >= 1024 && u + 1 < nitems(units)) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
+/* The first line of text, printable and cut short, for a message. */
+static void
+excerpt(const char *text, char *buf, size_t len)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; text[i] != '\0' && text[i] != '\n'; i++) {
+		unsigned char	c = (unsigned char)text[i];
+
+		if (n + 1 >= len) {
+			memcpy(buf + len - 4, "...", 4);
+			return;
+		}
+		buf[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	buf[n] = '\0';
+}
+
+static void __attribute__((format(printf, 2, 3)))
+probe_warn(struct probe *p, const char *fmt, ...)
+{
+	char	line[PROBE_WARNING_LEN];
+	va_list	ap;
+	size_t	i;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	for (i = 0; i < p->nwarnings; i++)
+		if (strcmp(p->warnings[i], line) == 0)
+			return;
+	if (p->nwarnings < PROBE_WARNINGS_MAX)
+		memcpy(p->warnings[p->nwarnings++], line, sizeof(line));
+	else
+		p->nwarnings_dropped++;
+}
+
+/* probe_run() adds exactly PROBE_SOURCES_MAX sources. */
+static struct probe_source *
+source_add(struct probe *p, enum probe_kind kind, const char *name)
+{
+	struct probe_source	*s = &p->sources[p->nsources++];
+
+	s->kind = kind;
+	s->name = name;
+	s->status = PROBE_MISSING;
+	return s;
+}
+
+static void __attribute__((format(printf, 4, 5)))
+source_set(struct probe_source *s, enum probe_status status,
+    const char *path, const char *fmt, ...)
+{
+	va_list	ap;
+
+	s->status = status;
+	strfmt(s->path, sizeof(s->path), "%s", path);
+	va_start(ap, fmt);
+	vsnprintf(s->detail, sizeof(s->detail), fmt, ap);
+	va_end(ap);
+}
+
+static void
+source_missing(struct probe_source *s, const char *path, int err)
+{
+	source_set(s, PROBE_MISSING, path, "%s: %s", path, strerror(err));
+}
+
+/* Skips s as malformed and warns, quoting text when there is some. */
+static void
+source_malformed(struct probe_ctx *c, struct probe_source *s,
+    const char *path, const char *what, const char *text)
+{
+	char	ex[EXCERPT_LEN];
+
+	source_set(s, PROBE_MALFORMED, path, "%s: %s", path, what);
+	if (text == NULL) {
+		probe_warn(c->p, "%s: %s", path, what);
+		return;
+	}
+	excerpt(text, ex, sizeof(ex));
+	probe_warn(c->p, "%s: %s, read \"%s\"", path, what, ex);
+}
+
+/* Reads path under the root. Returns NULL with errno set on error. */
+static char *
+probe_read(const struct probe_ctx *c, const char *path, size_t max)
+{
+	char	full[PATH_MAX];
+	int	n;
+
+	n = snprintf(full, sizeof(full), "%.*s%s", c->rootlen, c->root,
+	    path);
+	if (n < 0 || (size_t)n >= sizeof(full)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	return util_read_file(full, max);
+}
+
+/* CPUs: the online list, the affinity mask. */
+
+/*
+ * The online list is missing: on the host, ask sysconf(3), which counts
+ * the same CPUs; in a fixture tree, the machine running the tests must
+ * not leak in.
+ */
+static void
+online_fallback(struct probe_ctx *c, struct probe_source *s,
+    const char *path, int err)
+{
+	long	n;
+
+	if (!c->host || (n = sysconf(_SC_NPROCESSORS_ONLN)) < 1) {
+		source_missing(s, path, err);
+		return;
+	}
+	source_set(s, PROBE_OK, path, "%s: %s; sysconf(_SC_NPROCESSORS_ONLN) "
+	    "= %ld", path, strerror(err), n);
+	s->value = (uint64_t)n;
+}
+
+static void
+probe_online(struct probe_ctx *c)
+{
+	static const char	 path[] = "/sys/devices/system/cpu/online";
+	struct probe_source	*s = source_add(c->p, PROBE_CPU, "online");
+	char			*text, ex[EXCERPT_LEN];
+	unsigned		 n;
+
+	if ((text = probe_read(c, path, SMALL_MAX)) == NULL) {
+		online_fallback(c, s, path, errno);
+		return;
+	}
+	excerpt(text, ex, sizeof(ex));
+	if (probe_parse_cpulist(text, &n) == -1)
+		source_malformed(c, s, path, "not a CPU list", text);
+	else {
+		source_set(s, PROBE_OK, path, "%s = %u CPUs", ex, n);
+		s->value = n;
+	}
+	free(text);
+}
+
+/* Counts the CPUs in our affinity mask, however many the machine has. */
+static int
+affinity_count(unsigned *count)
+{
+	int	ncpus;
+
+	for (ncpus = 1024; ncpus <= (int)CPU_NUMBER_MAX + 1; ncpus *= 2) {
+		cpu_set_t	*set = CPU_ALLOC(ncpus);
+		size_t		 size = CPU_ALLOC_SIZE(ncpus);
+		int		 r, err;
+
+		if (set == NULL)
+			return -1;
+		r = sched_getaffinity(0, size, set);
+		err = errno;
+		if (r == 0)
+			r = CPU_COUNT_S(size, set);
+		CPU_FREE(set);
+		if (r > 0) {
+			*count = (unsigned)r;
+			return 0;
+		}
+		/* EINVAL: the kernel's mask is larger than ours. */
+		if (r == -1 && err != EINVAL) {
+			errno = err;
+			return -1;
+		}
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+/* Finds "Cpus_allowed_list:" in status and ends its line with a NUL. */
+static char *
+status_cpus(char *text)
+{
+	static const char	 key[] = "Cpus_allowed_list:";
+	char			*line = text;
+
+	while (*line != '\0') {
+		char	*end = line + strcspn(line, "\n");
+
+		if (strncmp(line, key, sizeof(key) - 1) == 0) {
+			*end = '\0';
+			line += sizeof(key) - 1;
+			return line + strspn(line, " \t");
+		}
+		line = *end != '\0' ? end + 1 : end;
+	}
+	return NULL;
+}
+
+static void
+probe_affinity_file(struct probe_ctx *c, struct probe_source *s)
+{
+	static const char	 path[] = "/proc/self/status";
+	char			*text, *list, ex[EXCERPT_LEN];
+	unsigned		 n;
+
+	if ((text = probe_read(c, path, SMALL_MAX)) == NULL) {
+		source_missing(s, path, errno);
+		return;
+	}
+	if ((list = status_cpus(text)) == NULL)
+		source_set(s, PROBE_MISSING, path,
+		    "%s: no Cpus_allowed_list line", path);
+	else if (probe_parse_cpulist(list, &n) == -1)
+		source_malformed(c, s, path, "Cpus_allowed_list is not a "
+		    "CPU list", list);
+	else {
+		excerpt(list, ex, sizeof(ex));
+		source_set(s, PROBE_OK, path, "Cpus_allowed_list %s = %u CPUs",
+		    ex, n);
+		s->value = n;
+	}
+	free(text);
+}
+
+static void
+probe_affinity(struct probe_ctx *c)
+{
+	struct probe_source	*s = source_add(c->p, PROBE_CPU, "affinity");
+	unsigned		 n;
+
+	if (!c->host) {
+		probe_affinity_file(c, s);
+		return;
+	}
+	if (affinity_count(&n) == -1) {
+		source_set(s, PROBE_MISSING, "", "sched_getaffinity: %s",
+		    strerror(errno));
+		return;
+	}
+	source_set(s, PROBE_OK, "", "sched_getaffinity: %u CPUs", n);
+	s->value = n;
+}
+
+/*
+ * cgroups. Each level's reader offers what it found to the accumulator;
+ * the walk goes from the process's cgroup up to the mount point.
+ */
+
+static void __attribute__((format(printf, 5, 6)))
+acc_offer(struct cg_acc *a, uint64_t value, double fine, const char *path,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	a->nread++;
+	if (a->nlimit++ > 0 && (value > a->value ||
+	    (value == a->value && fine >= a->fine)))
+		return;
+	a->value = value;
+	a->fine = fine;
+	strfmt(a->path, sizeof(a->path), "%s", path);
+	va_start(ap, fmt);
+	vsnprintf(a->detail, sizeof(a->detail), fmt, ap);
+	va_end(ap);
+}
+
+/* Both are positive, so this rounds up to at least 1 CPU. */
+static void
+acc_quota(struct cg_acc *a, const char *path, uint64_t quota,
+    uint64_t period)
+{
+	uint64_t	cpus = quota / period + (quota % period != 0);
+	double		exact = (double)quota / (double)period;
+
+	acc_offer(a, cpus, exact, path, "quota %" PRIu64 " / period %" PRIu64
+	    " = %.2f CPUs, rounded up to %" PRIu64, quota, period, exact, cpus);
+}
+
+static void
+acc_bytes(struct cg_acc *a, const char *path, uint64_t bytes)
+{
+	char	human[32];
+
+	format_bytes(bytes, human, sizeof(human));
+	acc_offer(a, bytes, 0, path, "limit %" PRIu64 " bytes (%s)", bytes,
+	    human);
+}
+
+static void
+acc_bad(struct probe_ctx *c, struct cg_acc *a, const char *path,
+    const char *what, const char *text)
+{
+	char	ex[EXCERPT_LEN];
+
+	excerpt(text, ex, sizeof(ex));
+	probe_warn(c->p, "%s: %s, read \"%s\"", path, what, ex);
+	if (a->nbad++ > 0)
+		return;
+	strfmt(a->bad_path, sizeof(a->bad_path), "%s", path);
+	strfmt(a->bad_detail, sizeof(a->bad_detail), "%s: %s", path, what);
+}
+
+/* Reads dir/file into a buffer the caller frees; path gets its name. */
+static char *
+cg_read(struct probe_ctx *c, const char *dir, const char *file, char *path,
+    size_t len)
+{
+	int	n = snprintf(path, len, "%s/%s", dir, file);
+
+	if (n < 0 || (size_t)n >= len)
+		return NULL;
+	return probe_read(c, path, SMALL_MAX);
+}
+
+static void
+cg_cpu_v2(struct probe_ctx *c, struct cg_acc *a, const char *dir)
+{
+	char		 path[PATH_MAX], *text;
+	uint64_t	 q, per;
+
+	if ((text = cg_read(c, dir, "cpu.max", path, sizeof(path))) == NULL)
+		return;
+	/* No kernel takes a quota of 0: it would stop the cgroup dead. */
+	if (probe_parse_cpu_max(text, &q, &per) == -1 || q == 0)
+		acc_bad(c, a, path, "not \"max PERIOD\" or a positive "
+		    "\"QUOTA PERIOD\"", text);
+	else if (q == UINT64_MAX)
+		a->nread++;
+	else
+		acc_quota(a, path, q, per);
+	free(text);
+}
+
+/* Reads a v1 cpu.cfs_period_us. Returns it, 0 when missing, -1 bad. */
+static int64_t
+cg_period_v1(struct probe_ctx *c, struct cg_acc *a, const char *dir)
+{
+	char	path[PATH_MAX], *text;
+	int64_t	per;
+
+	if ((text = cg_read(c, dir, "cpu.cfs_period_us", path,
+	    sizeof(path))) == NULL)
+		return 0;
+	if (probe_parse_int(text, &per) == -1 || per <= 0) {
+		acc_bad(c, a, path, "not a positive period", text);
+		per = -1;
+	}
+	free(text);
+	return per;
+}
+
+static void
+cg_cpu_v1(struct probe_ctx *c, struct cg_acc *a, const char *dir)
+{
+	char	path[PATH_MAX], *text;
+	int64_t	q, per;
+
+	if ((text = cg_read(c, dir, "cpu.cfs_quota_us", path,
+	    sizeof(path))) == NULL)
+		return;
+	if (probe_parse_int(text, &q) == -1 || q == 0 || q < -1)
+		acc_bad(c, a, path, "not -1 or a positive quota", text);
+	else if (q == -1)
+		a->nread++;
+	else if ((per = cg_period_v1(c, a, dir)) > 0)
+		acc_quota(a, path, (uint64_t)q, (uint64_t)per);
+	free(text);
+}
+
+static void
+cg_mem_v2(struct probe_ctx *c, struct cg_acc *a, const char *dir)
+{
+	char		 path[PATH_MAX], *text;
+	uint64_t	 n;
+
+	if ((text = cg_read(c, dir, "memory.max", path, sizeof(path))) ==
+	    NULL)
+		return;
+	/* A running process cannot live under a limit of 0 bytes. */
+	if (probe_parse_memory_max(text, &n) == -1 || n == 0)
+		acc_bad(c, a, path, "not \"max\" or a positive number of "
+		    "bytes", text);
+	else if (n == UINT64_MAX)
+		a->nread++;
+	else
+		acc_bytes(a, path, n);
+	free(text);
+}
+
+static void
+cg_mem_v1(struct probe_ctx *c, struct cg_acc *a, const char *dir)
+{
+	char	path[PATH_MAX], *text;
+	int64_t	n;
+
+	if ((text = cg_read(c, dir, "memory.limit_in_bytes", path,
+	    sizeof(path))) == NULL)
+		return;
+	if (probe_parse_int(text, &n) == -1 || n <= 0)
+		acc_bad(c, a, path, "not a positive number of bytes", text);
+	else if ((uint64_t)n >= V1_UNLIMITED)
+		a->nread++;
+	else
+		acc_bytes(a, path, (uint64_t)n);
+	free(text);
+}
+
+static const struct cg_kind cg_kinds[] = {
+	{ PROBE_CPU, "cgroup v2", NULL, "cpu.max", cg_cpu_v2 },
+	{ PROBE_CPU, "cgroup v1", "cpu", "cpu.cfs_quota_us", cg_cpu_v1 },
+	{ PROBE_MEMORY, "cgroup v2", NULL, "memory.max", cg_mem_v2 },
+	{ PROBE_MEMORY, "cgroup v1", "memory", "memory.limit_in_bytes",
+	    cg_mem_v1 },
+};
+
+/*
+ * True when cgpath has no ".." component: the kernel shows "/../x" for a
+ * cgroup outside our cgroup namespace, which no mount of ours can reach,
+ * and the walk up must never climb out of the mount point.
+ */
+static bool
+cg_plain(const char *cgpath)
+{
+	const char	*p = cgpath;
+
+	while (*p == '/') {
+		size_t	n = strcspn(++p, "/");
+
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return false;
+		p += n;
+	}
+	return *p == '\0';
+}
+
+/* The hierarchy's name for messages: "cgroup v2" or "cgroup v1 cpu". */
+static void
+cg_label(const struct cg_kind *k, char *buf, size_t len)
+{
+	if (k->controller == NULL)
+		snprintf(buf, len, "cgroup v2");
+	else
+		snprintf(buf, len, "cgroup v1 %s", k->controller);
+}
+
+/* Finds the process's cgroup path for k. Returns 0, or -1 with s set. */
+static int
+cg_path(struct probe_ctx *c, struct probe_source *s,
+    const struct cg_kind *k, char *cgpath, size_t len)
+{
+	static const char	path[] = "/proc/self/cgroup";
+	char			label[32];
+
+	if (c->cgroup == NULL) {
+		source_missing(s, path, c->cgroup_errno);
+		return -1;
+	}
+	cg_label(k, label, sizeof(label));
+	switch (probe_parse_cgroup(c->cgroup, k->controller, cgpath, len)) {
+	case -1:
+		source_malformed(c, s, path,
+		    "a line is not ID:CONTROLLERS:PATH", NULL);
+		return -1;
+	case 1:
+		source_set(s, PROBE_MISSING, path, "%s: no %s hierarchy", path,
+		    label);
+		return -1;
+	}
+	if (!cg_plain(cgpath)) {
+		source_set(s, PROBE_MISSING, path, "%s: %s path %s is outside "
+		    "this cgroup namespace", path, label, cgpath);
+		return -1;
+	}
+	return 0;
+}
+
+/* Finds the mount of cgpath's hierarchy. Returns 0, or -1 with s set. */
+static int
+cg_mount(struct probe_ctx *c, struct probe_source *s,
+    const struct cg_kind *k, const char *cgpath, char *mroot, char *mnt)
+{
+	static const char	path[] = "/proc/self/mountinfo";
+	char			label[32];
+
+	if (c->mountinfo == NULL) {
+		source_missing(s, path, c->mountinfo_errno);
+		return -1;
+	}
+	cg_label(k, label, sizeof(label));
+	switch (probe_parse_mountinfo(c->mountinfo, k->controller, cgpath,
+	    mroot, PATH_MAX, mnt, PATH_MAX)) {
+	case -1:
+		source_malformed(c, s, path, "a line is not in the mountinfo "
+		    "format", NULL);
+		return -1;
+	case 1:
+		source_set(s, PROBE_MISSING, path, "%s: no %s mount whose "
+		    "root holds %s", path, label, cgpath);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Maps the process's cgroup for k to a directory as seen under the root,
+ * and *top to the length of its mount point's part. Returns 0, or -1
+ * with s set.
+ */
+static int
+cg_locate(struct probe_ctx *c, struct probe_source *s,
+    const struct cg_kind *k, char *dir, size_t len, size_t *top)
+{
+	char		 cgpath[PATH_MAX], mroot[PATH_MAX], mnt[PATH_MAX];
+	const char	*rel;
+	size_t		 n;
+	int		 r;
+
+	if (cg_path(c, s, k, cgpath, sizeof(cgpath)) == -1 ||
+	    cg_mount(c, s, k, cgpath, mroot, mnt) == -1)
+		return -1;
+	rel = strcmp(mroot, "/") == 0 ? cgpath : cgpath + strlen(mroot);
+	if (strcmp(rel, "/") == 0)
+		rel = "";
+	/* A mount point of "/" adds nothing before the cgroup's path. */
+	n = strlen(mnt);
+	while (n > 0 && mnt[n - 1] == '/')
+		mnt[--n] = '\0';
+	r = snprintf(dir, len, "%s%s", mnt, rel);
+	if (r < 0 || (size_t)r >= len) {
+		source_set(s, PROBE_MISSING, "", "%s%s: path too long", mnt,
+		    rel);
+		return -1;
+	}
+	*top = n;
+	return 0;
+}
+
+static void
+cg_finish(struct probe_source *s, const struct cg_acc *a,
+    const struct cg_kind *k, const char *top)
+{
+	if (*top == '\0')
+		top = "/";
+	if (a->nlimit > 0) {
+		source_set(s, PROBE_OK, a->path, "%s", a->detail);
+		s->value = a->value;
+	} else if (a->nread > 0 && a->nbad > 0)
+		source_set(s, PROBE_UNLIMITED, a->leaf, "no limit in %d "
+		    "level%s up to %s, %d malformed", a->nread,
+		    a->nread == 1 ? "" : "s", top, a->nbad);
+	else if (a->nread > 0)
+		source_set(s, PROBE_UNLIMITED, a->leaf, "no limit in %d "
+		    "level%s up to %s", a->nread, a->nread == 1 ? "" : "s",
+		    top);
+	else if (a->nbad > 0)
+		source_set(s, PROBE_MALFORMED, a->bad_path, "%s",
+		    a->bad_detail);
+	else
+		source_set(s, PROBE_MISSING, a->leaf, "no %s at any level up "
+		    "to %s", k->file, top);
+}
+
+static void
+probe_cgroup(struct probe_ctx *c, const struct cg_kind *k)
+{
+	struct probe_source	*s = source_add(c->p, k->kind, k->name);
+	struct cg_acc		 a;
+	char			 dir[PATH_MAX];
+	size_t			 top;
+
+	if (cg_locate(c, s, k, dir, sizeof(dir), &top) == -1)
+		return;
+	memset(&a, 0, sizeof(a));
+	strfmt(a.leaf, sizeof(a.leaf), "%s/%s", dir, k->file);
+	for (;;) {
+		char	*slash;
+
+		k->level(c, &a, dir);
+		/* Past the mount point, dir's last '/' starts a level. */
+		if (strlen(dir) <= top || (slash = strrchr(dir, '/')) == NULL)
+			break;
+		*slash = '\0';
+	}
+	cg_finish(s, &a, k, dir);
+}
+
+/* Memory: the online memory blocks, MemTotal. */
+
+/* True for "memoryN", the name of one block's directory. */
+static bool
+block_name(const char *name)
+{
+	size_t	n;
+
+	if (strncmp(name, "memory", 6) != 0)
+		return false;
+	n = strspn(name + 6, "0123456789");
+	return n > 0 && name[6 + n] == '\0';
+}
+
+static bool
+block_online(struct probe_ctx *c, const char *name)
+{
+	char	path[PATH_MAX], *text;
+	bool	online;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/memory/%s/state",
+	    name);
+	if ((text = probe_read(c, path, 64)) == NULL)
+		return false;
+	online = strcmp(text, "online\n") == 0 || strcmp(text, "online") == 0;
+	free(text);
+	return online;
+}
+
+/* Counts the memory blocks and the online ones. Returns 0, or -1. */
+static int
+blocks_count(struct probe_ctx *c, uint64_t *online, uint64_t *total)
+{
+	char		 full[PATH_MAX];
+	DIR		*d;
+	struct dirent	*e;
+	int		 n;
+
+	n = snprintf(full, sizeof(full), "%.*s/sys/devices/system/memory",
+	    c->rootlen, c->root);
+	if (n < 0 || (size_t)n >= sizeof(full)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((d = opendir(full)) == NULL)
+		return -1;
+	*online = *total = 0;
+	while ((e = readdir(d)) != NULL) {
+		if (!block_name(e->d_name))
+			continue;
+		(*total)++;
+		if (block_online(c, e->d_name))
+			(*online)++;
+	}
+	closedir(d);
+	return 0;
+}
+
+/* Returns true when the blocks gave a value. */
+static bool
+probe_blocks(struct probe_ctx *c)
+{
+	static const char	 path[] =
+	    "/sys/devices/system/memory/block_size_bytes";
+	struct probe_source	*s = source_add(c->p, PROBE_MEMORY,
+	    "memory blocks");
+	char			*text, human[32];
+	uint64_t		 size, online, total;
+	int			 r;
+
+	if ((text = probe_read(c, path, SMALL_MAX)) == NULL) {
+		source_missing(s, path, errno);
+		return false;
+	}
+	r = probe_parse_block_size(text, &size);
+	if (r == -1)
+		source_malformed(c, s, path, "not a hexadecimal size", text);
+	free(text);
+	if (r == -1)
+		return false;
+	if (blocks_count(c, &online, &total) == -1)
+		source_set(s, PROBE_MISSING, path, "/sys/devices/system/"
+		    "memory: %s", strerror(errno));
+	else if (online == 0)
+		source_set(s, PROBE_MISSING, path, "none of %" PRIu64
+		    " memory blocks is online", total);
+	else if (online > UINT64_MAX / size)
+		source_malformed(c, s, path, "block size too large", NULL);
+	else {
+		s->value = online * size;
+		format_bytes(s->value, human, sizeof(human));
+		source_set(s, PROBE_OK, path, "%" PRIu64 " of %" PRIu64
+		    " blocks online x 0x%" PRIx64 " bytes = %s", online, total,
+		    size, human);
+	}
+	return s->status == PROBE_OK;
+}
+
+static void
+probe_meminfo(struct probe_ctx *c, bool blocks)
+{
+	static const char	 path[] = "/proc/meminfo";
+	struct probe_source	*s = source_add(c->p, PROBE_MEMORY, "meminfo");
+	char			*text, human[32];
+	uint64_t		 n;
+
+	if ((text = probe_read(c, path, SMALL_MAX)) == NULL) {
+		source_missing(s, path, errno);
+		return;
+	}
+	if (probe_parse_meminfo(text, &n) == -1) {
+		source_malformed(c, s, path, "no \"MemTotal: N kB\" line",
+		    NULL);
+		free(text);
+		return;
+	}
+	free(text);
+	s->value = n;
+	format_bytes(n, human, sizeof(human));
+	/* MemTotal leaves out what the kernel reserved: blocks are exact. */
+	if (blocks)
+		source_set(s, PROBE_UNUSED, path, "MemTotal %" PRIu64 " kB "
+		    "(%s); memory blocks take precedence", n / 1024, human);
+	else
+		source_set(s, PROBE_OK, path, "MemTotal %" PRIu64 " kB (%s)",
+		    n / 1024, human);
+}
+
+/* The smallest OK source of kind, or NULL; ties go to the earliest. */
+static const struct probe_source *
+probe_min(const struct probe *p, enum probe_kind kind)
+{
+	const struct probe_source	*best = NULL;
+	size_t				 i;
+
+	for (i = 0; i < p->nsources; i++) {
+		if (p->sources[i].kind != kind ||
+		    p->sources[i].status != PROBE_OK)
+			continue;
+		if (best == NULL || p->sources[i].value < best->value)
+			best = &p->sources[i];
+	}
+	return best;
+}
+
+static void
+probe_decide(struct probe *p)
+{
+	const struct probe_source	*s;
+
+	p->cpus = 1;
+	p->cpus_from = "fallback";
+	if ((s = probe_min(p, PROBE_CPU)) != NULL && s->value > 0) {
+		p->cpus = s->value > UINT_MAX ? UINT_MAX : (unsigned)s->value;
+		p->cpus_from = s->name;
+	}
+	p->memory = 0;
+	p->memory_from = NULL;
+	if ((s = probe_min(p, PROBE_MEMORY)) != NULL) {
+		p->memory = s->value;
+		p->memory_from = s->name;
+	}
+}
+
+static void
+probe_ctx_init(struct probe_ctx *c, struct probe *p, const char *root)
+{
+	size_t	n;
+
+	if (root == NULL || *root == '\0')
+		root = "/";
+	n = strlen(root);
+	while (n > 0 && root[n - 1] == '/')
+		n--;
+	c->p = p;
+	c->root = root;
+	c->rootlen = n > INT_MAX ? INT_MAX : (int)n;
+	c->host = n == 0;
+	c->cgroup = probe_read(c, "/proc/self/cgroup", SMALL_MAX);
+	c->cgroup_errno = errno;
+	c->mountinfo = probe_read(c, "/proc/self/mountinfo", MOUNTINFO_MAX);
+	c->mountinfo_errno = errno;
+}
+
+void
+probe_run(struct probe *p, const char *root)
+{
+	struct probe_ctx	c;
+	size_t			i;
+
+	memset(p, 0, sizeof(*p));
+	probe_ctx_init(&c, p, root);
+	probe_online(&c);
+	probe_affinity(&c);
+	for (i = 0; i < 2; i++)
+		probe_cgroup(&c, &cg_kinds[i]);
+	probe_meminfo(&c, probe_blocks(&c));
+	for (; i < nitems(cg_kinds); i++)
+		probe_cgroup(&c, &cg_kinds[i]);
+	free(c.cgroup);
+	free(c.mountinfo);
+	probe_decide(p);
+}

@@ -36,12 +36,15 @@ struct probe_source {
 	uint64_t		value;		/* CPUs or bytes, when OK or
 						   UNUSED */
 	char			path[256];	/* the file that decided, as
-						   seen under the root */
+						   seen under the root; empty
+						   for a system call */
 	char			detail[192];	/* what was read, or why it was
 						   skipped, for people */
 };
 
 #define PROBE_SOURCES_MAX	8
+#define PROBE_WARNINGS_MAX	8
+#define PROBE_WARNING_LEN	320
 
 struct probe {
 	unsigned		cpus;		/* >= 1 */
@@ -51,6 +54,14 @@ struct probe {
 	const char		*memory_from;	/* deciding source, or NULL */
 	size_t			nsources;
 	struct probe_source	sources[PROBE_SOURCES_MAX];
+	/*
+	 * One line per malformed file, "PATH: what is wrong", the path as
+	 * seen under the root; the same line is never recorded twice, and
+	 * lines past PROBE_WARNINGS_MAX are only counted.
+	 */
+	size_t			nwarnings;
+	size_t			nwarnings_dropped;
+	char			warnings[PROBE_WARNINGS_MAX][PROBE_WARNING_LEN];
 };
 
 /*
@@ -65,6 +76,14 @@ const char	*probe_root(void);
  * falls back to sysconf(3); under any other root, both come from files
  * only, so that fixture trees give the same answer on every machine. This
  * function can't fail: p->cpus is at least 1.
+ *
+ * The sources are recorded in this order: "online", "affinity", "cgroup
+ * v2" and "cgroup v1" (PROBE_CPU), then "memory blocks", "meminfo",
+ * "cgroup v2" and "cgroup v1" (PROBE_MEMORY). Every source with status
+ * PROBE_OK takes part in the minimum; when two give the same value, the
+ * earlier one in that order is named as deciding. A cgroup source's value
+ * is the tightest over the process's cgroup and its ancestors, and its
+ * path is the file of that level.
  */
 void	probe_run(struct probe *p, const char *root);
 
@@ -74,15 +93,22 @@ const char	*probe_status_name(enum probe_status status);
 /*
  * Parsers for the files the probe reads, exported for the unit tests and
  * the fuzzers. Each takes a NUL-terminated buffer, touches nothing else,
- * and returns 0, or -1 when the text is malformed.
+ * and returns 0, or -1 when the text is malformed. Numbers are plain
+ * digits (no sign unless stated, no leading white space); trailing white
+ * space, such as the final newline, is accepted.
  */
 
-/* "0-3,8-11\n": counts the CPUs in a kernel CPU list (at least 1). */
+/*
+ * "0-3,8-11\n": counts the CPUs in a kernel CPU list (at least 1). The
+ * ranges must ascend without overlapping, as the kernel prints them, and
+ * name no CPU above 4194303.
+ */
 int	probe_parse_cpulist(const char *text, unsigned *count);
 
 /*
  * cgroup v2 cpu.max, "QUOTA PERIOD" or "max PERIOD": sets *quota to the
- * quota in microseconds, or to UINT64_MAX for "max", and *period.
+ * quota in microseconds, or to UINT64_MAX for "max", and *period (which
+ * must not be 0).
  */
 int	probe_parse_cpu_max(const char *text, uint64_t *quota,
 	    uint64_t *period);
@@ -96,18 +122,22 @@ int	probe_parse_int(const char *text, int64_t *value);
 /* cgroup v2 memory.max: bytes, or UINT64_MAX for "max". */
 int	probe_parse_memory_max(const char *text, uint64_t *bytes);
 
-/* /proc/meminfo: MemTotal in bytes. */
+/* /proc/meminfo: MemTotal in bytes ("MemTotal: N kB", N > 0). */
 int	probe_parse_meminfo(const char *text, uint64_t *bytes);
 
-/* /sys/devices/system/memory/block_size_bytes: hexadecimal, no "0x". */
+/*
+ * /sys/devices/system/memory/block_size_bytes: hexadecimal, no "0x", not
+ * 0.
+ */
 int	probe_parse_block_size(const char *text, uint64_t *bytes);
 
 /*
  * /proc/self/cgroup: finds the cgroup path of the v1 hierarchy that has
  * controller (for example "cpu" or "memory"; a list such as
  * "cpu,cpuacct" matches "cpu" but "cpuset" does not), or of the v2
- * hierarchy ("0::") when controller is NULL. Copies it into path.
- * Returns 0, 1 when there is no such hierarchy, or -1 when malformed.
+ * hierarchy ("0::") when controller is NULL. Copies the first match into
+ * path. Returns 0, 1 when there is no such hierarchy, or -1 when any line
+ * is malformed or the path does not fit in len.
  */
 int	probe_parse_cgroup(const char *text, const char *controller,
 	    char *path, size_t len);
@@ -117,7 +147,9 @@ int	probe_parse_cgroup(const char *text, const char *controller,
  * controller (as above), or of cgroup2 when controller is NULL, whose
  * root is cgpath or one of its ancestors, and copies that root and the
  * mount point (octal escapes such as \040 decoded) into root and mnt.
- * Returns 0, 1 when there is no such mount, or -1 when malformed.
+ * When several mounts qualify, the one with the shortest root wins: it
+ * shows the most ancestors. Returns 0, 1 when there is no such mount, or
+ * -1 when malformed (or when the match does not fit in root or mnt).
  */
 int	probe_parse_mountinfo(const char *text, const char *controller,
 	    const char *cgpath, char *root, size_t rootlen, char *mnt,
