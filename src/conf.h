@@ -21,6 +21,42 @@
 /* Upper bound of every duration key: one year. */
 #define CONF_DURATION_MAX_MS	(UINT64_C(365) * 24 * 3600 * 1000)
 
+/* Every [prefork] key, in the order of SPEC.md section 3; indexes lines[]. */
+enum conf_key {
+	CONF_KEY_COMMAND,
+	CONF_KEY_PROFILE,
+	CONF_KEY_WORKERS,
+	CONF_KEY_MAX_WORKERS,
+	CONF_KEY_MIN_WORKERS,
+	CONF_KEY_WORKERS_PER_CPU,
+	CONF_KEY_EXTRA_WORKERS,
+	CONF_KEY_CPUS,
+	CONF_KEY_MEMORY,
+	CONF_KEY_WORKER_MEMORY,
+	CONF_KEY_WORKER_CLASS,
+	CONF_KEY_GRACEFUL_TIMEOUT,
+	CONF_KEY_MIN_UPTIME,
+	CONF_KEY_RESTART_DELAY,
+	CONF_KEY_RESTART_DELAY_MAX,
+	CONF_KEY_HALT_EXIT_CODES,
+	CONF_KEY_READY,
+	CONF_KEY_READY_TIMEOUT,
+	CONF_KEY_TIMEOUT,
+	CONF_KEY_LISTEN,
+	CONF_KEY_BACKLOG,
+	CONF_KEY_USER,
+	CONF_KEY_GROUP,
+	CONF_KEY_CHDIR,
+	CONF_KEY_UMASK,
+	CONF_KEY_PIDFILE,
+	CONF_KEY_LOG_LEVEL,
+	CONF_KEY_LOG_FILE,
+	CONF_KEY_COUNT
+};
+
+/* inih's line limit, newline not counted. */
+#define CONF_LINE_MAX	199
+
 enum ready_mode {
 	READY_EXEC,		/* ready once exec succeeds */
 	READY_NOTIFY,		/* ready once it sends READY=1 */
@@ -62,7 +98,10 @@ struct conf {
 	/*
 	 * Worker credentials, resolved when the file is read: user and
 	 * group are the names as written (NULL = unchanged); uid, gid
-	 * and the supplementary groups are what the worker gets.
+	 * and the supplementary groups are what the worker gets. When
+	 * gid is set the worker's supplementary groups are exactly
+	 * groups[0..ngroups): those of user (getgrouplist), or none
+	 * when only group is set.
 	 */
 	char			*user;
 	char			*group;
@@ -70,6 +109,10 @@ struct conf {
 	gid_t			 gid;		/* (gid_t)-1 = unchanged */
 	gid_t			*groups;	/* set when user is */
 	size_t			 ngroups;
+	/* Private to conf.c: what resolving user and group found. */
+	char			*user_name;	/* user's passwd name */
+	gid_t			 user_gid;	/* user's primary group */
+	gid_t			 group_gid;	/* group's id */
 
 	char			*chdir;		/* NULL = unchanged */
 	mode_t			 umask;
@@ -82,8 +125,13 @@ struct conf {
 	/* [env]: "NAME=value" strings, in file order. */
 	struct strv		 env;
 
-	/* Line of each key in the file, for cross-key messages. */
-	unsigned		 lines[32];
+	/*
+	 * Where each key was set, for cross-key messages: its line in
+	 * the file (0 = not from the file), or the origin conf_set() was
+	 * given (NULL = not from there); both unset = the default.
+	 */
+	unsigned		 lines[CONF_KEY_COUNT];
+	char			*origins[CONF_KEY_COUNT];
 };
 
 /* Fills c with the defaults of every key. This function can't fail. */
@@ -115,7 +163,9 @@ int	conf_set(struct conf *c, const char *key, const char *value,
 
 /*
  * Sets the worker command from an argument vector (the command line's,
- * which wins over the file's command). Returns 0, or -1 (ENOMEM).
+ * which wins over the file's command); command becomes the words quoted
+ * for a shell, for the log. Returns 0, or -1 with errno set: ENOMEM, or
+ * EINVAL when argc is not positive. c is unchanged on error.
  */
 int	conf_set_argv(struct conf *c, char *const argv[], int argc);
 
@@ -142,7 +192,10 @@ bool	conf_worker_changed(const struct conf *a, const struct conf *b);
 
 /*
  * Value parsers, exported for tests and for the command line. Each
- * returns 0, or -1 with a static message in *why saying what is wrong.
+ * returns 0, or -1 with a static message in *why saying what is wrong,
+ * worded to follow the value: "'10x' is not a duration (use ms, s, m,
+ * h)". conf_split_words' reasons stand alone ("unterminated single
+ * quote").
  */
 
 /* "30s", "100ms", "5m", "1h", "1.5s"; a bare number is seconds. */
@@ -160,7 +213,8 @@ int	conf_parse_uint(const char *s, unsigned min, unsigned max,
  * quotes keep everything literally, double quotes keep everything but
  * \" \\ \$ \` and backslash-newline, a backslash outside quotes quotes
  * the next character; nothing is expanded. Appends the words to words.
- * An unterminated quote or trailing backslash is an error.
+ * An unterminated quote or trailing backslash is an error, and so is
+ * running out of memory; words is then unchanged.
  */
 int	conf_split_words(const char *s, struct strv *words, const char **why);
 
