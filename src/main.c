@@ -1,3 +1,298 @@
-/* Stub: being written. */
+/*
+ * prefork: a pre-fork process supervisor. main() reads the command line
+ * and the configuration, reports every problem with its sysexits code,
+ * and hands over to the master; nothing else happens here.
+ */
 #include "config.h"
-int main(void) { return 0; }
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "check.h"
+#include "conf.h"
+#include "explain.h"
+#include "log.h"
+#include "util.h"
+
+enum mode {
+	MODE_RUN,
+	MODE_CHECK,
+	MODE_EXPLAIN_TEXT,
+	MODE_EXPLAIN_JSON,
+};
+
+struct options {
+	enum mode	 mode;
+	const char	*config;
+	struct strv	 overrides;	/* key, value, origin triples */
+};
+
+static const char usage_text[] =
+"usage: prefork [-c FILE] [-w N|auto] [-P PROFILE] [-p PIDFILE]\n"
+"               [-l LEVEL] [--] COMMAND [ARG...]\n"
+"       prefork -t [-c FILE] [--] [COMMAND [ARG...]]\n"
+"       prefork --explain[=text|json] [-c FILE] [--] [COMMAND [ARG...]]\n"
+"\n"
+"  -c, --config FILE       read the configuration from FILE\n"
+"  -w, --workers N|auto    pool size (overrides workers)\n"
+"  -P, --profile NAME      sizing profile (overrides profile)\n"
+"  -p, --pidfile FILE      write the master's PID to FILE\n"
+"  -t, --check             check the configuration and command, then exit\n"
+"  -n, --explain[=FORMAT]  print the sizing decision (text or json), exit\n"
+"  -l, --log-level LEVEL   error, warn, info (default) or debug\n"
+"  -h, --help              print this help and exit\n"
+"  -V, --version           print the version and exit\n"
+"\n"
+"See prefork(8) and prefork.ini(5).\n";
+
+static _Noreturn void __attribute__((format(printf, 1, 2)))
+usage(const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		fputs("prefork: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		va_end(ap);
+	}
+	fputs(usage_text, stderr);
+	exit(EX_USAGE);
+}
+
+static void
+set_mode(struct options *o, enum mode mode)
+{
+	if (o->mode != MODE_RUN && o->mode != mode)
+		usage("--check and --explain exclude each other");
+	o->mode = mode;
+}
+
+static void
+add_override(struct options *o, const char *key, const char *value,
+    const char *origin)
+{
+	if (strv_push(&o->overrides, key) == -1 ||
+	    strv_push(&o->overrides, value) == -1 ||
+	    strv_push(&o->overrides, origin) == -1)
+		fatal(EX_OSERR, "command line");
+}
+
+/*
+ * Reads the options; returns the index of the first word of the command.
+ * The leading "+" stops at the first operand, so the worker command's own
+ * options are never taken for ours, even without "--".
+ */
+static int
+parse_options(struct options *o, int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "profile", required_argument, NULL, 'P' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "check", no_argument, NULL, 't' },
+		{ "explain", optional_argument, NULL, 'n' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int	ch;
+
+	while ((ch = getopt_long(argc, argv, "+c:w:P:p:tn::l:hV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'w':
+			add_override(o, "workers", optarg, "--workers");
+			break;
+		case 'P':
+			add_override(o, "profile", optarg, "--profile");
+			break;
+		case 'p':
+			add_override(o, "pidfile", optarg, "--pidfile");
+			break;
+		case 'l':
+			add_override(o, "log_level", optarg, "--log-level");
+			break;
+		case 't':
+			set_mode(o, MODE_CHECK);
+			break;
+		case 'n':
+			if (optarg == NULL || strcmp(optarg, "text") == 0)
+				set_mode(o, MODE_EXPLAIN_TEXT);
+			else if (strcmp(optarg, "json") == 0)
+				set_mode(o, MODE_EXPLAIN_JSON);
+			else
+				usage("--explain: unknown format '%s' (text "
+				    "or json)", optarg);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(EX_OK);
+		case 'V':
+			printf("prefork %s\n", PACKAGE_VERSION);
+			exit(EX_OK);
+		default:
+			usage(NULL);
+		}
+	}
+	return optind;
+}
+
+static void
+report(const struct strv *errs)
+{
+	size_t	i;
+
+	for (i = 0; i < errs->n; i++)
+		log_errorx("%s", errs->v[i]);
+}
+
+static void
+apply_overrides(struct conf *c, const struct options *o, struct strv *errs)
+{
+	size_t	i;
+
+	for (i = 0; i + 2 < o->overrides.n; i += 3)
+		conf_set(c, o->overrides.v[i], o->overrides.v[i + 1],
+		    o->overrides.v[i + 2], errs);
+}
+
+/* A bad option value is a usage error, found before the file is read. */
+static void
+check_overrides(const struct options *o)
+{
+	struct conf	scratch;
+	struct strv	errs = STRV_INIT;
+
+	conf_init(&scratch);
+	apply_overrides(&scratch, o, &errs);
+	conf_free(&scratch);
+	if (errs.n > 0) {
+		report(&errs);
+		usage(NULL);
+	}
+}
+
+/*
+ * Builds the configuration: defaults, the file, then the command line's
+ * overrides and command, which win. Configuration errors exit 78 once
+ * every one of them was reported.
+ */
+static void
+load_conf(struct conf *c, struct options *o, int argc, char *argv[])
+{
+	struct strv	errs = STRV_INIT;
+
+	check_overrides(o);
+	conf_init(c);
+	if (o->config != NULL)
+		conf_load(c, o->config, &errs);
+	apply_overrides(c, o, &errs);
+	if (argc > 0 && conf_set_argv(c, argv, argc) == -1)
+		fatal(EX_OSERR, "command line");
+	if (errs.n == 0)
+		conf_validate(c, &errs);
+	if (errs.n > 0) {
+		report(&errs);
+		if (o->mode == MODE_CHECK)
+			log_errorx("%s: %zu problem%s found",
+			    o->config ? o->config : "configuration", errs.n,
+			    errs.n == 1 ? "" : "s");
+		strv_free(&errs);
+		conf_free(c);
+		strv_free(&o->overrides);
+		exit(EX_CONFIG);
+	}
+	log_set_level(c->log_level);
+}
+
+/* --check: everything the configuration and the system can tell. */
+static int
+run_check(const struct conf *c)
+{
+	struct strv	errs = STRV_INIT;
+	int		status = EX_OK;
+
+	check_command(c, &errs);
+	check_system(c, &errs);
+	report(&errs);
+	if (errs.n > 0) {
+		log_errorx("%s: %zu problem%s found",
+		    c->path ? c->path : "configuration", errs.n,
+		    errs.n == 1 ? "" : "s");
+		status = EX_CONFIG;
+	} else
+		printf("%s: configuration ok\n",
+		    c->path ? c->path : "prefork");
+	strv_free(&errs);
+	return status;
+}
+
+static int
+run_explain(const struct conf *c, enum mode mode)
+{
+	struct decision	d;
+
+	explain_decide(&d, c, probe_root());
+	if (mode == MODE_EXPLAIN_JSON)
+		explain_json(stdout, &d);
+	else
+		explain_text(stdout, &d);
+	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
+}
+
+/* Until the master lands, a plain run can only say so. */
+static int
+run_pool(const struct conf *c)
+{
+	struct strv	errs = STRV_INIT;
+	int		status = EX_UNAVAILABLE;
+
+	if (check_command(c, &errs) > 0 || check_system(c, &errs) > 0)
+		report(&errs);
+	else
+		log_errorx("running the pool is not implemented yet");
+	strv_free(&errs);
+	return status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct options	o = { MODE_RUN, NULL, STRV_INIT };
+	struct conf	c;
+	int		first, status;
+
+	log_init(LOG_LEVEL_INFO);
+	first = parse_options(&o, argc, argv);
+	if (o.mode == MODE_RUN && first == argc && o.config == NULL)
+		usage("no worker command: give it after -- or use -c FILE");
+	load_conf(&c, &o, argc - first, argv + first);
+
+	switch (o.mode) {
+	case MODE_CHECK:
+		status = run_check(&c);
+		break;
+	case MODE_EXPLAIN_TEXT:
+	case MODE_EXPLAIN_JSON:
+		status = run_explain(&c, o.mode);
+		break;
+	default:
+		status = run_pool(&c);
+		break;
+	}
+	conf_free(&c);
+	strv_free(&o.overrides);
+	return status;
+}

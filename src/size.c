@@ -135,14 +135,13 @@ size_tier(struct size_result *r, unsigned base, uint64_t memory)
 
 static unsigned
 size_cap(struct size_result *r, enum size_rule rule, unsigned n,
-    unsigned cap, const char *what)
+    unsigned cap)
 {
 	struct size_step	*s;
 	unsigned		 m = n < cap ? n : cap;
 
 	s = size_step(r, rule, n, m, cap);
-	snprintf(s->detail, sizeof(s->detail), "%s: min(%u, %u) = %u", what,
-	    n, cap, m);
+	snprintf(s->detail, sizeof(s->detail), "min(%u, %u) = %u", n, cap, m);
 	return m;
 }
 
@@ -176,15 +175,21 @@ size_compute(const struct size_params *p, unsigned cpus, uint64_t memory,
 	    r->base);
 	n = r->base;
 
-	if (p->profile->memory_adjusted)
+	/*
+	 * max_workers defaults to the profile's: set, it replaces the
+	 * profile's cap, up or down. The memory tiers keep their own caps,
+	 * and an explicit max_workers caps their result as well.
+	 */
+	if (p->profile->memory_adjusted) {
 		n = size_tier(r, n, memory);
+		if (p->max_workers != 0)
+			n = size_cap(r, SIZE_RULE_MAX_WORKERS, n,
+			    p->max_workers);
+	} else if (p->max_workers != 0)
+		n = size_cap(r, SIZE_RULE_MAX_WORKERS, n, p->max_workers);
 	else
 		n = size_cap(r, SIZE_RULE_PROFILE_CAP, n,
-		    p->profile->max_workers, "profile cap");
-
-	if (p->max_workers != 0)
-		n = size_cap(r, SIZE_RULE_MAX_WORKERS, n, p->max_workers,
-		    "max_workers");
+		    p->profile->max_workers);
 
 	if (p->worker_memory != 0) {
 		if (memory == 0) {

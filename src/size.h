@@ -36,7 +36,8 @@ const struct profile	*size_profile_default(void);
 struct size_params {
 	const struct profile	*profile;
 	unsigned		 workers;	/* fixed pool size, 0 = auto */
-	unsigned		 max_workers;	/* explicit cap, 0 = none */
+	unsigned		 max_workers;	/* replaces the profile's cap;
+						   0 = the profile's */
 	unsigned		 min_workers;
 	unsigned		 workers_per_cpu;
 	unsigned		 extra_workers;
@@ -48,7 +49,8 @@ enum size_rule {
 	SIZE_RULE_FORMULA,		/* cpus * workers_per_cpu + extra */
 	SIZE_RULE_PROFILE_CAP,		/* min(base, profile's max_workers) */
 	SIZE_RULE_MEMORY_TIER,		/* ultra-scalable's memory tiers */
-	SIZE_RULE_MAX_WORKERS,		/* explicit max_workers */
+	SIZE_RULE_MAX_WORKERS,		/* explicit max_workers, in place
+					   of the profile's cap */
 	SIZE_RULE_WORKER_MEMORY,	/* floor(memory / worker_memory) */
 	SIZE_RULE_MIN_WORKERS,		/* raise to min_workers */
 	SIZE_RULE_HARD_LIMIT,		/* SIZE_WORKERS_MAX */

@@ -1,8 +1,313 @@
+/*
+ * cli_test: the real prefork binary's command line: options, exit codes
+ * (sysexits), --check, --explain in both formats over a fixture tree,
+ * and how configuration errors are reported.
+ */
 #include "config.h"
+
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
 #include <cmocka.h>
-static void placeholder(void **state) { (void)state; }
-int main(void) { const struct CMUnitTest tests[] = { cmocka_unit_test(placeholder) }; return cmocka_run_group_tests(tests, NULL, NULL); }
+
+#include "testlib.h"
+
+#define TIMEOUT	10000
+
+static void
+run(struct t_run *r, const char *const args[])
+{
+	const char *const env[] = { "PREFORK_SYSROOT", "NOTIFY_SOCKET",
+	    "LISTEN_FDS", "LISTEN_PID", NULL };
+
+	t_run_prefork(r, env, args, TIMEOUT);
+	assert_false(r->timed_out);
+}
+
+/* Runs with PREFORK_SYSROOT on the 4-CPU, 16 GiB fixture. */
+static void
+run_fixture(struct t_run *r, const char *const args[])
+{
+	char	root[4096];
+
+	snprintf(root, sizeof(root), "PREFORK_SYSROOT=%s",
+	    t_fixture("cli-4cpu-16g"));
+	{
+		const char *const env[] = { root, NULL };
+
+		t_run_prefork(r, env, args, TIMEOUT);
+	}
+	assert_false(r->timed_out);
+}
+
+/* --help and --version: exit 0, on standard output. */
+static void
+test_help_version(void **state)
+{
+	struct t_run	r;
+
+	run(&r, (const char *const[]){ "--help", NULL });
+	assert_int_equal(r.status, EX_OK);
+	assert_true(t_contains(r.out, "usage: prefork"));
+	assert_true(t_contains(r.out, "--explain"));
+	t_run_free(&r);
+
+	run(&r, (const char *const[]){ "-V", NULL });
+	assert_int_equal(r.status, EX_OK);
+	assert_true(t_contains(r.out, "prefork " PACKAGE_VERSION));
+	t_run_free(&r);
+}
+
+/* Usage errors exit 64 and print the usage. */
+static void
+test_usage_errors(void **state)
+{
+	const char *const *const cases[] = {
+		(const char *const[]){ "--no-such-option", NULL },
+		(const char *const[]){ NULL },
+		(const char *const[]){ "-c", NULL },
+		(const char *const[]){ "--explain=xml", NULL },
+		(const char *const[]){ "-t", "--explain", "--", "true", NULL },
+		(const char *const[]){ "-w", "abc", "--", "true", NULL },
+		(const char *const[]){ "-w", "0", "--", "true", NULL },
+		(const char *const[]){ "-P", "nosuch", "--", "true", NULL },
+		(const char *const[]){ "-l", "loud", "--", "true", NULL },
+	};
+	struct t_run	r;
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		run(&r, cases[i]);
+		if (r.status != EX_USAGE)
+			fail_msg("case %zu: status %d, stderr: %s", i,
+			    r.status, r.err);
+		assert_true(t_contains(r.err, "usage: prefork"));
+		t_run_free(&r);
+	}
+}
+
+/* A bad option value names the option and the value. */
+static void
+test_bad_option_value_named(void **state)
+{
+	struct t_run	r;
+
+	run(&r, (const char *const[]){ "-w", "abc", "--", "true", NULL });
+	assert_int_equal(r.status, EX_USAGE);
+	assert_true(t_contains(r.err, "--workers"));
+	assert_true(t_contains(r.err, "abc"));
+	t_run_free(&r);
+
+	run(&r, (const char *const[]){ "--profile=nosuch", "true", NULL });
+	assert_int_equal(r.status, EX_USAGE);
+	assert_true(t_contains(r.err, "--profile"));
+	assert_true(t_contains(r.err, "nosuch"));
+	t_run_free(&r);
+}
+
+/* Every error of a bad file is reported as FILE:LINE, then exit 78. */
+static void
+test_config_errors_all_reported(void **state)
+{
+	struct t_run	 r;
+	const char	*path;
+	char		 want[600];
+
+	path = t_write_file("bad.ini",
+	    "[prefork]\n"
+	    "workers = lots\n"
+	    "wrokers = 3\n"
+	    "\n"
+	    "graceful_timeout = 10x\n"
+	    "[nosuch]\n");
+	run(&r, (const char *const[]){ "-c", path, "--", "true", NULL });
+	assert_int_equal(r.status, EX_CONFIG);
+	snprintf(want, sizeof(want), "%s:2: workers", path);
+	assert_true(t_contains(r.err, want));
+	snprintf(want, sizeof(want), "%s:3: unknown key 'wrokers'", path);
+	assert_true(t_contains(r.err, want));
+	snprintf(want, sizeof(want), "%s:5: graceful_timeout", path);
+	assert_true(t_contains(r.err, want));
+	snprintf(want, sizeof(want), "%s:6: unknown section", path);
+	assert_true(t_contains(r.err, want));
+	t_run_free(&r);
+}
+
+/* A missing configuration file is an error naming the path. */
+static void
+test_missing_config(void **state)
+{
+	struct t_run	r;
+
+	run(&r, (const char *const[]){ "-c", "/nonexistent/app.ini", "--",
+	    "true", NULL });
+	assert_int_equal(r.status, EX_CONFIG);
+	assert_true(t_contains(r.err, "/nonexistent/app.ini"));
+	assert_true(t_contains(r.err, "No such file or directory"));
+	t_run_free(&r);
+}
+
+/* --check on a good file and command: exit 0. */
+static void
+test_check_ok(void **state)
+{
+	struct t_run	 r;
+	const char	*path;
+
+	path = t_write_file("good.ini",
+	    "[prefork]\n"
+	    "command = sh -c 'sleep 1'\n"
+	    "workers = 3\n"
+	    "[env]\n"
+	    "APP_MODE = test\n");
+	run(&r, (const char *const[]){ "--check", "-c", path, NULL });
+	assert_int_equal(r.status, EX_OK);
+	assert_true(t_contains(r.out, "configuration ok"));
+	t_run_free(&r);
+
+	/* The command may also come from the command line alone. */
+	run(&r, (const char *const[]){ "-t", "--", "true", NULL });
+	assert_int_equal(r.status, EX_OK);
+	t_run_free(&r);
+}
+
+/* --check reports every problem, including the command's, exit 78. */
+static void
+test_check_problems(void **state)
+{
+	struct t_run	 r;
+	const char	*path;
+
+	path = t_write_file("check.ini",
+	    "[prefork]\n"
+	    "command = no-such-command-xyz --flag\n"
+	    "chdir = /nonexistent-dir\n");
+	run(&r, (const char *const[]){ "-t", "-c", path, NULL });
+	assert_int_equal(r.status, EX_CONFIG);
+	assert_true(t_contains(r.err, "no-such-command-xyz"));
+	assert_true(t_contains(r.err, "not found"));
+	assert_true(t_contains(r.err, "/nonexistent-dir"));
+	assert_true(t_contains(r.err, "2 problems"));
+	t_run_free(&r);
+
+	/* A file that is not executable. */
+	path = t_write_file("notexec.sh", "#!/bin/sh\n");
+	run(&r, (const char *const[]){ "-t", "--", path, NULL });
+	assert_int_equal(r.status, EX_CONFIG);
+	assert_true(t_contains(r.err, "Permission denied"));
+	t_run_free(&r);
+
+	/* No command anywhere. */
+	path = t_write_file("nocmd.ini", "[prefork]\nworkers = 2\n");
+	run(&r, (const char *const[]){ "-t", "-c", path, NULL });
+	assert_int_equal(r.status, EX_CONFIG);
+	assert_true(t_contains(r.err, "no worker command"));
+	t_run_free(&r);
+}
+
+/* --explain over the 4-CPU, 16 GiB fixture: 9 capped to 8. */
+static void
+test_explain_text(void **state)
+{
+	struct t_run	r;
+
+	run_fixture(&r, (const char *const[]){ "--explain", NULL });
+	assert_int_equal(r.status, EX_OK);
+	assert_true(t_contains(r.out, "CPUs: 4"));
+	assert_true(t_contains(r.out, "online"));
+	assert_true(t_contains(r.out, "affinity"));
+	assert_true(t_contains(r.out, "Memory: 16.0 GiB"));
+	assert_true(t_contains(r.out, "Profile: default"));
+	assert_true(t_contains(r.out, "4 CPUs * 2 + 1 = 9"));
+	assert_true(t_contains(r.out, "min(9, 8) = 8"));
+	assert_true(t_contains(r.out, "Workers: 8"));
+	t_run_free(&r);
+}
+
+/* --explain=json carries the fields SPEC 1.3 names. */
+static void
+test_explain_json(void **state)
+{
+	struct t_run	r;
+	char		buf[64];
+
+	run_fixture(&r, (const char *const[]){ "--explain=json", "-P",
+	    "ultra-scalable", NULL });
+	assert_int_equal(r.status, EX_OK);
+	assert_int_equal(t_json_int(r.out, "cpus"), 4);
+	assert_int_equal(t_json_int(r.out, "memory_bytes"), 16LL << 30);
+	assert_non_null(t_json_str(r.out, "profile", buf, sizeof(buf)));
+	assert_string_equal(buf, "ultra-scalable");
+	assert_int_equal(t_json_int(r.out, "base"), 9);
+	assert_int_equal(t_json_int(r.out, "workers"), 18);
+	assert_int_equal(r.out[0], '{');
+	t_run_free(&r);
+
+	/* -njson is the short form; the file's overrides apply. */
+	run_fixture(&r, (const char *const[]){ "-njson", "-w", "7", NULL });
+	assert_int_equal(r.status, EX_OK);
+	assert_int_equal(t_json_int(r.out, "workers"), 7);
+	t_run_free(&r);
+}
+
+/* cpus and memory in the file override the probe. */
+static void
+test_explain_overrides(void **state)
+{
+	struct t_run	 r;
+	const char	*path;
+
+	path = t_write_file("override.ini",
+	    "[prefork]\n"
+	    "profile = ultra-scalable\n"
+	    "cpus = 1\n"
+	    "memory = 1G\n");
+	run_fixture(&r, (const char *const[]){ "--explain=json", "-c", path,
+	    NULL });
+	assert_int_equal(r.status, EX_OK);
+	assert_int_equal(t_json_int(r.out, "cpus"), 1);
+	assert_int_equal(t_json_int(r.out, "memory_bytes"), 1LL << 30);
+	assert_int_equal(t_json_int(r.out, "workers"), 2);
+	t_run_free(&r);
+}
+
+/* A configuration error stops --explain too. */
+static void
+test_explain_bad_config(void **state)
+{
+	struct t_run	 r;
+	const char	*path;
+
+	path = t_write_file("bad-explain.ini", "[prefork]\nprofile = huge\n");
+	run_fixture(&r, (const char *const[]){ "--explain", "-c", path,
+	    NULL });
+	assert_int_equal(r.status, EX_CONFIG);
+	assert_true(t_contains(r.err, ":2: profile"));
+	assert_string_equal(r.out, "");
+	t_run_free(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_help_version),
+		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_bad_option_value_named),
+		cmocka_unit_test(test_config_errors_all_reported),
+		cmocka_unit_test(test_missing_config),
+		cmocka_unit_test(test_check_ok),
+		cmocka_unit_test(test_check_problems),
+		cmocka_unit_test(test_explain_text),
+		cmocka_unit_test(test_explain_json),
+		cmocka_unit_test(test_explain_overrides),
+		cmocka_unit_test(test_explain_bad_config),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,8 +1,181 @@
+/*
+ * explain_test: the decision (probe + configuration + sizing) and its two
+ * renderings: the text for people and the JSON for tools, which must be
+ * valid JSON whatever bytes the probe read.
+ */
 #include "config.h"
+
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include <cmocka.h>
-static void placeholder(void **state) { (void)state; }
-int main(void) { const struct CMUnitTest tests[] = { cmocka_unit_test(placeholder) }; return cmocka_run_group_tests(tests, NULL, NULL); }
+
+#include "explain.h"
+#include "testlib.h"
+
+/* Renders d with fn into a string the caller frees. */
+static char *
+render(void (*fn)(FILE *, const struct decision *), const struct decision *d)
+{
+	char	*buf = NULL;
+	size_t	 len = 0;
+	FILE	*f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	fn(f, d);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+/* explain_decide over the 4-CPU, 16 GiB fixture with defaults. */
+static void
+test_decide_fixture(void **state)
+{
+	struct conf	c;
+	struct decision	d;
+	char		buf[128];
+
+	conf_init(&c);
+	explain_decide(&d, &c, t_fixture("cli-4cpu-16g"));
+	assert_int_equal(d.cpus, 4);
+	assert_int_equal(d.memory, 16ULL << 30);
+	assert_string_equal(d.profile->name, "default");
+	assert_string_equal(d.worker_class, "eventlet");
+	assert_int_equal(d.result.base, 9);
+	assert_int_equal(d.result.workers, 8);
+	explain_summary(&d, buf, sizeof(buf));
+	assert_string_equal(buf, "4 CPUs (online), 16.0 GiB; profile default");
+	conf_free(&c);
+}
+
+/* Configured cpus and memory win over the probe, and say so. */
+static void
+test_decide_overrides(void **state)
+{
+	struct conf	 c;
+	struct decision	 d;
+	char		*text;
+
+	conf_init(&c);
+	c.cpus = 2;
+	c.memory = 8ULL << 30;
+	c.profile = size_profile_find("ultra-scalable");
+	explain_decide(&d, &c, t_fixture("cli-4cpu-16g"));
+	assert_int_equal(d.cpus, 2);
+	assert_string_equal(d.cpus_from, "configuration");
+	assert_int_equal(d.memory, 8ULL << 30);
+	assert_string_equal(d.memory_from, "configuration");
+	assert_int_equal(d.result.workers, 7);	/* floor(5 * 1.5) */
+	text = render(explain_text, &d);
+	assert_true(t_contains(text, "cpus = 2 in the configuration; "
+	    "detected 4"));
+	assert_true(t_contains(text, "8 GiB <= mem < 16 GiB"));
+	free(text);
+	conf_free(&c);
+}
+
+/* The text names every source, the profile and each step. */
+static void
+test_text_sections(void **state)
+{
+	struct conf	 c;
+	struct decision	 d;
+	char		*text;
+
+	conf_init(&c);
+	c.max_workers = 6;
+	explain_decide(&d, &c, t_fixture("cli-4cpu-16g"));
+	text = render(explain_text, &d);
+	assert_true(t_contains(text, "CPUs: 4 (online)"));
+	assert_true(t_contains(text, "/sys/devices/system/cpu/online"));
+	assert_true(t_contains(text, "Memory: 16.0 GiB"));
+	assert_true(t_contains(text, "/proc/meminfo"));
+	assert_true(t_contains(text, "Profile: default (max_workers 8, "
+	    "worker_class eventlet"));
+	assert_true(t_contains(text, "max_workers    min(9, 6) = 6  "
+	    "(applied)"));
+	assert_true(t_contains(text, "Workers: 6"));
+	free(text);
+	conf_free(&c);
+}
+
+/* Checks a JSON text with Python's parser; returns its exit status. */
+static int
+json_valid(const char *json, const char *expr)
+{
+	struct t_run	 r;
+	const char	*path = t_write_file("explain.json", json);
+	char		 script[512];
+	int		 status;
+
+	snprintf(script, sizeof(script),
+	    "import json, sys\n"
+	    "d = json.load(open(sys.argv[1]))\n"
+	    "assert %s, d\n", expr);
+	t_run(&r, NULL, (const char *const[]){ "python3", "-c", script, path,
+	    NULL }, 10000);
+	if (r.status != 0)
+		print_error("%s\n", r.err);
+	status = r.status;
+	t_run_free(&r);
+	return status;
+}
+
+/* The JSON is one valid object with the fields SPEC 1.3 requires. */
+static void
+test_json_fields(void **state)
+{
+	struct conf	 c;
+	struct decision	 d;
+	char		*json;
+
+	conf_init(&c);
+	explain_decide(&d, &c, t_fixture("cli-4cpu-16g"));
+	json = render(explain_json, &d);
+	assert_int_equal(json_valid(json,
+	    "d['cpus'] == 4 and d['memory_bytes'] == 16 << 30 and "
+	    "d['profile'] == 'default' and d['base'] == 9 and "
+	    "d['workers'] == 8 and len(d['steps']) >= 3 and "
+	    "any(s['name'] == 'online' for s in d['sources'])"), 0);
+	free(json);
+	conf_free(&c);
+}
+
+/* Quotes, backslashes and control bytes from a file are escaped. */
+static void
+test_json_escaping(void **state)
+{
+	struct conf	 c;
+	struct decision	 d;
+	char		*json;
+
+	conf_init(&c);
+	explain_decide(&d, &c, t_fixture("cli-4cpu-16g"));
+	snprintf(d.probe.sources[0].detail, sizeof(d.probe.sources[0].detail),
+	    "a\"b\\c\nd\001e\x7f" "f\xc3\xa9");
+	json = render(explain_json, &d);
+	assert_int_equal(json_valid(json,
+	    "d['sources'][0]['detail'] == 'a\"b\\\\c\\nd\\x01e\\x7f" "f\\u00e9'"),
+	    0);
+	free(json);
+	conf_free(&c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_decide_fixture),
+		cmocka_unit_test(test_decide_overrides),
+		cmocka_unit_test(test_text_sections),
+		cmocka_unit_test(test_json_fields),
+		cmocka_unit_test(test_json_escaping),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

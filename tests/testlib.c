@@ -245,3 +245,35 @@ t_contains(const char *haystack, const char *needle)
 	    haystack ? haystack : "(null)");
 	return false;
 }
+
+long long
+t_json_int(const char *json, const char *key)
+{
+	char		 pat[128];
+	const char	*p;
+	char		*end;
+	long long	 v;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	if ((p = strstr(json, pat)) == NULL)
+		return -1;
+	p += strlen(pat);
+	v = strtoll(p, &end, 10);
+	return end == p ? -1 : v;
+}
+
+char *
+t_json_str(const char *json, const char *key, char *buf, size_t len)
+{
+	char		 pat[128];
+	const char	*p, *q;
+
+	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	if ((p = strstr(json, pat)) == NULL)
+		return NULL;
+	p += strlen(pat);
+	if ((q = strchr(p, '"')) == NULL)
+		return NULL;
+	snprintf(buf, len, "%.*s", (int)(q - p), p);
+	return buf;
+}

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* The prefork binary under test: $PREFORK_BIN. */
 const char	*t_prefork(void);
@@ -61,5 +62,14 @@ const char	*t_write_file(const char *name, const char *text);
 
 /* True if needle occurs in haystack; prints both when it does not. */
 bool	t_contains(const char *haystack, const char *needle);
+
+/*
+ * The number after "key": in a flat JSON text, or -1 when the key is
+ * absent or not followed by a number. Enough for --explain=json.
+ */
+long long	t_json_int(const char *json, const char *key);
+
+/* The string after "key": copied into buf, or NULL when absent. */
+char	*t_json_str(const char *json, const char *key, char *buf, size_t len);
 
 #endif /* PREFORK_TESTLIB_H */

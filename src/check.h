@@ -1,0 +1,35 @@
+/*
+ * Checks that only the running system can answer: does the worker
+ * command exist and may it be executed, does the working directory
+ * exist, may the master switch credentials, can the log and pid files be
+ * written. --check reports them all; start-up stops on them.
+ */
+#ifndef PREFORK_CHECK_H
+#define PREFORK_CHECK_H
+
+#include <stddef.h>
+
+#include "conf.h"
+
+/*
+ * Finds name as execvp(3) would: a name with a slash is taken as is, a
+ * bare name is looked for in the directories of $PATH ("/bin:/usr/bin"
+ * when unset). Copies the path found into buf. Returns 0, or -1 with
+ * errno set: ENOENT when there is no such file, EACCES when one was
+ * found but none may be executed, ENAMETOOLONG.
+ */
+int	check_find_command(const char *name, char *buf, size_t len);
+
+/*
+ * Appends to errs each problem with the worker command of c. Returns the
+ * number of problems (0 or 1).
+ */
+int	check_command(const struct conf *c, struct strv *errs);
+
+/*
+ * Appends to errs each problem with chdir, credentials, log_file and
+ * pidfile. Creates nothing. Returns the number of problems.
+ */
+int	check_system(const struct conf *c, struct strv *errs);
+
+#endif /* PREFORK_CHECK_H */
