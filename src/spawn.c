@@ -1,0 +1,3 @@
+/* Stub: being written. */
+#include "config.h"
+#include "spawn.h"

@@ -1,0 +1,76 @@
+/*
+ * The OS side of the workers: the only place that forks, execs and
+ * signals. A worker starts with an empty signal mask, every signal at its
+ * default, standard input from /dev/null, no file descriptors but 0, 1, 2
+ * and the listening sockets (as 3, 4, ...), its own process group, and
+ * PR_SET_PDEATHSIG(SIGTERM), so that it never outlives the master.
+ */
+#ifndef PREFORK_SPAWN_H
+#define PREFORK_SPAWN_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+
+/* Everything the child needs, built by the parent before fork(). */
+struct spawn_cmd {
+	const char	*path;		/* the program, as found in PATH */
+	char *const	*argv;
+	char *const	*envp;
+	/*
+	 * When not NULL, points into one of the envp strings, at room for
+	 * at least 21 bytes: the child writes its own pid there, in
+	 * decimal and NUL-terminated, before exec (LISTEN_PID=).
+	 */
+	char		*pid_slot;
+	const int	*fds;		/* become 3, 4, ... in the worker */
+	size_t		 nfds;
+	const char	*chdir;		/* NULL = unchanged */
+	mode_t		 umask;		/* (mode_t)-1 = unchanged */
+	uid_t		 uid;		/* (uid_t)-1 = unchanged */
+	gid_t		 gid;		/* (gid_t)-1 = unchanged; when set,
+					   groups are set as well */
+	const gid_t	*groups;
+	size_t		 ngroups;
+};
+
+/* Where in the child a start failed. */
+enum spawn_stage {
+	SPAWN_OK,
+	SPAWN_FORK,		/* no child was made */
+	SPAWN_SETUP,		/* signals, process group, death signal */
+	SPAWN_FDS,		/* /dev/null, sockets */
+	SPAWN_CHDIR,
+	SPAWN_CREDENTIALS,	/* setgroups, setgid, setuid */
+	SPAWN_EXEC,
+};
+
+struct spawn_result {
+	pid_t			pid;	/* -1 when fork failed */
+	enum spawn_stage	stage;	/* SPAWN_OK once exec succeeded */
+	int			error;	/* errno of the failed stage */
+};
+
+/*
+ * Forks and execs a worker, with every signal blocked around fork() so
+ * that no handler of the master runs in the child. Waits (briefly) until
+ * the child has exec'd or failed, which it reports through a close-on-exec
+ * pipe. On success r->pid is the worker and r->stage SPAWN_OK. When the
+ * child failed, r->pid is still set (the child exits 126, or 127 when
+ * the program was not found, and must be reaped like any other) and
+ * r->stage and r->error say where and why. When fork() itself failed,
+ * r->pid is -1 and r->stage SPAWN_FORK. Returns r->pid.
+ */
+pid_t	spawn_worker(const struct spawn_cmd *cmd, struct spawn_result *r);
+
+/* The stage's name for messages ("exec", "chdir"). */
+const char	*spawn_stage_name(enum spawn_stage stage);
+
+/*
+ * Sends sig to the process group the worker leads, so that a shell
+ * wrapper's children get it too; to the worker alone when it has left its
+ * group. Returns 0, or -1 with errno set (ESRCH: already gone).
+ */
+int	spawn_signal(pid_t pid, int sig);
+
+#endif /* PREFORK_SPAWN_H */
