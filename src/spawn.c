@@ -1,3 +1,399 @@
-/* Stub: being written. */
+/*
+ * Forking, exec'ing and signalling workers: the one place to be paranoid.
+ *
+ * Between fork() and execve() the child is a copy of the master, with the
+ * master's handlers, heap and fds. It runs only async-signal-safe calls
+ * (signal-safety(7), plus the plain Linux system calls prctl, setgroups,
+ * close_range and rt_sigaction): no malloc, no stdio, no locks another
+ * thread might have held, and it leaves with _exit(), never exit(), so
+ * that no atexit handler or stdio buffer of the master runs twice.
+ * Everything it needs is built by the caller before fork(). A child that
+ * cannot exec tells the parent where and why through a close-on-exec
+ * pipe (skalibs' cspawn): the parent reads end of file when exec
+ * succeeded, and a struct spawn_failure when it did not.
+ */
 #include "config.h"
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include "spawn.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC	(1U << 2)
+#endif
+
+/* The fd of the first listening socket in the worker (sd_listen_fds). */
+#define FIRST_FD	3
+
+/* What a child that could not exec writes to the pipe. */
+struct spawn_failure {
+	int	stage;
+	int	error;
+};
+
+/* One write(2) of at most PIPE_BUF bytes is atomic: no short reads. */
+static_assert(sizeof(struct spawn_failure) <= PIPE_BUF,
+    "a failure report must fit one atomic pipe write");
+
+/*
+ * The child's way out on any failure: reports stage and errno to the
+ * parent and exits 127 when something was not found (as a shell does
+ * for a missing command), 126 otherwise. If the report is lost, the
+ * parent takes the start for a success and learns of the failure from
+ * the exit status instead, so there is nothing to do about it.
+ */
+static _Noreturn void
+child_fail(int efd, enum spawn_stage stage)
+{
+	struct spawn_failure	f = { .stage = (int)stage, .error = errno };
+
+	if (write(efd, &f, sizeof(f)) == -1) {
+		/* Nothing more we can do. */
+	}
+	_exit(f.error == ENOENT ? 127 : 126);
+}
+
+/*
+ * Asks for SIGTERM when the master dies, then checks that it has not
+ * died already: the request only covers a parent alive when it is made,
+ * and an orphan would otherwise run on unsupervised.
+ */
+static void
+child_deathsig(int efd, pid_t ppid, enum spawn_stage stage)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
+		child_fail(efd, stage);
+	if (getppid() != ppid)
+		_exit(126);	/* nobody is left to read a report */
+}
+
+/*
+ * Puts every signal back to SIG_DFL. Handlers would be reset by
+ * execve() anyway, but SIG_IGN survives it, and a worker that inherits
+ * an ignored SIGPIPE or SIGTERM misbehaves in ways nobody thinks to
+ * look for. glibc's sigaction() refuses the two signals it reserves for
+ * itself (32 and 33), which can be inherited ignored all the same, so
+ * for those the kernel is asked directly: an all-zero kernel sigaction
+ * is SIG_DFL, no flags and an empty mask on every architecture,
+ * whatever its layout. That is best effort; SIGKILL and SIGSTOP cannot
+ * be changed and need nothing.
+ */
+static void
+child_default_signals(int efd)
+{
+	struct sigaction	dfl = { .sa_handler = SIG_DFL };
+	int			sig;
+
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sigaction(sig, &dfl, NULL) == 0)
+			continue;
+		if (errno != EINVAL)
+			child_fail(efd, SPAWN_SETUP);
+#if defined(SYS_rt_sigaction)
+		if (sig != SIGKILL && sig != SIGSTOP) {
+			unsigned long	zero[16] = { 0 };
+
+			(void)syscall(SYS_rt_sigaction, sig, zero, NULL,
+			    (NSIG - 1) / 8);
+		}
+#endif
+	}
+}
+
+/* Writes pid in decimal, NUL-terminated: at most 21 bytes. */
+static void
+child_format_pid(char *dst, pid_t pid)
+{
+	char		digits[24];
+	size_t		n = 0;
+	unsigned long	v = (unsigned long)pid;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (n > 0)
+		*dst++ = digits[--n];
+	*dst = '\0';
+}
+
+/*
+ * Marks every fd from lowfd up close-on-exec. Marking rather than
+ * closing keeps the error pipe, which sits above lowfd, open until
+ * execve() closes it. close_range() does it in one call on Linux 5.11
+ * and later; older kernels say ENOSYS (no close_range) or EINVAL (no
+ * CLOSE_RANGE_CLOEXEC), and then every fd up to maxfd, the parent's
+ * RLIMIT_NOFILE soft limit, is marked one by one. Returns 0, or -1 with
+ * errno set.
+ */
+static int
+child_cloexec_from(int lowfd, int maxfd)
+{
+	int	fd;
+
+#if defined(HAVE_CLOSE_RANGE)
+	if (close_range((unsigned)lowfd, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return 0;
+#elif defined(SYS_close_range)
+	if (syscall(SYS_close_range, (unsigned)lowfd, ~0U,
+	    CLOSE_RANGE_CLOEXEC) == 0)
+		return 0;
+#else
+	errno = ENOSYS;
+#endif
+	if (errno != ENOSYS && errno != EINVAL)
+		return -1;
+	for (fd = lowfd; fd < maxfd; fd++)
+		if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 && errno != EBADF)
+			return -1;
+	return 0;
+}
+
+/*
+ * Puts /dev/null on 0 and cmd->fds on 3, 4, ..., and marks every other
+ * fd from 3 + nfds up close-on-exec. The sockets and the error pipe may
+ * sit anywhere, even on 0 or on one another's targets (fds[0] on 4 and
+ * fds[1] on 3), so they are all first moved above the targets, then put
+ * in place; dup2() clears close-on-exec on its target, which is what
+ * the sockets need. Returns the error pipe's new fd; fails through
+ * child_fail().
+ */
+static int
+child_fds(const struct spawn_cmd *cmd, int efd, int maxfd)
+{
+	int	moved[SPAWN_FDS_MAX];
+	int	top = FIRST_FD + (int)cmd->nfds;
+	int	fd, null;
+	size_t	i;
+
+	if ((fd = fcntl(efd, F_DUPFD_CLOEXEC, top)) == -1)
+		child_fail(efd, SPAWN_FDS);
+	close(efd);
+	efd = fd;
+	for (i = 0; i < cmd->nfds; i++)
+		if ((moved[i] = fcntl(cmd->fds[i], F_DUPFD_CLOEXEC, top)) == -1)
+			child_fail(efd, SPAWN_FDS);
+
+	if ((null = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		child_fail(efd, SPAWN_FDS);
+	if (null == 0) {
+		/* 0 was free: keep /dev/null there, without O_CLOEXEC. */
+		if (fcntl(0, F_SETFD, 0) == -1)
+			child_fail(efd, SPAWN_FDS);
+	} else {
+		if (dup2(null, 0) == -1)
+			child_fail(efd, SPAWN_FDS);
+		close(null);
+	}
+
+	for (i = 0; i < cmd->nfds; i++)
+		if (dup2(moved[i], FIRST_FD + (int)i) == -1)
+			child_fail(efd, SPAWN_FDS);
+	if (child_cloexec_from(top, maxfd) == -1)
+		child_fail(efd, SPAWN_FDS);
+	return efd;
+}
+
+/*
+ * The child, from fork() to execve(), in the order of STYLE.md. All
+ * signals are blocked on entry, so no handler of the master can run
+ * here; the mask is emptied only once every disposition is back to its
+ * default. Never returns.
+ */
+static _Noreturn void
+spawn_child(const struct spawn_cmd *cmd, pid_t ppid, int efd, int maxfd)
+{
+	sigset_t	none;
+
+	child_default_signals(efd);
+
+	/*
+	 * Our own group, so that the master's signals reach a wrapper's
+	 * children too. The parent makes the same call, against races.
+	 */
+	if (setpgid(0, 0) == -1)
+		child_fail(efd, SPAWN_SETUP);
+	child_deathsig(efd, ppid, SPAWN_SETUP);
+
+	if (cmd->pid_slot != NULL)
+		child_format_pid(cmd->pid_slot, getpid());
+
+	efd = child_fds(cmd, efd, maxfd);
+
+	if (cmd->chdir != NULL && chdir(cmd->chdir) == -1)
+		child_fail(efd, SPAWN_CHDIR);
+	if (cmd->umask != (mode_t)-1)
+		umask(cmd->umask);
+
+	/*
+	 * Groups first, while we are still allowed to change them, and the
+	 * user last, which gives up the right to change anything. The
+	 * kernel clears the parent-death signal when the credentials
+	 * change, so it is asked for again, and the master checked again.
+	 */
+	if (cmd->gid != (gid_t)-1) {
+		if (setgroups(cmd->ngroups, cmd->groups) == -1)
+			child_fail(efd, SPAWN_CREDENTIALS);
+		if (setgid(cmd->gid) == -1)
+			child_fail(efd, SPAWN_CREDENTIALS);
+	}
+	if (cmd->uid != (uid_t)-1 && setuid(cmd->uid) == -1)
+		child_fail(efd, SPAWN_CREDENTIALS);
+	if (cmd->gid != (gid_t)-1 || cmd->uid != (uid_t)-1)
+		child_deathsig(efd, ppid, SPAWN_CREDENTIALS);
+
+	/* A signal still pending now gets its default action. */
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
+		child_fail(efd, SPAWN_SETUP);
+
+	execve(cmd->path, cmd->argv, cmd->envp);
+	child_fail(efd, SPAWN_EXEC);
+}
+
+/*
+ * The highest fd, plus one, that the child marks one by one when the
+ * kernel has no close_range(). Read here because getrlimit() is not
+ * async-signal-safe.
+ */
+static int
+spawn_maxfd(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return 1024;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT_MAX)
+		return INT_MAX;
+	return (int)rl.rlim_cur;
+}
+
+pid_t
+spawn_worker(const struct spawn_cmd *cmd, struct spawn_result *r)
+{
+	struct spawn_failure	f;
+	sigset_t		all, old;
+	pid_t			ppid, pid;
+	ssize_t			n;
+	int			ep[2], maxfd, saved;
+
+	r->pid = -1;
+	r->stage = SPAWN_FORK;
+	r->error = 0;
+	if (cmd->nfds > SPAWN_FDS_MAX) {
+		r->stage = SPAWN_FDS;
+		r->error = errno = EINVAL;
+		return -1;
+	}
+	maxfd = spawn_maxfd();
+	ppid = getpid();
+	if (pipe2(ep, O_CLOEXEC) == -1) {
+		r->error = errno;
+		return -1;
+	}
+
+	/*
+	 * With every signal blocked, none of the master's handlers can run
+	 * in the child before it has put the defaults back.
+	 */
+	sigfillset(&all);
+	if (sigprocmask(SIG_SETMASK, &all, &old) == -1) {
+		saved = errno;
+		close(ep[0]);
+		close(ep[1]);
+		r->error = errno = saved;
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0)
+		spawn_child(cmd, ppid, ep[1], maxfd);	/* never returns */
+	saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(ep[1]);
+	if (pid == -1) {
+		close(ep[0]);
+		r->error = errno = saved;
+		return -1;
+	}
+	r->pid = pid;
+
+	/*
+	 * As job-control shells do, the parent puts the child in its own
+	 * group too, so that a signal the master sends the group as soon
+	 * as we return cannot miss it. EACCES (it has exec'd already) and
+	 * ESRCH are expected; nothing else can happen to our fresh child,
+	 * whose own call is the one that is checked.
+	 */
+	(void)setpgid(pid, pid);
+
+	/* End of file: the pipe was closed by a successful execve(). */
+	do {
+		n = read(ep[0], &f, sizeof(f));
+	} while (n == -1 && errno == EINTR);
+	close(ep[0]);
+	if (n == (ssize_t)sizeof(f)) {
+		r->stage = f.stage > SPAWN_FORK && f.stage <= SPAWN_EXEC ?
+		    (enum spawn_stage)f.stage : SPAWN_SETUP;
+		r->error = f.error;
+	} else {
+		/*
+		 * 0 bytes, or a read error on our own pipe, which says nothing
+		 * about the child: if it did fail, its exit status tells.
+		 */
+		r->stage = SPAWN_OK;
+	}
+	return pid;
+}
+
+const char *
+spawn_stage_name(enum spawn_stage stage)
+{
+	switch (stage) {
+	case SPAWN_OK:
+		return "ok";
+	case SPAWN_FORK:
+		return "fork";
+	case SPAWN_SETUP:
+		return "setup";
+	case SPAWN_FDS:
+		return "fds";
+	case SPAWN_CHDIR:
+		return "chdir";
+	case SPAWN_CREDENTIALS:
+		return "credentials";
+	case SPAWN_EXEC:
+		return "exec";
+	}
+	return "unknown";
+}
+
+int
+spawn_signal(pid_t pid, int sig)
+{
+	/*
+	 * kill(-0) is our own group, kill(-1) every process we may signal:
+	 * a bad pid must never become either.
+	 */
+	if (pid < 2) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (kill(-pid, sig) == 0)
+		return 0;
+	if (errno != ESRCH)
+		return -1;
+	/* No such group: the worker has moved to another one. */
+	return kill(pid, sig);
+}

@@ -12,6 +12,12 @@
 
 #include <stddef.h>
 
+/*
+ * The most listening sockets one worker can receive. The child has no
+ * heap, so it moves them through an array of this size on its stack.
+ */
+#define SPAWN_FDS_MAX	256
+
 /* Everything the child needs, built by the parent before fork(). */
 struct spawn_cmd {
 	const char	*path;		/* the program, as found in PATH */
@@ -23,7 +29,8 @@ struct spawn_cmd {
 	 * decimal and NUL-terminated, before exec (LISTEN_PID=).
 	 */
 	char		*pid_slot;
-	const int	*fds;		/* become 3, 4, ... in the worker */
+	const int	*fds;		/* become 3, 4, ... in the worker;
+					   at most SPAWN_FDS_MAX */
 	size_t		 nfds;
 	const char	*chdir;		/* NULL = unchanged */
 	mode_t		 umask;		/* (mode_t)-1 = unchanged */
@@ -58,8 +65,16 @@ struct spawn_result {
  * pipe. On success r->pid is the worker and r->stage SPAWN_OK. When the
  * child failed, r->pid is still set (the child exits 126, or 127 when
  * the program was not found, and must be reaped like any other) and
- * r->stage and r->error say where and why. When fork() itself failed,
- * r->pid is -1 and r->stage SPAWN_FORK. Returns r->pid.
+ * r->stage and r->error say where and why. When no child was made,
+ * r->pid is -1 and errno is set: r->stage is SPAWN_FORK when pipe2() or
+ * fork() failed (EAGAIN, ENOMEM, EMFILE: try again later), or SPAWN_FDS
+ * with EINVAL when cmd has more than SPAWN_FDS_MAX fds. The caller's
+ * signal mask is the same on return as on entry, and nothing of cmd is
+ * changed in the caller (pid_slot is written in the child's copy only).
+ * The wait lasts until the child execs or fails, so it is as long as
+ * the child's chdir() and execve() take. The parent-death signal is set
+ * again after the credentials change, because the kernel clears it
+ * then. Returns r->pid.
  */
 pid_t	spawn_worker(const struct spawn_cmd *cmd, struct spawn_result *r);
 
@@ -69,7 +84,9 @@ const char	*spawn_stage_name(enum spawn_stage stage);
 /*
  * Sends sig to the process group the worker leads, so that a shell
  * wrapper's children get it too; to the worker alone when it has left its
- * group. Returns 0, or -1 with errno set (ESRCH: already gone).
+ * group. Returns 0, or -1 with errno set (ESRCH: already gone; EINVAL for
+ * a pid below 2, which kill() would take for a group or for every
+ * process).
  */
 int	spawn_signal(pid_t pid, int sig);
 
