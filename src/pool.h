@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum worker_state {
 	WORKER_STARTING,	/* running, not ready yet (ready = notify) */
@@ -27,39 +28,40 @@ struct worker {
 	enum worker_state	 state;
 	unsigned		 generation;	/* of the configuration */
 	double			 spawned;	/* times, in seconds */
-	double			 ready_at;
-	double			 seen;		/* last heartbeat */
-	double			 deadline;	/* next timeout, 0 = none */
+	double			 ready_at;	/* when it became ready */
+	double			 seen;		/* last sign of life */
+	double			 kill_at;	/* STOPPING or aborted: SIGKILL
+						   then */
+	bool			 was_ready;	/* ready_at is set */
 	bool			 first;		/* of the first generation */
 	bool			 aborted;	/* timed out: SIGABRT sent */
 	bool			 killed;	/* SIGKILL sent */
 };
 
-/* Why a worker was stopped on purpose or was replaced, for the log. */
+/* What happened, for the master to log and to tell systemd. */
 enum pool_event {
 	POOL_SPAWNED,		/* a worker started */
-	POOL_SPAWN_FAILED,	/* fork failed; the slot backs off */
+	POOL_SPAWN_FAILED,	/* no process could be made; error says why */
 	POOL_READY,		/* a worker became ready */
 	POOL_EXITED,		/* a worker exited; status says how */
-	POOL_BACKOFF,		/* a slot waits before the next start */
-	POOL_STOPPING,		/* a worker was told to stop */
+	POOL_BACKOFF,		/* a slot waits delay seconds to start again */
+	POOL_STOPPING,		/* a worker was told to stop; why says why */
 	POOL_KILLED,		/* a worker missed its deadline: SIGKILL */
-	POOL_READY_TIMEOUT,	/* never became ready in time */
-	POOL_HEARTBEAT_TIMEOUT,	/* a ready worker fell silent */
-	POOL_ALL_READY,		/* every slot has a ready worker */
+	POOL_READY_TIMEOUT,	/* a worker was not ready in time: SIGKILL */
+	POOL_HEARTBEAT_TIMEOUT,	/* a ready worker fell silent: SIGABRT */
 	POOL_ROLLED,		/* a rolling restart finished */
 };
 
 struct pool_note {
 	enum pool_event		 event;
-	const struct worker	*worker;	/* NULL for pool-wide events */
+	const struct worker	*worker;	/* NULL for POOL_ROLLED and
+						   POOL_SPAWN_FAILED */
 	unsigned		 slot;
 	int			 status;	/* wait status, POOL_EXITED */
 	double			 uptime;	/* seconds, POOL_EXITED */
 	double			 delay;		/* seconds, POOL_BACKOFF */
-	int			 error;		/* errno, POOL_SPAWN_FAILED */
-	const char		*why;		/* POOL_STOPPING: "shrink",
-						   "shutdown", "replaced", ... */
+	int			 error;		/* POOL_SPAWN_FAILED */
+	const char		*why;		/* POOL_STOPPING, POOL_BACKOFF */
 };
 
 /* What the pool does to the world, supplied by the master (or a test). */
@@ -67,23 +69,130 @@ struct pool_ops {
 	/*
 	 * Starts a worker for slot under configuration generation gen.
 	 * Returns its pid, or -1 with errno set when no process could be
-	 * made (the pool backs off and tries again).
+	 * made (the slot backs off and tries again).
 	 */
 	pid_t	(*spawn)(void *ctx, unsigned slot, unsigned gen);
-	/* Sends sig to the worker's process group. */
+	/* Sends sig to the worker (its process group). */
 	void	(*signal)(void *ctx, pid_t pid, int sig);
-	/* Reports an event, for the log and the status line. */
+	/* Reports an event; the note lives only during the call. */
 	void	(*note)(void *ctx, const struct pool_note *note);
 };
 
+/* Seconds, all of them. */
 struct pool_params {
-	double		min_uptime;		/* all in seconds */
-	double		restart_delay;
-	double		restart_delay_max;
-	double		ready_timeout;		/* 0 = none */
-	double		heartbeat_timeout;	/* 0 = none */
-	double		abort_grace;		/* SIGABRT to SIGKILL */
-	bool		ready_on_spawn;		/* ready = exec */
+	double	min_uptime;		/* younger deaths are failures */
+	double	restart_delay;		/* first backoff, doubling ... */
+	double	restart_delay_max;	/* ... up to this */
+	double	graceful_timeout;	/* SIGTERM to SIGKILL */
+	double	ready_timeout;		/* STARTING for longer: killed */
+	double	heartbeat_timeout;	/* READY and silent: aborted; 0 off */
+	double	abort_grace;		/* SIGABRT to SIGKILL */
+	bool	ready_on_spawn;		/* ready = exec */
+	uint8_t	halt_codes[32];		/* exit codes 0..255 that halt */
 };
+
+struct slot {
+	struct worker	*w;		/* the slot's worker, or NULL */
+	struct worker	*next;		/* its replacement while rolling */
+	unsigned	 failures;	/* deaths before min_uptime in a row */
+	double		 restart_at;	/* end of a backoff; 0 = none */
+};
+
+struct pool {
+	const struct pool_ops	*ops;
+	void			*ctx;
+	struct pool_params	 par;
+	struct slot		*slots;
+	unsigned		 size;		/* slots in use */
+	unsigned		 cap;		/* slots allocated */
+	struct worker		**all;		/* every live worker */
+	size_t			 nall;
+	size_t			 allcap;
+	unsigned		 gen;		/* current configuration */
+	bool			 rolling;	/* replacing older generations */
+	bool			 stopping;	/* shutting down */
+	unsigned		 first_spawned;
+	unsigned		 first_failed;
+	bool			 booted_any;	/* some worker ever booted */
+};
+
+/* What pool_exited() found. */
+enum pool_exit {
+	POOL_EXIT_UNKNOWN,		/* not a worker: an orphan, reaped */
+	POOL_EXIT_WORKER,		/* a worker, dealt with */
+	POOL_EXIT_HALT,			/* a worker exited with a halt
+					   code; it was not replaced */
+	POOL_EXIT_FIRST_FAILED,		/* ... the last of the first
+					   generation to fail before
+					   booting: give up */
+};
+
+/* Prepares an empty pool. This function can't fail. */
+void	pool_init(struct pool *p, const struct pool_ops *ops, void *ctx,
+	    const struct pool_params *par);
+
+/* Frees the tables; the workers themselves are the caller's business. */
+void	pool_free(struct pool *p);
+
+/* New timeouts (after a reload); they apply from the next event. */
+void	pool_set_params(struct pool *p, const struct pool_params *par);
+
+/*
+ * Starts the first generation: n workers in slots 0..n-1. Returns 0, or
+ * -1 with errno set (ENOMEM) with nothing started.
+ */
+int	pool_start(struct pool *p, unsigned n, double now);
+
+/*
+ * Grows to n slots, starting a worker in each new one, or shrinks to n,
+ * stopping the workers of the highest slots. Returns 0, or -1 (ENOMEM)
+ * with the pool unchanged.
+ */
+int	pool_resize(struct pool *p, unsigned n, double now);
+
+/*
+ * Makes gen the configuration of every worker started from now on, and
+ * with roll, replaces every older worker, one slot at a time: a new
+ * worker first, and the old one stopped only once the new one is ready.
+ */
+void	pool_set_generation(struct pool *p, unsigned gen, bool roll,
+	    double now);
+
+/* A child exited with wait status status. */
+enum pool_exit	pool_exited(struct pool *p, pid_t pid, int status,
+		    double now);
+
+/* The worker said READY=1. Unknown pids are ignored. */
+void	pool_ready(struct pool *p, pid_t pid, double now);
+
+/* The worker showed a sign of life (WATCHDOG=1 or any message). */
+void	pool_heartbeat(struct pool *p, pid_t pid, double now);
+
+/* Acts on every deadline that has passed. */
+void	pool_tick(struct pool *p, double now);
+
+/*
+ * The earliest time pool_tick() has something to do, or 0 when nothing
+ * is pending: an idle pool needs no timer at all.
+ */
+double	pool_next_deadline(const struct pool *p);
+
+/*
+ * Shuts down: every worker gets SIGTERM and SIGKILL grace seconds later;
+ * nothing is started again. A second call can only shorten the grace.
+ */
+void	pool_stop(struct pool *p, double grace, double now);
+
+/* Sends sig to every live worker that was not killed. */
+void	pool_signal_all(struct pool *p, int sig);
+
+/* The live worker with that pid, or NULL. */
+struct worker	*pool_find(const struct pool *p, pid_t pid);
+
+/* Counts the slots whose worker is ready. */
+unsigned	pool_ready_count(const struct pool *p);
+
+/* True when no worker is left (after pool_stop(), time to exit). */
+bool	pool_empty(const struct pool *p);
 
 #endif /* PREFORK_POOL_H */

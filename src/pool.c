@@ -1,0 +1,560 @@
+/*
+ * The pool's state machine. Each slot holds at most one worker of its own
+ * and, during a rolling restart, that worker's replacement; a worker
+ * stopped on purpose (shrink, replaced, shutdown) is detached from its
+ * slot, so that its exit is never taken for a crash and never respawned.
+ * Deadlines are derived from the workers' times, never stored twice:
+ * pool_next_deadline() is the one place that says when to wake up.
+ */
+#include "config.h"
+
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pool.h"
+
+static void	pool_roll_step(struct pool *, double);
+
+static void
+note(struct pool *p, enum pool_event event, const struct worker *w,
+    unsigned slot)
+{
+	struct pool_note	n = {
+		.event = event,
+		.worker = w,
+		.slot = slot,
+	};
+
+	p->ops->note(p->ctx, &n);
+}
+
+void
+pool_init(struct pool *p, const struct pool_ops *ops, void *ctx,
+    const struct pool_params *par)
+{
+	memset(p, 0, sizeof(*p));
+	p->ops = ops;
+	p->ctx = ctx;
+	p->par = *par;
+}
+
+void
+pool_free(struct pool *p)
+{
+	size_t	i;
+
+	for (i = 0; i < p->nall; i++)
+		free(p->all[i]);
+	free(p->all);
+	free(p->slots);
+	memset(p, 0, sizeof(*p));
+}
+
+void
+pool_set_params(struct pool *p, const struct pool_params *par)
+{
+	p->par = *par;
+}
+
+struct worker *
+pool_find(const struct pool *p, pid_t pid)
+{
+	size_t	i;
+
+	for (i = 0; i < p->nall; i++)
+		if (p->all[i]->pid == pid)
+			return p->all[i];
+	return NULL;
+}
+
+static void
+pool_forget(struct pool *p, struct worker *w)
+{
+	size_t	i;
+
+	for (i = 0; i < p->nall; i++) {
+		if (p->all[i] == w) {
+			p->all[i] = p->all[--p->nall];
+			break;
+		}
+	}
+	free(w);
+}
+
+/* Makes room for n slots; the new ones are empty. */
+static int
+pool_reserve(struct pool *p, unsigned n)
+{
+	struct slot	*s;
+
+	if (n <= p->cap)
+		return 0;
+	if ((s = reallocarray(p->slots, n, sizeof(*s))) == NULL)
+		return -1;
+	memset(s + p->cap, 0, (n - p->cap) * sizeof(*s));
+	p->slots = s;
+	p->cap = n;
+	return 0;
+}
+
+/* The backoff before the next start of a slot that failed n times. */
+static double
+pool_backoff(const struct pool *p, unsigned n)
+{
+	double	delay = p->par.restart_delay;
+
+	while (n-- > 1 && delay < p->par.restart_delay_max)
+		delay *= 2;
+	return delay < p->par.restart_delay_max ? delay :
+	    p->par.restart_delay_max;
+}
+
+static void
+slot_backoff(struct pool *p, unsigned i, const char *why, double now)
+{
+	struct slot	*s = &p->slots[i];
+	struct pool_note n = {
+		.event = POOL_BACKOFF,
+		.slot = i,
+		.why = why,
+	};
+
+	s->failures++;
+	n.delay = pool_backoff(p, s->failures);
+	s->restart_at = now + n.delay;
+	p->ops->note(p->ctx, &n);
+}
+
+/*
+ * Starts a worker for slot i and returns it, or NULL when none could be
+ * made, in which case the slot backs off. The worker is allocated first:
+ * after fork() nothing may fail, or a running process would be lost.
+ */
+static struct worker *
+slot_spawn(struct pool *p, unsigned i, double now)
+{
+	struct worker	**all, *w;
+	struct pool_note  n = { .event = POOL_SPAWN_FAILED, .slot = i };
+
+	if (p->nall == p->allcap) {
+		all = reallocarray(p->all, p->allcap ? p->allcap * 2 : 16,
+		    sizeof(*all));
+		if (all == NULL)
+			goto fail;
+		p->all = all;
+		p->allcap = p->allcap ? p->allcap * 2 : 16;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		goto fail;
+	if ((w->pid = p->ops->spawn(p->ctx, i, p->gen)) == -1) {
+		free(w);
+		goto fail;
+	}
+	w->slot = i;
+	w->generation = p->gen;
+	w->spawned = w->seen = now;
+	w->state = WORKER_STARTING;
+	p->all[p->nall++] = w;
+	note(p, POOL_SPAWNED, w, i);
+	if (p->par.ready_on_spawn) {
+		w->state = WORKER_READY;
+		w->ready_at = now;
+		w->was_ready = true;
+		note(p, POOL_READY, w, i);
+	}
+	return w;
+
+fail:
+	n.error = errno;
+	p->ops->note(p->ctx, &n);
+	slot_backoff(p, i, "no worker could be started", now);
+	return NULL;
+}
+
+/* Tells w to stop, detached from its slot: it will not be replaced. */
+static void
+worker_stop(struct pool *p, struct worker *w, double grace, const char *why,
+    double now)
+{
+	struct pool_note	n = {
+		.event = POOL_STOPPING,
+		.worker = w,
+		.slot = w->slot,
+		.why = why,
+	};
+
+	if (w->state == WORKER_STOPPING) {
+		if (now + grace < w->kill_at)
+			w->kill_at = now + grace;
+		return;
+	}
+	w->state = WORKER_STOPPING;
+	w->kill_at = now + grace;
+	p->ops->note(p->ctx, &n);
+	if (!w->killed)
+		p->ops->signal(p->ctx, w->pid, SIGTERM);
+}
+
+static void
+slot_clear(struct pool *p, unsigned i, const char *why, double grace,
+    double now)
+{
+	struct slot	*s = &p->slots[i];
+
+	if (s->w != NULL)
+		worker_stop(p, s->w, grace, why, now);
+	if (s->next != NULL)
+		worker_stop(p, s->next, grace, why, now);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+pool_start(struct pool *p, unsigned n, double now)
+{
+	unsigned	i;
+
+	if (pool_reserve(p, n) == -1)
+		return -1;
+	p->size = n;
+	for (i = 0; i < n; i++) {
+		if ((p->slots[i].w = slot_spawn(p, i, now)) != NULL) {
+			p->slots[i].w->first = true;
+			p->first_spawned++;
+		}
+	}
+	return 0;
+}
+
+int
+pool_resize(struct pool *p, unsigned n, double now)
+{
+	unsigned	i, old = p->size;
+
+	if (p->stopping)
+		return 0;
+	if (pool_reserve(p, n) == -1)
+		return -1;
+	/* Shrinking stops the highest slots first, keeping slots dense. */
+	for (i = old; i > n; i--)
+		slot_clear(p, i - 1, "shrink", p->par.graceful_timeout, now);
+	p->size = n;
+	for (i = old; i < n; i++)
+		p->slots[i].w = slot_spawn(p, i, now);
+	pool_roll_step(p, now);
+	return 0;
+}
+
+void
+pool_set_generation(struct pool *p, unsigned gen, bool roll, double now)
+{
+	p->gen = gen;
+	if (roll && !p->stopping)
+		p->rolling = true;
+	pool_roll_step(p, now);
+}
+
+/*
+ * A replacement may take over once it is ready; with ready = exec, only
+ * once it has also lived min_uptime, so that a new command that crashes
+ * at once never costs us the old workers that still serve.
+ */
+static bool
+replacement_ok(const struct pool *p, const struct worker *w, double now)
+{
+	if (w->state != WORKER_READY || w->aborted || w->killed)
+		return false;
+	return !p->par.ready_on_spawn || now - w->spawned >= p->par.min_uptime;
+}
+
+/* Slot i's replacement takes over and the old worker stops. */
+static void
+slot_promote(struct pool *p, unsigned i, double now)
+{
+	struct slot	*s = &p->slots[i];
+
+	if (s->w != NULL)
+		worker_stop(p, s->w, p->par.graceful_timeout, "replaced", now);
+	s->w = s->next;
+	s->next = NULL;
+	s->failures = 0;
+}
+
+/*
+ * One step of a rolling restart: finish the slot in progress, or start
+ * the next one. One slot at a time, so that the pool never has fewer
+ * ready workers than slots, and a bad new configuration is found on the
+ * first slot, not on all of them.
+ */
+static void
+pool_roll_step(struct pool *p, double now)
+{
+	struct slot	*s;
+	unsigned	 i;
+
+	if (!p->rolling || p->stopping)
+		return;
+	for (i = 0; i < p->size; i++) {
+		s = &p->slots[i];
+		if (s->next != NULL) {
+			if (!replacement_ok(p, s->next, now))
+				return;
+			slot_promote(p, i, now);
+			continue;
+		}
+		if (s->w == NULL || s->w->generation == p->gen)
+			continue;
+		if (s->restart_at > now)
+			return;
+		s->restart_at = 0;
+		s->next = slot_spawn(p, i, now);
+		if (s->next == NULL || !replacement_ok(p, s->next, now))
+			return;
+		slot_promote(p, i, now);
+	}
+	p->rolling = false;
+	note(p, POOL_ROLLED, NULL, 0);
+}
+
+/* What becomes of slot i once its worker w has exited. */
+static void
+slot_vacated(struct pool *p, unsigned i, bool booted, double now)
+{
+	struct slot	*s = &p->slots[i];
+
+	if (s->next != NULL) {
+		/* The replacement was already coming: it takes over. */
+		s->w = s->next;
+		s->next = NULL;
+		return;
+	}
+	if (booted) {
+		s->failures = 0;
+		s->restart_at = 0;
+		s->w = slot_spawn(p, i, now);
+	} else
+		slot_backoff(p, i, "exited before min_uptime", now);
+}
+
+/* A worker not stopped on purpose exited with one of the halt codes. */
+static bool
+pool_halts(const struct pool *p, const struct worker *w, int status)
+{
+	int	code;
+
+	if (p->stopping || w->state == WORKER_STOPPING || !WIFEXITED(status))
+		return false;
+	code = WEXITSTATUS(status);
+	return (p->par.halt_codes[code / 8] & (1u << (code % 8))) != 0;
+}
+
+enum pool_exit
+pool_exited(struct pool *p, pid_t pid, int status, double now)
+{
+	struct worker	*w;
+	struct slot	*s = NULL;
+	struct pool_note n = { .event = POOL_EXITED, .status = status };
+	bool		 booted;
+
+	if ((w = pool_find(p, pid)) == NULL)
+		return POOL_EXIT_UNKNOWN;
+	n.worker = w;
+	n.slot = w->slot;
+	n.uptime = now - w->spawned;
+	booted = w->was_ready && n.uptime >= p->par.min_uptime;
+	p->ops->note(p->ctx, &n);
+	if (booted)
+		p->booted_any = true;
+	else if (w->first)
+		p->first_failed++;
+
+	if (w->slot < p->size)
+		s = &p->slots[w->slot];
+	if (pool_halts(p, w, status)) {
+		/* Whoever shuts the pool down must find no replacement. */
+		if (s != NULL && s->w == w)
+			s->w = NULL;
+		if (s != NULL && s->next == w)
+			s->next = NULL;
+		pool_forget(p, w);
+		return POOL_EXIT_HALT;
+	}
+	if (s != NULL && s->w == w) {
+		s->w = NULL;
+		slot_vacated(p, w->slot, booted, now);
+	} else if (s != NULL && s->next == w) {
+		/* A failed replacement: the old worker goes on serving. */
+		s->next = NULL;
+		slot_backoff(p, w->slot, "replacement failed", now);
+	}
+	pool_forget(p, w);
+	pool_roll_step(p, now);
+
+	if (!p->booted_any && p->first_spawned > 0 &&
+	    p->first_failed == p->first_spawned)
+		return POOL_EXIT_FIRST_FAILED;
+	return POOL_EXIT_WORKER;
+}
+
+void
+pool_ready(struct pool *p, pid_t pid, double now)
+{
+	struct worker	*w = pool_find(p, pid);
+
+	if (w == NULL)
+		return;
+	w->seen = now;
+	if (w->state != WORKER_STARTING)
+		return;
+	w->state = WORKER_READY;
+	w->ready_at = now;
+	w->was_ready = true;
+	note(p, POOL_READY, w, w->slot);
+	pool_roll_step(p, now);
+}
+
+void
+pool_heartbeat(struct pool *p, pid_t pid, double now)
+{
+	struct worker	*w = pool_find(p, pid);
+
+	if (w != NULL)
+		w->seen = now;
+}
+
+/* When w next needs attention, or 0. */
+static double
+worker_deadline(const struct pool *p, const struct worker *w)
+{
+	if (w->killed)
+		return 0;
+	if (w->state == WORKER_STOPPING || w->aborted)
+		return w->kill_at;
+	if (w->state == WORKER_STARTING)
+		return p->par.ready_timeout > 0 ?
+		    w->spawned + p->par.ready_timeout : 0;
+	if (p->par.heartbeat_timeout > 0)
+		return w->seen + p->par.heartbeat_timeout;
+	return 0;
+}
+
+static double
+earliest(double a, double b)
+{
+	if (a == 0)
+		return b;
+	return b != 0 && b < a ? b : a;
+}
+
+double
+pool_next_deadline(const struct pool *p)
+{
+	const struct slot	*s;
+	double			 t = 0;
+	size_t			 i;
+
+	for (i = 0; i < p->nall; i++)
+		t = earliest(t, worker_deadline(p, p->all[i]));
+	for (i = 0; i < p->size && !p->stopping; i++) {
+		s = &p->slots[i];
+		t = earliest(t, s->restart_at);
+		/* A replacement under ready = exec, waiting out min_uptime. */
+		if (s->next != NULL && p->par.ready_on_spawn &&
+		    s->next->state == WORKER_READY && !s->next->aborted &&
+		    !s->next->killed)
+			t = earliest(t, s->next->spawned + p->par.min_uptime);
+	}
+	return t;
+}
+
+/* w's deadline has passed: escalate. */
+static void
+worker_expired(struct pool *p, struct worker *w, double now)
+{
+	if (w->state == WORKER_STOPPING || w->aborted) {
+		w->killed = true;
+		note(p, POOL_KILLED, w, w->slot);
+		p->ops->signal(p->ctx, w->pid, SIGKILL);
+	} else if (w->state == WORKER_STARTING) {
+		w->killed = true;
+		note(p, POOL_READY_TIMEOUT, w, w->slot);
+		p->ops->signal(p->ctx, w->pid, SIGKILL);
+	} else {
+		/* SIGABRT first, for a core dump or a traceback. */
+		w->aborted = true;
+		w->kill_at = now + p->par.abort_grace;
+		note(p, POOL_HEARTBEAT_TIMEOUT, w, w->slot);
+		p->ops->signal(p->ctx, w->pid, SIGABRT);
+	}
+}
+
+void
+pool_tick(struct pool *p, double now)
+{
+	struct slot	*s;
+	double		 t;
+	size_t		 i;
+
+	for (i = 0; i < p->nall; i++) {
+		t = worker_deadline(p, p->all[i]);
+		if (t != 0 && t <= now)
+			worker_expired(p, p->all[i], now);
+	}
+	for (i = 0; i < p->size && !p->stopping; i++) {
+		s = &p->slots[i];
+		if (s->restart_at == 0 || s->restart_at > now)
+			continue;
+		/*
+		 * An empty slot starts again; one with a worker was waiting
+		 * to retry its replacement, which the roll step does.
+		 */
+		s->restart_at = 0;
+		if (s->w == NULL)
+			s->w = slot_spawn(p, (unsigned)i, now);
+	}
+	pool_roll_step(p, now);
+}
+
+void
+pool_stop(struct pool *p, double grace, double now)
+{
+	size_t	i;
+
+	p->stopping = true;
+	p->rolling = false;
+	for (i = 0; i < p->size; i++)
+		memset(&p->slots[i], 0, sizeof(p->slots[i]));
+	for (i = 0; i < p->nall; i++)
+		worker_stop(p, p->all[i], grace, "shutdown", now);
+}
+
+void
+pool_signal_all(struct pool *p, int sig)
+{
+	size_t	i;
+
+	for (i = 0; i < p->nall; i++)
+		if (!p->all[i]->killed)
+			p->ops->signal(p->ctx, p->all[i]->pid, sig);
+}
+
+unsigned
+pool_ready_count(const struct pool *p)
+{
+	unsigned	i, n = 0;
+
+	for (i = 0; i < p->size; i++)
+		if (p->slots[i].w != NULL &&
+		    p->slots[i].w->state == WORKER_READY)
+			n++;
+	return n;
+}
+
+bool
+pool_empty(const struct pool *p)
+{
+	return p->nall == 0;
+}

@@ -1,0 +1,603 @@
+/*
+ * pool_test: the pool's state machine with recorded operations and a
+ * clock the test moves by hand: replacement, backoff, the first
+ * generation's failure, resizing, rolling restarts, timeouts, shutdown.
+ */
+#include "config.h"
+
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pool.h"
+
+#define MAXREC	256
+
+/* Everything the pool did, in order. */
+static struct rec {
+	pid_t		next_pid;
+	int		fail_spawns;		/* this many spawns fail */
+	unsigned	nspawn;
+	struct {
+		unsigned	slot, gen;
+		pid_t		pid;
+	} spawn[MAXREC];
+	unsigned	nsig;
+	struct {
+		pid_t	pid;
+		int	sig;
+	} sig[MAXREC];
+	unsigned	nnote;
+	struct {
+		enum pool_event	event;
+		unsigned	slot;
+		double		delay;
+		const char	*why;
+	} note[MAXREC];
+} rec;
+
+static pid_t
+mock_spawn(void *ctx, unsigned slot, unsigned gen)
+{
+	if (rec.fail_spawns > 0) {
+		rec.fail_spawns--;
+		errno = EAGAIN;
+		return -1;
+	}
+	assert_true(rec.nspawn < MAXREC);
+	rec.spawn[rec.nspawn].slot = slot;
+	rec.spawn[rec.nspawn].gen = gen;
+	rec.spawn[rec.nspawn].pid = ++rec.next_pid;
+	return rec.spawn[rec.nspawn++].pid;
+}
+
+static void
+mock_signal(void *ctx, pid_t pid, int sig)
+{
+	assert_true(rec.nsig < MAXREC);
+	rec.sig[rec.nsig].pid = pid;
+	rec.sig[rec.nsig++].sig = sig;
+}
+
+static void
+mock_note(void *ctx, const struct pool_note *n)
+{
+	assert_true(rec.nnote < MAXREC);
+	rec.note[rec.nnote].event = n->event;
+	rec.note[rec.nnote].slot = n->slot;
+	rec.note[rec.nnote].delay = n->delay;
+	rec.note[rec.nnote++].why = n->why;
+}
+
+static const struct pool_ops ops = { mock_spawn, mock_signal, mock_note };
+
+static const struct pool_params exec_params = {
+	.min_uptime = 1,
+	.restart_delay = 0.1,
+	.restart_delay_max = 30,
+	.graceful_timeout = 30,
+	.ready_timeout = 60,
+	.heartbeat_timeout = 0,
+	.abort_grace = 1,
+	.ready_on_spawn = true,
+};
+
+static struct pool	pool;
+
+static int
+setup(void **state)
+{
+	memset(&rec, 0, sizeof(rec));
+	rec.next_pid = 100;
+	pool_init(&pool, &ops, NULL, &exec_params);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	pool_free(&pool);
+	return 0;
+}
+
+static int
+exited(int code)
+{
+	return W_EXITCODE(code, 0);
+}
+
+static pid_t
+slot_pid(unsigned i)
+{
+	assert_true(i < pool.size);
+	assert_non_null(pool.slots[i].w);
+	return pool.slots[i].w->pid;
+}
+
+static unsigned
+count_notes(enum pool_event e)
+{
+	unsigned	i, n = 0;
+
+	for (i = 0; i < rec.nnote; i++)
+		n += rec.note[i].event == e;
+	return n;
+}
+
+/* Was sig sent to pid? */
+static bool
+signalled(pid_t pid, int sig)
+{
+	unsigned	i;
+
+	for (i = 0; i < rec.nsig; i++)
+		if (rec.sig[i].pid == pid && rec.sig[i].sig == sig)
+			return true;
+	return false;
+}
+
+/* Start: one worker a slot, ready at once, and no timer at all. */
+static void
+test_start_idle(void **state)
+{
+	unsigned	i;
+
+	assert_int_equal(pool_start(&pool, 3, 0), 0);
+	assert_int_equal(rec.nspawn, 3);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(rec.spawn[i].slot, i);
+		assert_int_equal(slot_pid(i), rec.spawn[i].pid);
+	}
+	assert_int_equal(pool_ready_count(&pool), 3);
+	assert_true(pool_next_deadline(&pool) == 0);
+	assert_int_equal(count_notes(POOL_READY), 3);
+}
+
+/* A worker that dies after min_uptime is replaced at once, same slot. */
+static void
+test_replace_at_once(void **state)
+{
+	pid_t	old, kept;
+
+	pool_start(&pool, 3, 0);
+	old = slot_pid(1);
+	kept = slot_pid(0);
+	assert_int_equal(pool_exited(&pool, old, W_EXITCODE(0, SIGKILL), 5),
+	    POOL_EXIT_WORKER);
+	assert_int_equal(rec.nspawn, 4);
+	assert_int_equal(rec.spawn[3].slot, 1);
+	assert_int_not_equal(slot_pid(1), old);
+	assert_int_equal(slot_pid(0), kept);
+	assert_true(pool_find(&pool, old) == NULL);
+	assert_true(pool_next_deadline(&pool) == 0);
+}
+
+/*
+ * Quick deaths back off, doubling from restart_delay to its maximum;
+ * one worker that lives min_uptime resets the backoff.
+ */
+static void
+test_backoff_doubles_and_resets(void **state)
+{
+	double	now = 0, want = 0.1;
+	int	i;
+
+	pool_start(&pool, 1, now);
+	for (i = 0; i < 12; i++) {
+		pool_exited(&pool, slot_pid(0), exited(1), now + 0.01);
+		now += 0.01;
+		assert_null(pool.slots[0].w);
+		assert_true(pool_next_deadline(&pool) == now + want);
+		/* Nothing happens before the deadline ... */
+		pool_tick(&pool, now + want / 2);
+		assert_null(pool.slots[0].w);
+		/* ... and the slot starts again at it. */
+		now += want;
+		pool_tick(&pool, now);
+		assert_non_null(pool.slots[0].w);
+		want = want * 2 > 30 ? 30 : want * 2;
+	}
+	assert_int_equal(rec.nspawn, 13);
+	/* A worker that lives min_uptime resets the backoff. */
+	pool_exited(&pool, slot_pid(0), exited(0), now + 2);
+	assert_non_null(pool.slots[0].w);
+	assert_int_equal(pool.slots[0].failures, 0);
+	assert_int_equal(rec.nspawn, 14);
+}
+
+/* When the whole first generation fails before booting: give up. */
+static void
+test_first_generation_fails(void **state)
+{
+	pool_start(&pool, 3, 0);
+	assert_int_equal(pool_exited(&pool, slot_pid(0), exited(1), 0.1),
+	    POOL_EXIT_WORKER);
+	assert_int_equal(pool_exited(&pool, slot_pid(1), exited(1), 0.1),
+	    POOL_EXIT_WORKER);
+	assert_int_equal(pool_exited(&pool, slot_pid(2), exited(1), 0.1),
+	    POOL_EXIT_FIRST_FAILED);
+}
+
+/* One booted worker is enough to keep going. */
+static void
+test_first_generation_one_boots(void **state)
+{
+	pool_start(&pool, 3, 0);
+	pool_exited(&pool, slot_pid(0), exited(1), 0.1);
+	pool_exited(&pool, slot_pid(1), exited(1), 1.5);	/* booted */
+	assert_int_equal(pool_exited(&pool, slot_pid(2), exited(1), 1.6),
+	    POOL_EXIT_WORKER);
+}
+
+/* Unknown pids (orphans the master reaped) are not workers. */
+static void
+test_orphan_exit(void **state)
+{
+	pool_start(&pool, 1, 0);
+	assert_int_equal(pool_exited(&pool, 9999, exited(0), 1),
+	    POOL_EXIT_UNKNOWN);
+	assert_int_equal(rec.nspawn, 1);
+}
+
+/* Growing adds slots; the workers already there stay. */
+static void
+test_grow(void **state)
+{
+	pid_t	p0, p1;
+
+	pool_start(&pool, 2, 0);
+	p0 = slot_pid(0);
+	p1 = slot_pid(1);
+	assert_int_equal(pool_resize(&pool, 5, 1), 0);
+	assert_int_equal(pool.size, 5);
+	assert_int_equal(slot_pid(0), p0);
+	assert_int_equal(slot_pid(1), p1);
+	assert_int_equal(rec.nspawn, 5);
+	assert_int_equal(rec.spawn[4].slot, 4);
+	assert_int_equal(rec.nsig, 0);
+}
+
+/*
+ * Shrinking stops the highest slots, is never respawned, and kills the
+ * stragglers at graceful_timeout.
+ */
+static void
+test_shrink(void **state)
+{
+	pid_t	p[5];
+	int	i;
+
+	pool_start(&pool, 5, 0);
+	for (i = 0; i < 5; i++)
+		p[i] = slot_pid(i);
+	assert_int_equal(pool_resize(&pool, 2, 10), 0);
+	assert_int_equal(pool.size, 2);
+	assert_int_equal(rec.nsig, 3);
+	assert_int_equal(rec.sig[0].pid, p[4]);
+	assert_int_equal(rec.sig[1].pid, p[3]);
+	assert_int_equal(rec.sig[2].pid, p[2]);
+	assert_int_equal(rec.sig[0].sig, SIGTERM);
+	assert_int_equal(slot_pid(0), p[0]);
+	assert_int_equal(slot_pid(1), p[1]);
+	assert_true(pool_next_deadline(&pool) == 40);
+
+	/* Two leave in time; they are not replaced. */
+	pool_exited(&pool, p[4], exited(0), 11);
+	pool_exited(&pool, p[3], exited(0), 11);
+	assert_int_equal(rec.nspawn, 5);
+	/* The third does not: SIGKILL at the deadline. */
+	pool_tick(&pool, 39.9);
+	assert_false(signalled(p[2], SIGKILL));
+	pool_tick(&pool, 40);
+	assert_true(signalled(p[2], SIGKILL));
+	assert_int_equal(count_notes(POOL_KILLED), 1);
+	/* Killed: no further deadline for it. */
+	assert_true(pool_next_deadline(&pool) == 0);
+	pool_exited(&pool, p[2], W_EXITCODE(0, SIGKILL), 40.1);
+	assert_int_equal(rec.nspawn, 5);
+	assert_int_equal(pool.nall, 2);
+}
+
+/* Shutdown: SIGTERM to all, SIGKILL at the grace, nothing respawned. */
+static void
+test_stop(void **state)
+{
+	pid_t	p0, p1;
+
+	pool_start(&pool, 2, 0);
+	p0 = slot_pid(0);
+	p1 = slot_pid(1);
+	pool_stop(&pool, 30, 5);
+	assert_true(signalled(p0, SIGTERM));
+	assert_true(signalled(p1, SIGTERM));
+	pool_exited(&pool, p0, exited(0), 6);
+	assert_int_equal(rec.nspawn, 2);
+	assert_false(pool_empty(&pool));
+	/* A quick shutdown on top shortens the grace, never lengthens it. */
+	pool_stop(&pool, 1, 7);
+	assert_true(pool_next_deadline(&pool) == 8);
+	pool_stop(&pool, 30, 7.5);
+	assert_true(pool_next_deadline(&pool) == 8);
+	pool_tick(&pool, 8);
+	assert_true(signalled(p1, SIGKILL));
+	pool_exited(&pool, p1, W_EXITCODE(0, SIGKILL), 8.1);
+	assert_true(pool_empty(&pool));
+	/* Stopped pools do not grow. */
+	pool_resize(&pool, 4, 9);
+	assert_int_equal(rec.nspawn, 2);
+}
+
+/*
+ * Rolling restart with ready = exec: slot by slot, the old worker stops
+ * only once its replacement has lived min_uptime.
+ */
+static void
+test_roll_exec(void **state)
+{
+	pid_t	old[3];
+	int	i;
+
+	pool_start(&pool, 3, 0);
+	for (i = 0; i < 3; i++)
+		old[i] = slot_pid(i);
+	pool_set_generation(&pool, 1, true, 10);
+	assert_int_equal(rec.nspawn, 4);
+	assert_int_equal(rec.spawn[3].slot, 0);
+	assert_int_equal(rec.spawn[3].gen, 1);
+	assert_int_equal(rec.nsig, 0);
+	assert_int_equal(slot_pid(0), old[0]);
+	assert_true(pool_next_deadline(&pool) == 11);
+
+	pool_tick(&pool, 10.5);
+	assert_int_equal(rec.nsig, 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(pool_ready_count(&pool), 3);
+		pool_tick(&pool, 11 + i);
+		assert_true(signalled(old[i], SIGTERM));
+		assert_int_equal(slot_pid(i), rec.spawn[3 + i].pid);
+	}
+	assert_int_equal(rec.nspawn, 6);
+	assert_int_equal(count_notes(POOL_ROLLED), 1);
+	assert_false(pool.rolling);
+	/* The old ones exit; nothing is respawned for them. */
+	for (i = 0; i < 3; i++)
+		pool_exited(&pool, old[i], exited(0), 15);
+	assert_int_equal(rec.nspawn, 6);
+}
+
+/* Rolling restart with ready = notify: READY=1 moves it along. */
+static void
+test_roll_notify(void **state)
+{
+	struct pool_params	par = exec_params;
+	pid_t			old0, old1, new0;
+
+	par.ready_on_spawn = false;
+	pool_set_params(&pool, &par);
+	pool_start(&pool, 2, 0);
+	assert_int_equal(pool_ready_count(&pool), 0);
+	pool_ready(&pool, slot_pid(0), 0.5);
+	pool_ready(&pool, slot_pid(1), 0.5);
+	assert_int_equal(pool_ready_count(&pool), 2);
+	old0 = slot_pid(0);
+	old1 = slot_pid(1);
+
+	pool_set_generation(&pool, 1, true, 10);
+	new0 = rec.spawn[2].pid;
+	assert_int_equal(rec.nsig, 0);
+	pool_ready(&pool, new0, 10.2);
+	assert_true(signalled(old0, SIGTERM));
+	assert_int_equal(slot_pid(0), new0);
+	assert_int_equal(rec.nspawn, 4);
+	assert_false(signalled(old1, SIGTERM));
+	pool_ready(&pool, rec.spawn[3].pid, 10.4);
+	assert_true(signalled(old1, SIGTERM));
+	assert_int_equal(count_notes(POOL_ROLLED), 1);
+}
+
+/* A replacement that dies: the old worker keeps serving; retry later. */
+static void
+test_roll_replacement_fails(void **state)
+{
+	pid_t	old0, bad;
+
+	pool_start(&pool, 2, 0);
+	old0 = slot_pid(0);
+	pool_set_generation(&pool, 1, true, 10);
+	bad = rec.spawn[2].pid;
+	pool_exited(&pool, bad, exited(1), 10.1);
+	assert_int_equal(slot_pid(0), old0);
+	assert_false(signalled(old0, SIGTERM));
+	assert_null(pool.slots[0].next);
+	assert_true(pool_next_deadline(&pool) == 10.1 + 0.1);
+	pool_tick(&pool, 10.2);
+	assert_int_equal(rec.nspawn, 4);
+	assert_int_equal(rec.spawn[3].slot, 0);
+	assert_true(pool.rolling);
+}
+
+/* The old worker dies mid-roll: its replacement simply takes over. */
+static void
+test_roll_old_dies(void **state)
+{
+	pid_t	old0, new0;
+
+	pool_start(&pool, 1, 0);
+	old0 = slot_pid(0);
+	pool_set_generation(&pool, 1, true, 10);
+	new0 = rec.spawn[1].pid;
+	pool_exited(&pool, old0, exited(0), 10.5);
+	assert_int_equal(slot_pid(0), new0);
+	assert_int_equal(rec.nspawn, 2);
+	pool_tick(&pool, 11);
+	assert_int_equal(count_notes(POOL_ROLLED), 1);
+	assert_true(pool_next_deadline(&pool) == 0);
+}
+
+/* A new generation without roll only affects workers started later. */
+static void
+test_generation_without_roll(void **state)
+{
+	pid_t	p0;
+
+	pool_start(&pool, 2, 0);
+	p0 = slot_pid(0);
+	pool_set_generation(&pool, 3, false, 5);
+	assert_int_equal(rec.nspawn, 2);
+	pool_exited(&pool, p0, exited(0), 6);
+	assert_int_equal(rec.spawn[2].gen, 3);
+}
+
+/* Not ready within ready_timeout: SIGKILL, and a failed boot. */
+static void
+test_ready_timeout(void **state)
+{
+	struct pool_params	par = exec_params;
+	pid_t			p;
+
+	par.ready_on_spawn = false;
+	par.ready_timeout = 5;
+	pool_set_params(&pool, &par);
+	pool_start(&pool, 1, 0);
+	p = slot_pid(0);
+	assert_true(pool_next_deadline(&pool) == 5);
+	pool_tick(&pool, 5);
+	assert_true(signalled(p, SIGKILL));
+	assert_int_equal(count_notes(POOL_READY_TIMEOUT), 1);
+	assert_true(pool_next_deadline(&pool) == 0);
+	assert_int_equal(pool_exited(&pool, p, W_EXITCODE(0, SIGKILL), 5.1),
+	    POOL_EXIT_FIRST_FAILED);
+}
+
+/*
+ * A ready worker silent for longer than the heartbeat timeout gets
+ * SIGABRT, then SIGKILL; one that keeps talking is spared.
+ */
+static void
+test_heartbeat_timeout(void **state)
+{
+	struct pool_params	par = exec_params;
+	pid_t			quiet, chatty;
+
+	par.ready_on_spawn = false;
+	par.heartbeat_timeout = 3;
+	pool_set_params(&pool, &par);
+	pool_start(&pool, 2, 0);
+	quiet = slot_pid(0);
+	chatty = slot_pid(1);
+	pool_ready(&pool, quiet, 1);
+	pool_ready(&pool, chatty, 1);
+	assert_true(pool_next_deadline(&pool) == 4);
+	pool_heartbeat(&pool, chatty, 3);
+	pool_tick(&pool, 4);
+	assert_true(signalled(quiet, SIGABRT));
+	assert_false(signalled(chatty, SIGABRT));
+	assert_int_equal(count_notes(POOL_HEARTBEAT_TIMEOUT), 1);
+	/* SIGKILL abort_grace later, if it is still there. */
+	assert_true(pool_next_deadline(&pool) == 5);
+	pool_heartbeat(&pool, chatty, 5);
+	pool_tick(&pool, 5);
+	assert_true(signalled(quiet, SIGKILL));
+	assert_false(signalled(chatty, SIGKILL));
+	/* It had booted: it is replaced at once. */
+	pool_exited(&pool, quiet, W_EXITCODE(0, SIGKILL), 5.1);
+	assert_int_equal(rec.nspawn, 3);
+	assert_int_equal(rec.spawn[2].slot, 0);
+}
+
+/* fork() failing: the slot backs off and fills once it works again. */
+static void
+test_spawn_failure(void **state)
+{
+	rec.fail_spawns = 3;
+	pool_start(&pool, 2, 0);
+	assert_null(pool.slots[0].w);
+	assert_null(pool.slots[1].w);
+	assert_int_equal(count_notes(POOL_SPAWN_FAILED), 2);
+	pool_tick(&pool, 0.1);		/* slot 0 fails again, slot 1 works */
+	assert_null(pool.slots[0].w);
+	assert_non_null(pool.slots[1].w);
+	assert_true(pool_next_deadline(&pool) == 0.1 + 0.2);
+	pool_tick(&pool, pool_next_deadline(&pool));
+	assert_non_null(pool.slots[0].w);
+	assert_true(pool_next_deadline(&pool) == 0);
+}
+
+/*
+ * A halt code from a worker that was not told to stop: reported, and the
+ * slot is not refilled; the same code while stopping means nothing.
+ */
+static void
+test_halt_code(void **state)
+{
+	struct pool_params	par = exec_params;
+	pid_t			p0, p1;
+
+	par.halt_codes[4 / 8] |= 1u << (4 % 8);
+	pool_set_params(&pool, &par);
+	pool_start(&pool, 2, 0);
+	p0 = slot_pid(0);
+	p1 = slot_pid(1);
+	assert_int_equal(pool_exited(&pool, p0, exited(3), 5),
+	    POOL_EXIT_WORKER);
+	assert_int_equal(rec.nspawn, 3);
+	assert_int_equal(pool_exited(&pool, slot_pid(0), exited(4), 9),
+	    POOL_EXIT_HALT);
+	assert_int_equal(rec.nspawn, 3);
+	assert_null(pool.slots[0].w);
+	pool_stop(&pool, 30, 9);
+	assert_int_equal(pool_exited(&pool, p1, exited(4), 10),
+	    POOL_EXIT_WORKER);
+	assert_true(pool_empty(&pool));
+}
+
+/* USR1 and the like go to every worker not already killed. */
+static void
+test_signal_all(void **state)
+{
+	pool_start(&pool, 3, 0);
+	pool_resize(&pool, 2, 1);		/* slot 2 stopping */
+	pool_tick(&pool, 31);			/* ... and killed */
+	rec.nsig = 0;
+	pool_signal_all(&pool, SIGUSR1);
+	assert_int_equal(rec.nsig, 2);
+	assert_int_equal(rec.sig[0].sig, SIGUSR1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_start_idle),
+		T(test_replace_at_once),
+		T(test_backoff_doubles_and_resets),
+		T(test_first_generation_fails),
+		T(test_first_generation_one_boots),
+		T(test_orphan_exit),
+		T(test_grow),
+		T(test_shrink),
+		T(test_stop),
+		T(test_roll_exec),
+		T(test_roll_notify),
+		T(test_roll_replacement_fails),
+		T(test_roll_old_dies),
+		T(test_generation_without_roll),
+		T(test_ready_timeout),
+		T(test_heartbeat_timeout),
+		T(test_spawn_failure),
+		T(test_halt_code),
+		T(test_signal_all),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
