@@ -2070,14 +2070,6 @@ conf_halts(const struct conf *c, int code)
 	return (c->halt_exit_codes[code / 8] >> (code % 8)) & 1;
 }
 
-static bool
-str_equal(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
 bool
 conf_worker_changed(const struct conf *a, const struct conf *b)
 {
@@ -2089,8 +2081,35 @@ conf_worker_changed(const struct conf *a, const struct conf *b)
 	    a->ngroups != b->ngroups || (a->ngroups > 0 &&
 	    memcmp(a->groups, b->groups, a->ngroups * sizeof(gid_t)) != 0))
 		return true;
-	if (!str_equal(a->chdir, b->chdir))
+	if (!util_streq(a->chdir, b->chdir))
+		return true;
+	/* Sockets and readiness show in the worker's fds and LISTEN_*,
+	   NOTIFY_SOCKET and WATCHDOG_USEC. */
+	if (!strv_equal(&a->listen, &b->listen) || a->ready != b->ready ||
+	    a->timeout != b->timeout)
 		return true;
 	return a->umask_set != b->umask_set ||
 	    (a->umask_set && a->umask != b->umask);
+}
+
+int
+conf_build(struct conf *c, const struct conf_source *src, struct strv *errs)
+{
+	size_t	i;
+	int	n = 0;
+
+	conf_init(c);
+	if (src->path != NULL)
+		n += conf_load(c, src->path, errs);
+	for (i = 0; i + 2 < src->overrides.n; i += 3)
+		n += conf_set(c, src->overrides.v[i], src->overrides.v[i + 1],
+		    src->overrides.v[i + 2], errs);
+	if (src->argc > 0 && conf_set_argv(c, src->argv, src->argc) == -1) {
+		strv_pushf(errs, "out of memory");
+		n++;
+	}
+	/* Cross-key messages about a file that is already wrong confuse. */
+	if (n == 0)
+		n += conf_validate(c, errs);
+	return n;
 }

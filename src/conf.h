@@ -134,6 +134,15 @@ struct conf {
 	char			*origins[CONF_KEY_COUNT];
 };
 
+/* Where a configuration comes from, kept by the master for reloads. */
+struct conf_source {
+	const char	*path;		/* -c FILE, or NULL */
+	struct strv	 overrides;	/* key, value, origin triples from
+					   the command line */
+	char *const	*argv;		/* the command line's command */
+	int		 argc;		/* 0 when none */
+};
+
 /* Fills c with the defaults of every key. This function can't fail. */
 void	conf_init(struct conf *c);
 
@@ -170,6 +179,15 @@ int	conf_set(struct conf *c, const char *key, const char *value,
 int	conf_set_argv(struct conf *c, char *const argv[], int argc);
 
 /*
+ * Builds c from scratch: the defaults, the file, then the command line's
+ * overrides and command, which win; then conf_validate(). Returns the
+ * number of problems appended to errs: c is usable only when it is 0,
+ * and must be freed with conf_free() either way.
+ */
+int	conf_build(struct conf *c, const struct conf_source *src,
+	    struct strv *errs);
+
+/*
  * Checks what involves several keys (min_workers above max_workers,
  * restart_delay above restart_delay_max, timeout without ready =
  * notify, ...), once the file and the overrides are in. Returns the
@@ -185,8 +203,8 @@ bool	conf_halts(const struct conf *c, int code);
 
 /*
  * True when workers started under a would differ from those started
- * under b: command, [env], worker class, credentials, chdir, umask.
- * Sizing keys do not count.
+ * under b: command, [env], worker class, credentials, chdir, umask,
+ * listening sockets, ready mode and timeout. Sizing keys do not count.
  */
 bool	conf_worker_changed(const struct conf *a, const struct conf *b);
 

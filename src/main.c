@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "explain.h"
 #include "log.h"
+#include "master.h"
 #include "util.h"
 
 enum mode {
@@ -27,9 +28,8 @@ enum mode {
 };
 
 struct options {
-	enum mode	 mode;
-	const char	*config;
-	struct strv	 overrides;	/* key, value, origin triples */
+	enum mode		mode;
+	struct conf_source	src;	/* file, overrides and command */
 };
 
 static const char usage_text[] =
@@ -78,9 +78,9 @@ static void
 add_override(struct options *o, const char *key, const char *value,
     const char *origin)
 {
-	if (strv_push(&o->overrides, key) == -1 ||
-	    strv_push(&o->overrides, value) == -1 ||
-	    strv_push(&o->overrides, origin) == -1)
+	if (strv_push(&o->src.overrides, key) == -1 ||
+	    strv_push(&o->src.overrides, value) == -1 ||
+	    strv_push(&o->src.overrides, origin) == -1)
 		fatal(EX_OSERR, "command line");
 }
 
@@ -110,7 +110,7 @@ parse_options(struct options *o, int argc, char *argv[])
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			o->config = optarg;
+			o->src.path = optarg;
 			break;
 		case 'w':
 			add_override(o, "workers", optarg, "--workers");
@@ -158,28 +158,19 @@ report(const struct strv *errs)
 		log_errorx("%s", errs->v[i]);
 }
 
-static void
-apply_overrides(struct conf *c, const struct options *o, struct strv *errs)
-{
-	size_t	i;
-
-	for (i = 0; i + 2 < o->overrides.n; i += 3)
-		conf_set(c, o->overrides.v[i], o->overrides.v[i + 1],
-		    o->overrides.v[i + 2], errs);
-}
-
 /* A bad option value is a usage error, found before the file is read. */
 static void
 check_overrides(const struct options *o)
 {
-	struct conf	scratch;
-	struct strv	errs = STRV_INIT;
+	struct conf_source	src = { NULL, o->src.overrides, NULL, 0 };
+	struct conf		scratch;
+	struct strv		errs = STRV_INIT;
 
-	conf_init(&scratch);
-	apply_overrides(&scratch, o, &errs);
+	conf_build(&scratch, &src, &errs);
 	conf_free(&scratch);
 	if (errs.n > 0) {
 		report(&errs);
+		strv_free(&errs);
 		usage(NULL);
 	}
 }
@@ -190,28 +181,20 @@ check_overrides(const struct options *o)
  * every one of them was reported.
  */
 static void
-load_conf(struct conf *c, struct options *o, int argc, char *argv[])
+load_conf(struct conf *c, struct options *o)
 {
 	struct strv	errs = STRV_INIT;
 
 	check_overrides(o);
-	conf_init(c);
-	if (o->config != NULL)
-		conf_load(c, o->config, &errs);
-	apply_overrides(c, o, &errs);
-	if (argc > 0 && conf_set_argv(c, argv, argc) == -1)
-		fatal(EX_OSERR, "command line");
-	if (errs.n == 0)
-		conf_validate(c, &errs);
-	if (errs.n > 0) {
+	if (conf_build(c, &o->src, &errs) > 0) {
 		report(&errs);
 		if (o->mode == MODE_CHECK)
 			log_errorx("%s: %zu problem%s found",
-			    o->config ? o->config : "configuration", errs.n,
-			    errs.n == 1 ? "" : "s");
+			    o->src.path ? o->src.path : "configuration",
+			    errs.n, errs.n == 1 ? "" : "s");
 		strv_free(&errs);
 		conf_free(c);
-		strv_free(&o->overrides);
+		strv_free(&o->src.overrides);
 		exit(EX_CONFIG);
 	}
 	log_set_level(c->log_level);
@@ -252,33 +235,47 @@ run_explain(const struct conf *c, enum mode mode)
 	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
 }
 
-/* Until the master lands, a plain run can only say so. */
+/*
+ * Runs the pool. A command that cannot be run is EX_UNAVAILABLE, as a
+ * first generation that cannot boot would be; other problems the system
+ * shows (a missing chdir, credentials without root) are configuration.
+ */
 static int
-run_pool(const struct conf *c)
+run_pool(struct conf *c, const struct options *o)
 {
 	struct strv	errs = STRV_INIT;
-	int		status = EX_UNAVAILABLE;
+	int		status = 0;
 
-	if (check_command(c, &errs) > 0 || check_system(c, &errs) > 0)
-		report(&errs);
-	else
-		log_errorx("running the pool is not implemented yet");
+	if (c->argv.n == 0) {
+		log_errorx("no worker command: give it after -- or set "
+		    "command in %s", c->path);
+		return EX_CONFIG;
+	}
+	if (check_command(c, &errs) > 0)
+		status = EX_UNAVAILABLE;
+	else if (check_system(c, &errs) > 0)
+		status = EX_CONFIG;
+	report(&errs);
 	strv_free(&errs);
-	return status;
+	if (status != 0)
+		return status;
+	return master_run(c, &o->src);
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct options	o = { MODE_RUN, NULL, STRV_INIT };
+	struct options	o = { MODE_RUN, { NULL, STRV_INIT, NULL, 0 } };
 	struct conf	c;
 	int		first, status;
 
 	log_init(LOG_LEVEL_INFO);
 	first = parse_options(&o, argc, argv);
-	if (o.mode == MODE_RUN && first == argc && o.config == NULL)
+	if (o.mode == MODE_RUN && first == argc && o.src.path == NULL)
 		usage("no worker command: give it after -- or use -c FILE");
-	load_conf(&c, &o, argc - first, argv + first);
+	o.src.argv = argv + first;
+	o.src.argc = argc - first;
+	load_conf(&c, &o);
 
 	switch (o.mode) {
 	case MODE_CHECK:
@@ -289,10 +286,10 @@ main(int argc, char *argv[])
 		status = run_explain(&c, o.mode);
 		break;
 	default:
-		status = run_pool(&c);
+		status = run_pool(&c, &o);
 		break;
 	}
 	conf_free(&c);
-	strv_free(&o.overrides);
+	strv_free(&o.src.overrides);
 	return status;
 }

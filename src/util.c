@@ -112,6 +112,14 @@ strv_copy(struct strv *dst, const struct strv *src)
 	return 0;
 }
 
+bool
+util_streq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
 char *
 util_read_file(const char *path, size_t max)
 {

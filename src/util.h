@@ -40,6 +40,9 @@ bool	strv_equal(const struct strv *a, const struct strv *b);
 /* Replaces dst with a deep copy of src. Returns 0, or -1 (ENOMEM). */
 int	strv_copy(struct strv *dst, const struct strv *src);
 
+/* True when both are NULL or both are equal strings. */
+bool	util_streq(const char *a, const char *b);
+
 /*
  * Reads a whole small file (at most max bytes) into a NUL-terminated
  * buffer the caller frees. Returns NULL with errno set on error; EFBIG

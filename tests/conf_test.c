@@ -1334,6 +1334,12 @@ test_worker_changed(void **state)
 		    "[env]\nA = 1\n", true },
 		{ "[prefork]\ncommand = app --x\numask = 022\n"
 		    "[env]\nA = 1\n", true },
+		{ "[prefork]\ncommand = app --x\nlisten = 127.0.0.1:8000\n"
+		    "[env]\nA = 1\n", true },
+		{ "[prefork]\ncommand = app --x\nready = notify\n"
+		    "[env]\nA = 1\n", true },
+		{ "[prefork]\ncommand = app --x\nready = notify\n"
+		    "timeout = 5s\n[env]\nA = 1\n", true },
 	};
 	struct fx	*f = *state;
 	struct conf	 a, b;

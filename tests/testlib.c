@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -21,6 +22,8 @@
 #include <cmocka.h>
 
 #include "testlib.h"
+
+#define nitems_of(a)	(sizeof(a) / sizeof((a)[0]))
 
 static char	tmpdir[256];
 static pid_t	tmpdir_owner;
@@ -276,4 +279,328 @@ t_json_str(const char *json, const char *key, char *buf, size_t len)
 		return NULL;
 	snprintf(buf, len, "%.*s", (int)(q - p), p);
 	return buf;
+}
+
+const char *
+t_testworker(void)
+{
+	const char	*bin = getenv("PREFORK_TESTWORKER");
+
+	if (bin == NULL || *bin == '\0')
+		fail_msg("PREFORK_TESTWORKER is not set: run the tests with "
+		    "make check");
+	return bin;
+}
+
+void
+t_daemon_start(struct t_daemon *d, const char *const env[],
+    const char *const wrapper[], const char *const args[])
+{
+	static unsigned	 seq;
+	const char	*argv[96];
+	size_t		 n = 0;
+	int		 fd;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->log, sizeof(d->log), "%s/daemon-%u.log", t_tmpdir(),
+	    ++seq);
+	for (; wrapper != NULL && *wrapper != NULL; wrapper++)
+		argv[n++] = *wrapper;
+	argv[n++] = t_prefork();
+	for (; args != NULL && *args != NULL; args++) {
+		assert_true(n < nitems_of(argv) - 1);
+		argv[n++] = *args;
+	}
+	argv[n] = NULL;
+	fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd != -1);
+	d->pid = fork();
+	assert_true(d->pid != -1);
+	if (d->pid == 0) {
+		int	null = open("/dev/null", O_RDONLY);
+
+		t_apply_env(env);
+		dup2(null, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execvp(argv[0], (char *const *)argv);
+		dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(fd);
+}
+
+static bool
+t_daemon_reaped(void *arg)
+{
+	struct t_daemon	*d = arg;
+	int		 status;
+	pid_t		 r;
+
+	if (d->exited)
+		return true;
+	r = waitpid(d->pid, &status, WNOHANG);
+	if (r != d->pid)
+		return false;
+	d->exited = true;
+	d->status = WIFEXITED(status) ? WEXITSTATUS(status) :
+	    128 + WTERMSIG(status);
+	return true;
+}
+
+bool
+t_daemon_wait(struct t_daemon *d, unsigned timeout_ms)
+{
+	return t_wait_until(t_daemon_reaped, d, timeout_ms);
+}
+
+void
+t_daemon_signal(struct t_daemon *d, int sig)
+{
+	assert_false(d->exited);
+	assert_int_equal(kill(d->pid, sig), 0);
+}
+
+/* Kills every process whose parent is pid, then their children. */
+static void
+t_kill_tree(pid_t pid)
+{
+	pid_t	kids[512];
+	size_t	i, n;
+
+	n = t_children(pid, kids, nitems_of(kids));
+	for (i = 0; i < n && i < nitems_of(kids); i++) {
+		t_kill_tree(kids[i]);
+		kill(kids[i], SIGKILL);
+	}
+}
+
+void
+t_daemon_cleanup(struct t_daemon *d)
+{
+	if (d->pid <= 0)
+		return;
+	if (!d->exited) {
+		t_kill_tree(d->pid);
+		kill(d->pid, SIGKILL);
+		t_daemon_wait(d, 5000);
+	}
+	d->pid = 0;
+}
+
+char *
+t_daemon_log(const struct t_daemon *d)
+{
+	FILE	*f = fopen(d->log, "r");
+	char	*buf = NULL;
+	size_t	 len = 0;
+	ssize_t	 n;
+
+	if (f == NULL)
+		return strdup("");
+	n = getdelim(&buf, &len, '\0', f);
+	fclose(f);
+	if (n <= 0) {
+		free(buf);
+		return strdup("");
+	}
+	return buf;
+}
+
+struct log_wait {
+	const struct t_daemon	*d;
+	const char		*needle;
+};
+
+static bool
+t_log_has(void *arg)
+{
+	struct log_wait	*w = arg;
+	char		*log = t_daemon_log(w->d);
+	bool		 found = strstr(log, w->needle) != NULL;
+
+	free(log);
+	return found;
+}
+
+bool
+t_daemon_log_wait(const struct t_daemon *d, const char *needle,
+    unsigned timeout_ms)
+{
+	struct log_wait	 w = { d, needle };
+	char		*log;
+
+	if (t_wait_until(t_log_has, &w, timeout_ms))
+		return true;
+	log = t_daemon_log(d);
+	print_error("log never showed \"%s\":\n%s\n", needle, log);
+	free(log);
+	return false;
+}
+
+unsigned
+t_daemon_log_count(const struct t_daemon *d, const char *needle)
+{
+	char		*log = t_daemon_log(d), *p = log;
+	unsigned	 n = 0;
+
+	while ((p = strstr(p, needle)) != NULL) {
+		n++;
+		p += strlen(needle);
+	}
+	free(log);
+	return n;
+}
+
+/* Reads /proc/PID/stat: the state letter and the parent. */
+static bool
+t_proc_stat(pid_t pid, char *state, pid_t *ppid)
+{
+	char	 path[64], buf[512], *p;
+	FILE	*f;
+	int	 pp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return false;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	/* The command name may hold spaces and parentheses: skip it. */
+	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
+		return false;
+	if (sscanf(p + 1, " %c %d", state, &pp) != 2)
+		return false;
+	*ppid = pp;
+	return true;
+}
+
+static size_t
+t_scan_children(pid_t parent, bool zombies, pid_t *pids, size_t max)
+{
+	DIR		*dir = opendir("/proc");
+	struct dirent	*e;
+	size_t		 n = 0;
+	char		 state;
+	pid_t		 pid, ppid;
+
+	assert_non_null(dir);
+	while ((e = readdir(dir)) != NULL) {
+		if ((pid = (pid_t)atol(e->d_name)) <= 0)
+			continue;
+		if (!t_proc_stat(pid, &state, &ppid) || ppid != parent)
+			continue;
+		if ((state == 'Z') != zombies || state == 'X')
+			continue;
+		if (pids != NULL && n < max)
+			pids[n] = pid;
+		n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+size_t
+t_children(pid_t parent, pid_t *pids, size_t max)
+{
+	return t_scan_children(parent, false, pids, max);
+}
+
+size_t
+t_zombies(pid_t parent)
+{
+	return t_scan_children(parent, true, NULL, 0);
+}
+
+bool
+t_alive(pid_t pid)
+{
+	char	state;
+	pid_t	ppid;
+
+	return t_proc_stat(pid, &state, &ppid) && state != 'Z' &&
+	    state != 'X';
+}
+
+const char *
+t_proc_env(pid_t pid, const char *name)
+{
+	static char	 val[4096];
+	char		 path[64], *buf = NULL, *p;
+	size_t		 len = 0, nlen = strlen(name);
+	ssize_t		 n;
+	FILE		*f;
+	const char	*found = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%ld/environ", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	n = getdelim(&buf, &len, EOF, f);
+	fclose(f);
+	for (p = buf; n > 0 && p < buf + n; p += strlen(p) + 1) {
+		if (strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+			snprintf(val, sizeof(val), "%s", p + nlen + 1);
+			found = val;
+			break;
+		}
+	}
+	free(buf);
+	return found;
+}
+
+int
+t_worker_slot(pid_t pid)
+{
+	const char	*v = t_proc_env(pid, "PREFORK_WORKER_ID");
+
+	return v != NULL ? atoi(v) : -1;
+}
+
+struct pool_wait {
+	pid_t		 parent;
+	unsigned	 n;
+	pid_t		*by_slot;
+	char		 seen[512];
+};
+
+static bool
+t_pool_is(void *arg)
+{
+	struct pool_wait	*w = arg;
+	pid_t			 kids[4096];
+	size_t			 i, n, len = 0;
+	int			 slot;
+
+	n = t_children(w->parent, kids, nitems_of(kids));
+	w->seen[0] = '\0';
+	for (i = 0; i < n && i < nitems_of(kids); i++) {
+		slot = t_worker_slot(kids[i]);
+		if (len < sizeof(w->seen))
+			len += (size_t)snprintf(w->seen + len,
+			    sizeof(w->seen) - len, " %ld:%d", (long)kids[i],
+			    slot);
+	}
+	if (n != w->n)
+		return false;
+	for (i = 0; i < w->n; i++)
+		w->by_slot[i] = 0;
+	for (i = 0; i < n; i++) {
+		slot = t_worker_slot(kids[i]);
+		/* Still between fork and exec, or a stranger. */
+		if (slot < 0 || (unsigned)slot >= w->n || w->by_slot[slot])
+			return false;
+		w->by_slot[slot] = kids[i];
+	}
+	return true;
+}
+
+bool
+t_wait_pool(pid_t parent, unsigned n, pid_t *by_slot, unsigned timeout_ms)
+{
+	struct pool_wait	w = { parent, n, by_slot, "" };
+
+	if (t_wait_until(t_pool_is, &w, timeout_ms))
+		return true;
+	print_error("wanted %u workers of pid %ld, saw (pid:slot)%s\n", n,
+	    (long)parent, w.seen);
+	return false;
 }

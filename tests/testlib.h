@@ -72,4 +72,75 @@ long long	t_json_int(const char *json, const char *key);
 /* The string after "key": copied into buf, or NULL when absent. */
 char	*t_json_str(const char *json, const char *key, char *buf, size_t len);
 
+/*
+ * A prefork started in the background, for integration tests. Its
+ * standard output and error go to a log file under t_tmpdir().
+ */
+struct t_daemon {
+	pid_t	pid;		/* the process we forked (prefork, or a
+				   wrapper such as unshare or valgrind) */
+	char	log[512];
+	bool	exited;
+	int	status;		/* exit code, or 128 + signal */
+};
+
+/* The test worker: $PREFORK_TESTWORKER. */
+const char	*t_testworker(void);
+
+/*
+ * Starts "prefork ARGS..." with env applied as in t_run(). When wrapper
+ * is not NULL (NULL-terminated argv, e.g. unshare or valgrind), runs
+ * "WRAPPER... prefork ARGS..." instead.
+ */
+void	t_daemon_start(struct t_daemon *d, const char *const env[],
+	    const char *const wrapper[], const char *const args[]);
+
+/* Waits at most timeout_ms for it to exit; true (and status) if it did. */
+bool	t_daemon_wait(struct t_daemon *d, unsigned timeout_ms);
+
+/* Sends sig to the daemon. */
+void	t_daemon_signal(struct t_daemon *d, int sig);
+
+/*
+ * Ends the daemon whatever its state (SIGKILL, reap) and kills any
+ * worker left behind; for teardowns.
+ */
+void	t_daemon_cleanup(struct t_daemon *d);
+
+/* The log so far (caller frees). */
+char	*t_daemon_log(const struct t_daemon *d);
+
+/* Waits until the log contains needle; prints the log if it does not. */
+bool	t_daemon_log_wait(const struct t_daemon *d, const char *needle,
+	    unsigned timeout_ms);
+
+/* How many times needle occurs in the log. */
+unsigned	t_daemon_log_count(const struct t_daemon *d, const char *needle);
+
+/*
+ * The live (not zombie) children of parent, from /proc; returns how many
+ * (at most max are stored).
+ */
+size_t	t_children(pid_t parent, pid_t *pids, size_t max);
+
+/* The zombie children of parent. */
+size_t	t_zombies(pid_t parent);
+
+/* True while pid exists and is not a zombie. */
+bool	t_alive(pid_t pid);
+
+/* An environment variable of a running process (static), or NULL. */
+const char	*t_proc_env(pid_t pid, const char *name);
+
+/* PREFORK_WORKER_ID of a running process, or -1. */
+int	t_worker_slot(pid_t pid);
+
+/*
+ * Waits until parent has exactly n live children, one per slot 0..n-1,
+ * and stores them by slot in by_slot (room for n). Prints what it saw
+ * last when the deadline passes.
+ */
+bool	t_wait_pool(pid_t parent, unsigned n, pid_t *by_slot,
+	    unsigned timeout_ms);
+
 #endif /* PREFORK_TESTLIB_H */

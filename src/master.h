@@ -1,0 +1,22 @@
+/*
+ * The master: the event loop, its signal, child and timer callbacks, and
+ * the wiring between them, the pool that decides, and spawn, which acts.
+ * The only module that includes <ev.h>.
+ */
+#ifndef PREFORK_MASTER_H
+#define PREFORK_MASTER_H
+
+#include "conf.h"
+
+/*
+ * Runs the pool under c until it is shut down, re-reading the
+ * configuration from src on SIGHUP. Takes c over (and frees it). Returns
+ * the exit status: 0 after a shutdown by signal, the code of a worker
+ * that exited with one of halt_exit_codes, 69 when the first generation
+ * of workers all failed to boot, 71 on an operating-system failure at
+ * start-up, 73 when the pidfile or log file cannot be created or the
+ * pidfile is held by a running prefork.
+ */
+int	master_run(struct conf *c, const struct conf_source *src);
+
+#endif /* PREFORK_MASTER_H */
