@@ -357,7 +357,7 @@ pool_exited(struct pool *p, pid_t pid, int status, double now)
 	struct worker	*w;
 	struct slot	*s = NULL;
 	struct pool_note n = { .event = POOL_EXITED, .status = status };
-	bool		 booted;
+	bool		 booted, last_first = false;
 
 	if ((w = pool_find(p, pid)) == NULL)
 		return POOL_EXIT_UNKNOWN;
@@ -366,10 +366,18 @@ pool_exited(struct pool *p, pid_t pid, int status, double now)
 	n.uptime = now - w->spawned;
 	booted = w->was_ready && n.uptime >= p->par.min_uptime;
 	p->ops->note(p->ctx, &n);
+	/*
+	 * A young worker we stopped did not fail to boot, nor did it boot:
+	 * it no longer counts in the first generation.
+	 */
 	if (booted)
 		p->booted_any = true;
+	else if (w->first && w->state == WORKER_STOPPING)
+		p->first_spawned--;
 	else if (w->first)
 		p->first_failed++;
+	last_first = w->first && !booted && !p->stopping &&
+	    p->first_spawned > 0 && p->first_failed == p->first_spawned;
 
 	if (w->slot < p->size)
 		s = &p->slots[w->slot];
@@ -393,8 +401,8 @@ pool_exited(struct pool *p, pid_t pid, int status, double now)
 	pool_forget(p, w);
 	pool_roll_step(p, now);
 
-	if (!p->booted_any && p->first_spawned > 0 &&
-	    p->first_failed == p->first_spawned)
+	/* Said once, by the exit that completes the failure. */
+	if (last_first && !p->booted_any)
 		return POOL_EXIT_FIRST_FAILED;
 	return POOL_EXIT_WORKER;
 }

@@ -122,6 +122,14 @@ slot_pid(unsigned i)
 	return pool.slots[i].w->pid;
 }
 
+/* Any live worker's pid. */
+static pid_t
+slot_pid_any(void)
+{
+	assert_true(pool.nall > 0);
+	return pool.all[0]->pid;
+}
+
 static unsigned
 count_notes(enum pool_event e)
 {
@@ -223,6 +231,43 @@ test_first_generation_fails(void **state)
 	assert_int_equal(pool_exited(&pool, slot_pid(1), exited(1), 0.1),
 	    POOL_EXIT_WORKER);
 	assert_int_equal(pool_exited(&pool, slot_pid(2), exited(1), 0.1),
+	    POOL_EXIT_FIRST_FAILED);
+	/* Said once: the exits of the shutdown that follows are plain. */
+	pool_tick(&pool, 0.2);
+	pool_stop(&pool, 1, 0.2);
+	assert_int_equal(pool_exited(&pool, slot_pid_any(), exited(0), 0.3),
+	    POOL_EXIT_WORKER);
+}
+
+/* Young workers stopped on purpose did not fail to boot. */
+static void
+test_first_generation_stopped_young(void **state)
+{
+	pid_t	p0, p1;
+
+	pool_start(&pool, 2, 0);
+	p0 = slot_pid(0);
+	p1 = slot_pid(1);
+	pool_stop(&pool, 30, 0.1);
+	assert_int_equal(pool_exited(&pool, p0, exited(0), 0.2),
+	    POOL_EXIT_WORKER);
+	assert_int_equal(pool_exited(&pool, p1, exited(0), 0.2),
+	    POOL_EXIT_WORKER);
+	assert_true(pool_empty(&pool));
+}
+
+/*
+ * A young worker stopped on purpose leaves the first generation: when
+ * the rest all fail, that is still a failed first generation.
+ */
+static void
+test_first_generation_shrunk_then_fails(void **state)
+{
+	pool_start(&pool, 2, 0);
+	pool_resize(&pool, 1, 0.05);
+	assert_int_equal(pool_exited(&pool, rec.spawn[1].pid, exited(0),
+	    0.1), POOL_EXIT_WORKER);
+	assert_int_equal(pool_exited(&pool, slot_pid(0), exited(1), 0.15),
 	    POOL_EXIT_FIRST_FAILED);
 }
 
@@ -581,6 +626,8 @@ main(void)
 		T(test_replace_at_once),
 		T(test_backoff_doubles_and_resets),
 		T(test_first_generation_fails),
+		T(test_first_generation_stopped_young),
+		T(test_first_generation_shrunk_then_fails),
 		T(test_first_generation_one_boots),
 		T(test_orphan_exit),
 		T(test_grow),

@@ -292,18 +292,34 @@ t_testworker(void)
 	return bin;
 }
 
+/* How many daemons were started: the next one's log is numbered after. */
+static unsigned	daemon_seq;
+
+const char *
+t_daemon_next_log(void)
+{
+	static char	path[512];
+	int		fd;
+
+	snprintf(path, sizeof(path), "%s/daemon-%u.log", t_tmpdir(),
+	    daemon_seq + 1);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	assert_true(fd != -1);
+	close(fd);
+	return path;
+}
+
 void
 t_daemon_start(struct t_daemon *d, const char *const env[],
     const char *const wrapper[], const char *const args[])
 {
-	static unsigned	 seq;
 	const char	*argv[96];
 	size_t		 n = 0;
 	int		 fd;
 
 	memset(d, 0, sizeof(*d));
 	snprintf(d->log, sizeof(d->log), "%s/daemon-%u.log", t_tmpdir(),
-	    ++seq);
+	    ++daemon_seq);
 	for (; wrapper != NULL && *wrapper != NULL; wrapper++)
 		argv[n++] = *wrapper;
 	argv[n++] = t_prefork();
@@ -499,6 +515,110 @@ t_scan_children(pid_t parent, bool zombies, pid_t *pids, size_t max)
 	return n;
 }
 
+pid_t
+t_proc_ppid(pid_t pid)
+{
+	char	state;
+	pid_t	ppid;
+
+	return t_proc_stat(pid, &state, &ppid) ? ppid : -1;
+}
+
+char
+t_proc_state(pid_t pid)
+{
+	char	state;
+	pid_t	ppid;
+
+	return t_proc_stat(pid, &state, &ppid) ? state : '\0';
+}
+
+long long
+t_proc_cpu_ms(pid_t pid)
+{
+	char		 path[64], buf[1024], *p;
+	unsigned long	 utime, stime;
+	long		 hz = sysconf(_SC_CLK_TCK);
+	FILE		*f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	/* After the name: state, then fields 4 to 13, then utime, stime. */
+	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
+		return -1;
+	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%lu %lu", &utime, &stime) != 2)
+		return -1;
+	return (long long)(utime + stime) * 1000 / (hz > 0 ? hz : 100);
+}
+
+long long
+t_proc_age_ms(pid_t pid)
+{
+	char			 path[64], buf[1024], *p;
+	unsigned long long	 start;
+	long			 hz = sysconf(_SC_CLK_TCK);
+	struct timespec		 now;
+	FILE			*f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	/* starttime is field 22: the 20th after the name. */
+	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
+		return -1;
+	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%*u %*u %*d %*d %*d %*d %*d %*d %llu", &start) != 1)
+		return -1;
+	if (clock_gettime(CLOCK_BOOTTIME, &now) == -1)
+		return -1;
+	if (hz <= 0)
+		hz = 100;
+	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000 -
+	    (long long)(start * 1000 / (unsigned long long)hz);
+}
+
+long long
+t_proc_status_num(pid_t pid, const char *key)
+{
+	char		 path[64], line[256];
+	size_t		 klen = strlen(key);
+	long long	 v = -1;
+	FILE		*f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+			v = strtoll(line + klen + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+static bool
+t_file_exists(void *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+bool
+t_wait_file(const char *path, unsigned timeout_ms)
+{
+	if (t_wait_until(t_file_exists, (void *)path, timeout_ms))
+		return true;
+	print_error("%s never appeared\n", path);
+	return false;
+}
+
 size_t
 t_children(pid_t parent, pid_t *pids, size_t max)
 {
@@ -591,6 +711,14 @@ t_pool_is(void *arg)
 		w->by_slot[slot] = kids[i];
 	}
 	return true;
+}
+
+bool
+t_pool_now(pid_t parent, unsigned n, pid_t *by_slot)
+{
+	struct pool_wait	w = { parent, n, by_slot, "" };
+
+	return t_pool_is(&w);
 }
 
 bool

@@ -95,6 +95,12 @@ const char	*t_testworker(void);
 void	t_daemon_start(struct t_daemon *d, const char *const env[],
 	    const char *const wrapper[], const char *const args[]);
 
+/*
+ * The log file the next t_daemon_start() will write to, created empty
+ * now, so that a test can learn its device and inode first (static).
+ */
+const char	*t_daemon_next_log(void);
+
 /* Waits at most timeout_ms for it to exit; true (and status) if it did. */
 bool	t_daemon_wait(struct t_daemon *d, unsigned timeout_ms);
 
@@ -129,6 +135,27 @@ size_t	t_zombies(pid_t parent);
 /* True while pid exists and is not a zombie. */
 bool	t_alive(pid_t pid);
 
+/* The parent of pid, or -1 when it is gone. */
+pid_t	t_proc_ppid(pid_t pid);
+
+/* The state letter of pid in /proc/PID/stat ('S', 'R', 'Z'...), or 0. */
+char	t_proc_state(pid_t pid);
+
+/* The CPU time pid has used (user + system), in ms, or -1. */
+long long	t_proc_cpu_ms(pid_t pid);
+
+/*
+ * How long ago pid started, in ms, or -1. The kernel counts in clock
+ * ticks (10 ms at USER_HZ 100): the age may be that much too high.
+ */
+long long	t_proc_age_ms(pid_t pid);
+
+/* The number after "key:" in /proc/PID/status, or -1. */
+long long	t_proc_status_num(pid_t pid, const char *key);
+
+/* Waits until path exists; prints its name if it does not. */
+bool	t_wait_file(const char *path, unsigned timeout_ms);
+
 /* An environment variable of a running process (static), or NULL. */
 const char	*t_proc_env(pid_t pid, const char *name);
 
@@ -142,5 +169,8 @@ int	t_worker_slot(pid_t pid);
  */
 bool	t_wait_pool(pid_t parent, unsigned n, pid_t *by_slot,
 	    unsigned timeout_ms);
+
+/* The same test, once and silently: true if the pool is so right now. */
+bool	t_pool_now(pid_t parent, unsigned n, pid_t *by_slot);
 
 #endif /* PREFORK_TESTLIB_H */

@@ -25,6 +25,12 @@
  *   --touch FILE      create FILE (empty) once the SIGTERM disposition
  *                     is in place, just before waiting: wait on it
  *                     rather than on the report before signalling
+ *   --touch-pid FILE  the same as --touch, but FILE.PID: one file per
+ *                     worker when many share the command line
+ *   --on-usr1 FILE    on SIGUSR1 (caught, so it no longer kills), create
+ *                     FILE.PID (empty); the handler only sets a flag,
+ *                     the main loop creates the file. In place when the
+ *                     --touch or --touch-pid file exists
  * Without --exit or --signal it waits for signals forever. On SIGTERM
  * it exits 0 (after --term-delay). Usage errors exit 2; failures of the
  * worker itself (report not written, ...) exit 1.
@@ -82,6 +88,8 @@ struct options {
 	const char	*report;
 	const char	*crash_if;
 	const char	*touch;
+	const char	*touch_pid;
+	const char	*on_usr1;
 	long		 after_ms;
 	long		 term_delay_ms;
 	long		 orphan_ms;	/* -1: no orphan */
@@ -94,6 +102,7 @@ struct options {
 
 static volatile sig_atomic_t	got_term;
 static volatile sig_atomic_t	got_alarm;
+static volatile sig_atomic_t	got_usr1;
 
 static const struct {
 	const char	*name;
@@ -121,7 +130,8 @@ usage(void)
 	    "[--term-delay MS]\n"
 	    "                  [--exit CODE | --signal SIG [--core]] "
 	    "[--after MS]\n"
-	    "                  [--touch FILE]\n");
+	    "                  [--touch FILE] [--touch-pid FILE] "
+	    "[--on-usr1 FILE]\n");
 	exit(2);
 }
 
@@ -167,7 +177,7 @@ parse_options(int argc, char *argv[], struct options *o)
 {
 	enum { O_REPORT = 256, O_CRASH_IF, O_LEAVE_GROUP, O_ORPHAN,
 	    O_IGNORE_TERM, O_TERM_DELAY, O_EXIT, O_SIGNAL, O_CORE, O_AFTER,
-	    O_TOUCH };
+	    O_TOUCH, O_TOUCH_PID, O_ON_USR1 };
 	static const struct option	longopts[] = {
 		{ "report", required_argument, NULL, O_REPORT },
 		{ "crash-if", required_argument, NULL, O_CRASH_IF },
@@ -180,6 +190,8 @@ parse_options(int argc, char *argv[], struct options *o)
 		{ "core", no_argument, NULL, O_CORE },
 		{ "after", required_argument, NULL, O_AFTER },
 		{ "touch", required_argument, NULL, O_TOUCH },
+		{ "touch-pid", required_argument, NULL, O_TOUCH_PID },
+		{ "on-usr1", required_argument, NULL, O_ON_USR1 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -220,6 +232,12 @@ parse_options(int argc, char *argv[], struct options *o)
 			break;
 		case O_TOUCH:
 			o->touch = optarg;
+			break;
+		case O_TOUCH_PID:
+			o->touch_pid = optarg;
+			break;
+		case O_ON_USR1:
+			o->on_usr1 = optarg;
 			break;
 		default:
 			usage();
@@ -444,6 +462,29 @@ on_alarm(int sig)
 	got_alarm = 1;
 }
 
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+	got_usr1 = 1;
+}
+
+/* Creates path, or path.PID with_pid, empty. */
+static void
+touch(const char *path, bool with_pid)
+{
+	char	buf[PATH_MAX];
+	int	fd;
+
+	if (with_pid) {
+		snprintf(buf, sizeof(buf), "%s.%ld", path, (long)getpid());
+		path = buf;
+	}
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) == -1)
+		die("open", path);
+	close(fd);
+}
+
 /* --exit or --signal, now. */
 static void
 act(const struct options *o)
@@ -489,30 +530,34 @@ main(int argc, char *argv[])
 		orphan(o.orphan_ms);
 
 	/*
-	 * SIGTERM and SIGALRM are blocked except inside sigsuspend(), so
-	 * that one arriving between a check of its flag and the wait is
-	 * not lost.
+	 * SIGTERM, SIGALRM and SIGUSR1 are blocked except inside
+	 * sigsuspend(), so that one arriving between a check of its flag
+	 * and the wait is not lost.
 	 */
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGALRM);
+	if (o.on_usr1 != NULL)
+		sigaddset(&block, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &block, &waitmask);
 	sigdelset(&waitmask, SIGTERM);
 	sigdelset(&waitmask, SIGALRM);
+	if (o.on_usr1 != NULL)
+		sigdelset(&waitmask, SIGUSR1);
 	if (o.ignore_term)
 		sa.sa_handler = SIG_IGN;
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = on_alarm;
 	sigaction(SIGALRM, &sa, NULL);
-
-	if (o.touch != NULL) {
-		int	fd;
-
-		if ((fd = open(o.touch, O_WRONLY | O_CREAT | O_CLOEXEC,
-		    0644)) == -1)
-			die("open", o.touch);
-		close(fd);
+	if (o.on_usr1 != NULL) {
+		sa.sa_handler = on_usr1;
+		sigaction(SIGUSR1, &sa, NULL);
 	}
+
+	if (o.touch != NULL)
+		touch(o.touch, false);
+	if (o.touch_pid != NULL)
+		touch(o.touch_pid, true);
 
 	if (o.exit_code != -1 || o.signal != 0) {
 		if (o.after_ms == 0) {
@@ -533,6 +578,10 @@ main(int argc, char *argv[])
 		if (got_alarm) {
 			got_alarm = 0;
 			act(&o);
+		}
+		if (got_usr1) {
+			got_usr1 = 0;
+			touch(o.on_usr1, true);
 		}
 	}
 }
