@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "conf.h"
@@ -262,6 +264,22 @@ run_pool(struct conf *c, const struct options *o)
 	return master_run(c, &o->src);
 }
 
+/*
+ * With 0, 1 or 2 closed at start, the first file the master opens (the
+ * pidfile, a socket) would take that number, and the workers, who share
+ * the master's stdout and stderr, would write into it.
+ */
+static void
+open_std_fds(void)
+{
+	int	fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= STDERR_FILENO)
+		continue;
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -269,6 +287,7 @@ main(int argc, char *argv[])
 	struct conf	c;
 	int		first, status;
 
+	open_std_fds();
 	log_init(LOG_LEVEL_INFO);
 	first = parse_options(&o, argc, argv);
 	if (o.mode == MODE_RUN && first == argc && o.src.path == NULL)

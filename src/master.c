@@ -23,12 +23,14 @@
 #include <ev.h>
 
 #include "check.h"
-#include "env.h"
 #include "explain.h"
+#include "launch.h"
 #include "log.h"
 #include "master.h"
+#include "notify.h"
 #include "pidfile.h"
 #include "pool.h"
+#include "sockets.h"
 #include "spawn.h"
 
 /* INT and QUIT: how long workers get before SIGKILL. */
@@ -36,17 +38,14 @@
 /* timeout: how long after SIGABRT before SIGKILL. */
 #define ABORT_GRACE	1.0
 
-extern char	**environ;
-
-struct master;
-
 struct master {
 	struct ev_loop			*loop;
 	const struct conf_source	*src;
 	struct conf			 conf;
-	char				 path[PATH_MAX];	/* command */
-	struct strv			 env;		/* workers' base */
-	char				**envp;		/* one worker's */
+	struct launch			 launch;	/* for conf */
+	struct sockets			 sockets;
+	struct notify			 sd;		/* systemd */
+	struct notify_server		 ns;		/* the workers' */
 	struct decision			 decision;
 	struct pool			 pool;
 	unsigned			 gen;		/* of conf */
@@ -54,10 +53,12 @@ struct master {
 	bool				 started;	/* first pool ready */
 	bool				 stopping;
 	int				 status;	/* to exit with */
+	double				 watchdog_at;	/* next WATCHDOG=1 */
 	char				 last_exit[160];
 	ev_signal			 signals[8];
 	ev_child			 child;
 	ev_timer			 timer;
+	ev_io				 notify_io;
 	ev_periodic			 clock_jumps;
 };
 
@@ -117,62 +118,14 @@ describe_status(int status, char *buf, size_t len)
 	return buf;
 }
 
-/*
- * Resolves what workers are started with under c: the program's path
- * and the environment. Returns 0, or -1 with errno set and nothing
- * changed.
- */
-static int
-master_prepare(struct master *m, const struct conf *c)
-{
-	char		  path[PATH_MAX];
-	struct strv	  env = STRV_INIT;
-	char		**envp;
-
-	if (check_find_command(c->argv.v[0], path, sizeof(path)) == -1)
-		return -1;
-	if (env_base(&env, environ, &c->env) == -1)
-		return -1;
-	if ((envp = calloc(env.n + ENV_EXTRA_MAX + 1, sizeof(*envp))) ==
-	    NULL) {
-		strv_free(&env);
-		return -1;
-	}
-	memcpy(m->path, path, sizeof(path));
-	strv_free(&m->env);
-	free(m->envp);
-	m->env = env;
-	m->envp = envp;
-	return 0;
-}
-
 static pid_t
 master_spawn(void *ctx, unsigned slot, unsigned gen)
 {
 	struct master		*m = ctx;
-	const struct conf	*c = &m->conf;
 	struct spawn_result	 r;
-	char			 id[40], size[40], class[128];
-	char			*extra[] = { id, size, class, NULL };
-	struct spawn_cmd	 cmd = {
-		.path = m->path,
-		.argv = c->argv.v,
-		.envp = m->envp,
-		.chdir = c->chdir,
-		.umask = c->umask_set ? c->umask : (mode_t)-1,
-		.uid = c->uid,
-		.gid = c->gid,
-		.groups = c->groups,
-		.ngroups = c->ngroups,
-	};
 
-	snprintf(id, sizeof(id), "PREFORK_WORKER_ID=%u", slot);
-	snprintf(size, sizeof(size), "PREFORK_WORKERS=%u", m->pool.size);
-	snprintf(class, sizeof(class), "PREFORK_WORKER_CLASS=%s",
-	    conf_worker_class(c));
-	env_worker(m->envp, &m->env, extra);
-
-	if (spawn_worker(&cmd, &r) == -1) {
+	if (launch_spawn(&m->launch, &m->conf, slot, m->pool.size, &r) ==
+	    -1) {
 		errno = r.error;
 		return -1;
 	}
@@ -180,7 +133,8 @@ master_spawn(void *ctx, unsigned slot, unsigned gen)
 		errno = r.error;
 		log_error("worker %u (pid %ld): %s %s", slot, (long)r.pid,
 		    spawn_stage_name(r.stage), r.stage == SPAWN_EXEC ?
-		    m->path : r.stage == SPAWN_CHDIR ? c->chdir : "");
+		    m->launch.path : r.stage == SPAWN_CHDIR ? m->conf.chdir :
+		    "");
 	}
 	return r.pid;
 }
@@ -297,6 +251,28 @@ master_decide(struct master *m)
 	    summary, sizeof(summary)), m->decision.result.workers);
 }
 
+/* The line systemd shows: "9/9 workers ready; 4 CPUs (...), ...". */
+static void
+master_status(struct master *m)
+{
+	char	summary[256], status[320];
+
+	if (m->sd.fd == -1)
+		return;
+	snprintf(status, sizeof(status), "%u/%u workers ready; %s",
+	    pool_ready_count(&m->pool), m->pool.size,
+	    explain_summary(&m->decision, summary, sizeof(summary)));
+	if (notify_status(&m->sd, status) == -1)
+		log_warn("notify systemd");
+}
+
+static void
+master_tell(struct master *m, const char *msg)
+{
+	if (notify_send(&m->sd, msg) == -1)
+		log_warn("notify systemd: %s", msg);
+}
+
 static void
 master_started(struct master *m)
 {
@@ -304,11 +280,22 @@ master_started(struct master *m)
 	log_info("pool ready: %u workers", m->pool.size);
 	if (m->pidfile.fd != -1 && pidfile_write(&m->pidfile, getpid()) == -1)
 		log_warn("pidfile %s", m->pidfile.path);
+	master_status(m);
+	master_tell(m, "READY=1");
+}
+
+static double
+earliest(double a, double b)
+{
+	if (a == 0)
+		return b;
+	return b != 0 && b < a ? b : a;
 }
 
 /*
- * After every event: are we done, is the first pool up, and when must
- * the loop wake up next. With nothing pending no timer is armed at all.
+ * After every event: are we done, is the first pool up, what systemd
+ * should be shown, and when the loop must wake up next. With nothing
+ * pending no timer is armed at all.
  */
 static void
 master_update(struct master *m)
@@ -322,8 +309,11 @@ master_update(struct master *m)
 	if (!m->started && !m->stopping &&
 	    pool_ready_count(&m->pool) == m->pool.size)
 		master_started(m);
+	if (!m->stopping)
+		master_status(m);
 	ev_timer_stop(m->loop, &m->timer);
-	if ((t = pool_next_deadline(&m->pool)) == 0)
+	t = earliest(pool_next_deadline(&m->pool), m->watchdog_at);
+	if (t == 0)
 		return;
 	ev_now_update(m->loop);
 	now = mono_now();
@@ -339,6 +329,7 @@ master_shutdown(struct master *m, double grace, int status,
 		m->status = status;
 		log_info("shutting down (%s): stopping %zu workers, SIGKILL "
 		    "after %.1fs", why, m->pool.nall, grace);
+		master_tell(m, "STOPPING=1");
 	}
 	m->stopping = true;
 	pool_stop(&m->pool, grace, mono_now());
@@ -373,6 +364,8 @@ master_resize(struct master *m, unsigned n, const char *why)
 static void
 master_ttin(struct master *m)
 {
+	if (m->stopping)
+		return;
 	if (m->pool.size < SIZE_WORKERS_MAX)
 		master_resize(m, m->pool.size + 1, "SIGTTIN");
 }
@@ -380,6 +373,8 @@ master_ttin(struct master *m)
 static void
 master_ttou(struct master *m)
 {
+	if (m->stopping)
+		return;
 	if (m->pool.size > 1)
 		master_resize(m, m->pool.size - 1, "SIGTTOU");
 }
@@ -395,31 +390,79 @@ master_usr1(struct master *m)
 static void
 master_usr2(struct master *m)
 {
+	if (m->stopping)
+		return;
 	log_info("rolling restart of %u workers", m->pool.size);
 	pool_set_generation(&m->pool, ++m->gen, true, mono_now());
 }
 
+static void
+notify_cb(struct ev_loop *loop, ev_io *w, int revents);
+
 /*
- * Takes next as the running configuration, if the system can start
- * workers from it. Returns whether the workers must be replaced, or -1
- * (next is left to the caller to free) when it cannot be used.
+ * The workers' notify socket, opened the first time a configuration asks
+ * for ready = notify, and kept from then on. Returns 0, or -1.
+ */
+static int
+master_listen_workers(struct master *m, const struct conf *c)
+{
+	if (c->ready != READY_NOTIFY || m->ns.fd != -1)
+		return 0;
+	if (notify_server_open(&m->ns) == -1)
+		return -1;
+	ev_io_init(&m->notify_io, notify_cb, m->ns.fd, EV_READ);
+	m->notify_io.data = m;
+	ev_io_start(m->loop, &m->notify_io);
+	return 0;
+}
+
+static void
+report(const struct strv *errs)
+{
+	size_t	i;
+
+	for (i = 0; i < errs->n; i++)
+		log_errorx("%s", errs->v[i]);
+}
+
+/*
+ * Takes next as the running configuration, if workers can be started
+ * from it: its command found, its sockets bound, its notify socket open.
+ * Returns whether the workers must be replaced, or -1 when next cannot
+ * be used, with nothing changed (next is then the caller's to free).
  */
 static int
 master_adopt(struct master *m, struct conf *next)
 {
-	struct strv	errs = STRV_INIT;
-	struct pool_params par;
-	bool		changed;
+	struct strv		errs = STRV_INIT;
+	struct launch		launch = LAUNCH_INIT;
+	struct pool_params	par;
+	bool			changed;
 
 	if (check_command(next, &errs) + check_system(next, &errs) > 0 ||
-	    master_prepare(m, next) == -1) {
+	    master_listen_workers(m, next) == -1 ||
+	    launch_prepare(&launch, next, NULL, m->ns.env) == -1 ||
+	    (!m->sockets.activated && sockets_update(&m->sockets,
+	    &next->listen, next->backlog, &errs) == -1)) {
 		if (errs.n == 0)
 			strv_pushf(&errs, "%s", strerror(errno));
-		for (size_t i = 0; i < errs.n; i++)
-			log_errorx("%s", errs.v[i]);
+		report(&errs);
 		strv_free(&errs);
+		launch_free(&launch);
 		return -1;
 	}
+	/* The sockets are final now: their fds go with the launch. */
+	if (launch_prepare(&launch, next, &m->sockets, m->ns.env) == -1) {
+		log_warn("reload");
+		launch_free(&launch);
+		return -1;
+	}
+	launch_free(&m->launch);
+	m->launch = launch;
+	if (m->sockets.activated && !strv_equal(&next->listen,
+	    &m->conf.listen))
+		log_warnx("listen: socket-activated, the sockets come from "
+		    "systemd");
 	if (!util_streq(next->pidfile, m->conf.pidfile))
 		log_warnx("pidfile: a new pidfile takes effect at the next "
 		    "start");
@@ -441,14 +484,16 @@ master_reload(struct master *m)
 {
 	struct strv	errs = STRV_INIT;
 	struct conf	next;
-	size_t		i;
+	char		msg[64];
 	int		changed = 0;
 
 	if (m->stopping)
 		return;
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)(mono_now() * 1e6));
+	master_tell(m, msg);
 	if (conf_build(&next, m->src, &errs) > 0) {
-		for (i = 0; i < errs.n; i++)
-			log_errorx("%s", errs.v[i]);
+		report(&errs);
 		log_errorx("%s has errors: keeping the running configuration",
 		    m->src->path ? m->src->path : "configuration");
 		conf_free(&next);
@@ -460,11 +505,12 @@ master_reload(struct master *m)
 	strv_free(&errs);
 	master_decide(m);
 	if (changed) {
-		log_info("the workers' command or environment changed: "
-		    "rolling restart");
+		log_info("the workers' command, environment or sockets "
+		    "changed: rolling restart");
 		pool_set_generation(&m->pool, ++m->gen, true, mono_now());
 	}
 	master_resize(m, m->decision.result.workers, "SIGHUP");
+	master_tell(m, "READY=1");
 }
 
 static void
@@ -515,12 +561,53 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	master_update(m);
 }
 
+/* One message from a worker: any message is a sign of life. */
+static void
+master_heard(struct master *m, pid_t pid, char *buf, double now)
+{
+	struct worker		*w = pool_find(&m->pool, pid);
+	struct notify_msg	 msg;
+
+	if (w == NULL) {
+		log_debug("notify message from pid %ld, not a worker: "
+		    "ignored", (long)pid);
+		return;
+	}
+	notify_parse(buf, &msg);
+	if (msg.status != NULL)
+		log_info("worker %u (pid %ld): %s", w->slot, (long)pid,
+		    msg.status);
+	pool_heartbeat(&m->pool, pid, now);
+	if (msg.ready)
+		pool_ready(&m->pool, pid, now);
+}
+
+static void
+notify_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct master	*m = io->data;
+	char		 buf[4096];
+	pid_t		 pid;
+	int		 r;
+
+	while ((r = notify_server_recv(&m->ns, &pid, buf, sizeof(buf))) == 1)
+		master_heard(m, pid, buf, mono_now());
+	if (r == -1)
+		log_warn("notify socket");
+	master_update(m);
+}
+
 static void
 timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct master	*m = w->data;
+	double		 now = mono_now();
 
-	pool_tick(&m->pool, mono_now());
+	if (m->watchdog_at != 0 && now >= m->watchdog_at) {
+		master_tell(m, "WATCHDOG=1");
+		m->watchdog_at = now + (double)m->sd.watchdog_usec / 2e6;
+	}
+	pool_tick(&m->pool, now);
 	master_update(m);
 }
 
@@ -585,26 +672,68 @@ master_files(struct master *m)
 	return EX_CANTCREAT;
 }
 
+/*
+ * The sockets, adopted from systemd or bound from listen, before any
+ * worker exists. Returns 0, or EX_OSERR.
+ */
+static int
+master_sockets(struct master *m)
+{
+	struct strv	errs = STRV_INIT;
+	int		n;
+
+	if ((n = sockets_adopt(&m->sockets, &errs)) > 0) {
+		log_info("socket-activated: %d sockets from systemd", n);
+		if (m->conf.listen.n > 0)
+			log_warnx("listen: socket-activated, the sockets "
+			    "come from systemd");
+	} else if (n == 0)
+		sockets_update(&m->sockets, &m->conf.listen, m->conf.backlog,
+		    &errs);
+	report(&errs);
+	n = errs.n > 0 ? EX_OSERR : 0;
+	strv_free(&errs);
+	return n;
+}
+
+/* systemd, upward: NOTIFY_SOCKET and the watchdog. */
+static void
+master_notify(struct master *m)
+{
+	if (notify_open(&m->sd) == -1) {
+		log_warn("NOTIFY_SOCKET");
+		return;
+	}
+	if (m->sd.watchdog_usec > 0)
+		m->watchdog_at = mono_now() + (double)m->sd.watchdog_usec /
+		    2e6;
+}
+
 static int
 master_start(struct master *m)
 {
 	struct pool_params	par;
 	int			status;
 
-	if (master_prepare(m, &m->conf) == -1) {
-		log_error("command %s", m->conf.argv.v[0]);
-		return EX_UNAVAILABLE;
-	}
 	if ((status = master_files(m)) != 0)
 		return status;
 	if ((m->loop = ev_default_loop(EVFLAG_AUTO)) == NULL) {
 		log_errorx("cannot initialise the event loop");
 		return EX_OSERR;
 	}
-	if (master_watch(m) == -1) {
-		log_error("signals");
+	if (master_watch(m) == -1 || master_listen_workers(m, &m->conf) ==
+	    -1) {
+		log_error("start-up");
 		return EX_OSERR;
 	}
+	if ((status = master_sockets(m)) != 0)
+		return status;
+	if (launch_prepare(&m->launch, &m->conf, &m->sockets, m->ns.env) ==
+	    -1) {
+		log_error("command %s", m->conf.argv.v[0]);
+		return errno == ENOMEM ? EX_OSERR : EX_UNAVAILABLE;
+	}
+	master_notify(m);
 	/* Orphaned descendants become ours to reap: no zombies remain. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("cannot become a child subreaper");
@@ -625,10 +754,12 @@ static void
 master_free(struct master *m)
 {
 	pidfile_remove(&m->pidfile);
+	sockets_close(&m->sockets);
+	notify_server_close(&m->ns);
+	notify_close(&m->sd);
+	launch_free(&m->launch);
 	pool_free(&m->pool);
 	conf_free(&m->conf);
-	strv_free(&m->env);
-	free(m->envp);
 	if (m->loop != NULL)
 		ev_loop_destroy(m->loop);
 	log_close();
@@ -640,6 +771,10 @@ master_run(struct conf *c, const struct conf_source *src)
 	struct master	m = {
 		.src = src,
 		.conf = *c,
+		.launch = LAUNCH_INIT,
+		.sockets = SOCKETS_INIT,
+		.sd = NOTIFY_INIT,
+		.ns = NOTIFY_SERVER_INIT,
 		.pidfile = PIDFILE_INIT,
 	};
 	int		status;

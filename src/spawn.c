@@ -216,6 +216,7 @@ static _Noreturn void
 spawn_child(const struct spawn_cmd *cmd, pid_t ppid, int efd, int maxfd)
 {
 	sigset_t	none;
+	size_t		i;
 
 	child_default_signals(efd);
 
@@ -227,8 +228,9 @@ spawn_child(const struct spawn_cmd *cmd, pid_t ppid, int efd, int maxfd)
 		child_fail(efd, SPAWN_SETUP);
 	child_deathsig(efd, ppid, SPAWN_SETUP);
 
-	if (cmd->pid_slot != NULL)
-		child_format_pid(cmd->pid_slot, getpid());
+	for (i = 0; i < SPAWN_PID_SLOTS; i++)
+		if (cmd->pid_slots[i] != NULL)
+			child_format_pid(cmd->pid_slots[i], getpid());
 
 	efd = child_fds(cmd, efd, maxfd);
 

@@ -18,17 +18,21 @@
  */
 #define SPAWN_FDS_MAX	256
 
+/* How many environment strings may carry the worker's own pid. */
+#define SPAWN_PID_SLOTS	2
+
 /* Everything the child needs, built by the parent before fork(). */
 struct spawn_cmd {
 	const char	*path;		/* the program, as found in PATH */
 	char *const	*argv;
 	char *const	*envp;
 	/*
-	 * When not NULL, points into one of the envp strings, at room for
-	 * at least 21 bytes: the child writes its own pid there, in
-	 * decimal and NUL-terminated, before exec (LISTEN_PID=).
+	 * Each one not NULL points into one of the envp strings, at room
+	 * for at least 21 bytes: the child writes its own pid there, in
+	 * decimal and NUL-terminated, before exec (LISTEN_PID=,
+	 * WATCHDOG_PID=).
 	 */
-	char		*pid_slot;
+	char		*pid_slots[SPAWN_PID_SLOTS];
 	const int	*fds;		/* become 3, 4, ... in the worker;
 					   at most SPAWN_FDS_MAX */
 	size_t		 nfds;
@@ -70,7 +74,7 @@ struct spawn_result {
  * fork() failed (EAGAIN, ENOMEM, EMFILE: try again later), or SPAWN_FDS
  * with EINVAL when cmd has more than SPAWN_FDS_MAX fds. The caller's
  * signal mask is the same on return as on entry, and nothing of cmd is
- * changed in the caller (pid_slot is written in the child's copy only).
+ * changed in the caller (pid_slots are written in the child's copy only).
  * The wait lasts until the child execs or fails, so it is as long as
  * the child's chdir() and execve() take. The parent-death signal is set
  * again after the credentials change, because the kernel clears it

@@ -510,27 +510,31 @@ test_error_pipe_on_target(void **state)
 	assert_exited(reap(r.pid), 127);
 }
 
-/* Path: exact envp, and the child fills pid_slot with its own pid. */
+/* Path: exact envp, and the child fills pid_slots with its own pid. */
 static void
 test_env_pid_slot(void **state)
 {
 	/* Room for 21 bytes after the '=', as spawn.h asks. */
 	char			 pad[] =
 	    "LISTEN_PID=" "xxxxxxxxxxxxxxxxxxxxx";
+	char			 wd[] =
+	    "WATCHDOG_PID=" "xxxxxxxxxxxxxxxxxxxxx";
 	char			*const envp[] = { (char *)"A=1",
-				    (char *)"B=two words", pad, NULL };
+				    (char *)"B=two words", pad, wd, NULL };
 	struct spawn_cmd	 cmd = cmd_init(NULL, NULL);
 	struct spawn_result	 r;
 	char			 dir[PATH_MAX], *rep;
 
 	cmd.envp = envp;
-	cmd.pid_slot = pad + strlen("LISTEN_PID=");
+	cmd.pid_slots[0] = pad + strlen("LISTEN_PID=");
+	cmd.pid_slots[1] = wd + strlen("WATCHDOG_PID=");
 	rep = spawn_reporting(&cmd, subdir("env", dir, sizeof(dir)), NULL,
 	    &r);
-	assert_int_equal(count(rep, "\nenv "), 3);
+	assert_int_equal(count(rep, "\nenv "), 4);
 	assert_true(has_line(rep, "env A=1"));
 	assert_true(has_line(rep, "env B=two words"));
 	assert_true(has_line(rep, "env LISTEN_PID=%ld", (long)r.pid));
+	assert_true(has_line(rep, "env WATCHDOG_PID=%ld", (long)r.pid));
 	assert_true(has_line(rep, "slot -"));
 	/* Written in the child's copy only. */
 	assert_string_equal(pad, "LISTEN_PID=xxxxxxxxxxxxxxxxxxxxx");

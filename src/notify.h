@@ -1,0 +1,103 @@
+/*
+ * The sd_notify protocol, both ways. Upward, prefork tells its service
+ * manager that it is ready, reloading or stopping, how many workers are
+ * ready, and that it is alive (the watchdog). Downward, workers started
+ * with ready = notify tell the master the same things about themselves on
+ * a datagram socket of the master's, and the kernel tells us who sent
+ * each message (SCM_CREDENTIALS). The protocol is small and documented as
+ * stable, so it is spoken here directly rather than through libsystemd,
+ * and prefork runs the same in containers without systemd.
+ */
+#ifndef PREFORK_NOTIFY_H
+#define PREFORK_NOTIFY_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Our service manager, from NOTIFY_SOCKET and WATCHDOG_USEC. */
+struct notify {
+	int			fd;		/* -1: not under systemd */
+	struct sockaddr_un	addr;
+	socklen_t		addrlen;
+	uint64_t		watchdog_usec;	/* 0: no watchdog for us */
+	char			status[256];	/* last STATUS= sent */
+};
+
+#define NOTIFY_INIT	{ -1, { 0 }, 0, 0, "" }
+
+/*
+ * Sets n up from the environment: NOTIFY_SOCKET (a path, or "@name" for
+ * the abstract namespace), and WATCHDOG_USEC when WATCHDOG_PID is unset
+ * or names this process. Unset NOTIFY_SOCKET is not an error: n then
+ * sends nothing. Returns 0, or -1 with errno set (EINVAL for an address
+ * that is not a unix socket path).
+ */
+int	notify_open(struct notify *n);
+
+/*
+ * Sends one message ("READY=1", "STOPPING=1", several lines joined by
+ * '\n'). Does nothing without a service manager. Returns 0, or -1 with
+ * errno set; the caller may log it, but nothing depends on it.
+ */
+int	notify_send(struct notify *n, const char *msg);
+
+/* Sends "STATUS=status" if it differs from the last one sent. */
+int	notify_status(struct notify *n, const char *status);
+
+void	notify_close(struct notify *n);
+
+/*
+ * Parses a NOTIFY_SOCKET value into a unix socket address. Returns 0, or
+ * -1 (EINVAL) for anything but an absolute path or "@name" that fits.
+ */
+int	notify_parse_address(const char *s, struct sockaddr_un *addr,
+	    socklen_t *len);
+
+/* The socket workers talk to. */
+struct notify_server {
+	int	fd;		/* -1 when closed */
+	char	env[128];	/* "NOTIFY_SOCKET=@..." for the workers */
+};
+
+#define NOTIFY_SERVER_INIT	{ -1, "" }
+
+/*
+ * Opens a datagram socket in the abstract namespace, with a name the
+ * kernel picks (so two masters never collide and nothing is left on
+ * disk), receiving the senders' credentials; non-blocking, close-on-exec.
+ * Returns 0, or -1 with errno set.
+ */
+int	notify_server_open(struct notify_server *ns);
+
+/*
+ * Reads the next message into buf (NUL-terminated, truncated to len - 1)
+ * and its sender's pid. Returns 1, 0 when no message is waiting, or -1
+ * with errno set. A message without credentials is skipped.
+ */
+int	notify_server_recv(struct notify_server *ns, pid_t *pid, char *buf,
+	    size_t len);
+
+void	notify_server_close(struct notify_server *ns);
+
+/* What one message says, as far as prefork cares. */
+struct notify_msg {
+	bool		 ready;		/* READY=1 */
+	bool		 watchdog;	/* WATCHDOG=1 */
+	bool		 stopping;	/* STOPPING=1 */
+	const char	*status;	/* STATUS=..., inside the buffer, or
+					   NULL */
+};
+
+/*
+ * Parses the newline-separated assignments of a message, in place (the
+ * STATUS= line is cut at its end). Unknown assignments are ignored, as
+ * systemd does. This function can't fail.
+ */
+void	notify_parse(char *buf, struct notify_msg *m);
+
+#endif /* PREFORK_NOTIFY_H */

@@ -1,0 +1,321 @@
+/*
+ * notify_test: the sd_notify protocol both ways: addresses, messages to a
+ * service manager the test plays, the watchdog variables, the workers'
+ * socket with the senders' credentials, and message parsing.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "notify.h"
+#include "testlib.h"
+
+/* A datagram socket bound where NOTIFY_SOCKET will point. */
+static int
+manager_socket(const char *where)
+{
+	struct sockaddr_un	addr;
+	socklen_t		len;
+	int			fd;
+
+	assert_int_equal(notify_parse_address(where, &addr, &len), 0);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd != -1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&addr, len), 0);
+	return fd;
+}
+
+/* The next datagram, waiting at most a second. */
+static char *
+receive(int fd, char *buf, size_t len)
+{
+	struct timeval	tv = { 1, 0 };
+	ssize_t		n;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = recv(fd, buf, len - 1, 0);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	return buf;
+}
+
+static int
+count_fds(void)
+{
+	DIR	*d = opendir("/proc/self/fd");
+	int	 n = 0;
+
+	assert_non_null(d);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* Paths and "@abstract" names; nothing else. */
+static void
+test_parse_address(void **state)
+{
+	struct sockaddr_un	a;
+	socklen_t		len;
+	char			longpath[200];
+
+	assert_int_equal(notify_parse_address("/run/systemd/notify", &a,
+	    &len), 0);
+	assert_string_equal(a.sun_path, "/run/systemd/notify");
+	assert_int_equal(len, offsetof(struct sockaddr_un, sun_path) + 20);
+	assert_int_equal(notify_parse_address("@abc", &a, &len), 0);
+	assert_int_equal(a.sun_path[0], '\0');
+	assert_memory_equal(a.sun_path + 1, "abc", 3);
+	assert_int_equal(len, offsetof(struct sockaddr_un, sun_path) + 4);
+	assert_int_equal(notify_parse_address("relative", &a, &len), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(notify_parse_address("", &a, &len), -1);
+	assert_int_equal(notify_parse_address("@", &a, &len), -1);
+	memset(longpath, 'x', sizeof(longpath) - 1);
+	longpath[0] = '/';
+	longpath[sizeof(longpath) - 1] = '\0';
+	assert_int_equal(notify_parse_address(longpath, &a, &len), -1);
+}
+
+/* Unset NOTIFY_SOCKET: nothing is sent, and that is not an error. */
+static void
+test_no_manager(void **state)
+{
+	struct notify	n;
+
+	unsetenv("NOTIFY_SOCKET");
+	assert_int_equal(notify_open(&n), 0);
+	assert_int_equal(n.fd, -1);
+	assert_int_equal(notify_send(&n, "READY=1"), 0);
+	assert_int_equal(notify_status(&n, "x"), 0);
+	notify_close(&n);
+}
+
+/* Messages reach the manager's socket, at a path and in the abstract
+   namespace; STATUS= only when it changed. */
+static void
+test_send(void **state)
+{
+	const char *const	 where[] = { NULL, "@prefork-notify-test" };
+	struct notify		 n;
+	char			 path[300], buf[512];
+	size_t			 i;
+	int			 fd;
+
+	snprintf(path, sizeof(path), "%s/notify.sock", t_tmpdir());
+	for (i = 0; i < 2; i++) {
+		const char	*w = where[i] ? where[i] : path;
+
+		fd = manager_socket(w);
+		setenv("NOTIFY_SOCKET", w, 1);
+		assert_int_equal(notify_open(&n), 0);
+		assert_true(n.fd != -1);
+		assert_int_equal(notify_send(&n, "READY=1"), 0);
+		assert_string_equal(receive(fd, buf, sizeof(buf)), "READY=1");
+		assert_int_equal(notify_status(&n, "1/2 workers ready"), 0);
+		assert_int_equal(notify_status(&n, "1/2 workers ready"), 0);
+		assert_int_equal(notify_status(&n, "2/2 workers ready"), 0);
+		assert_string_equal(receive(fd, buf, sizeof(buf)),
+		    "STATUS=1/2 workers ready");
+		assert_string_equal(receive(fd, buf, sizeof(buf)),
+		    "STATUS=2/2 workers ready");
+		notify_close(&n);
+		close(fd);
+	}
+	unlink(path);
+	unsetenv("NOTIFY_SOCKET");
+}
+
+/* WATCHDOG_USEC counts only when WATCHDOG_PID is unset or ours. */
+static void
+test_watchdog_env(void **state)
+{
+	struct notify	n;
+	char		pid[32];
+
+	setenv("NOTIFY_SOCKET", "@prefork-notify-wd", 1);
+	setenv("WATCHDOG_USEC", "3000000", 1);
+	unsetenv("WATCHDOG_PID");
+	assert_int_equal(notify_open(&n), 0);
+	assert_int_equal(n.watchdog_usec, 3000000);
+	notify_close(&n);
+
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	setenv("WATCHDOG_PID", pid, 1);
+	assert_int_equal(notify_open(&n), 0);
+	assert_int_equal(n.watchdog_usec, 3000000);
+	notify_close(&n);
+
+	setenv("WATCHDOG_PID", "1", 1);
+	assert_int_equal(notify_open(&n), 0);
+	assert_int_equal(n.watchdog_usec, 0);
+	notify_close(&n);
+
+	unsetenv("WATCHDOG_PID");
+	setenv("WATCHDOG_USEC", "soon", 1);
+	assert_int_equal(notify_open(&n), 0);
+	assert_int_equal(n.watchdog_usec, 0);
+	notify_close(&n);
+	unsetenv("WATCHDOG_USEC");
+	unsetenv("NOTIFY_SOCKET");
+}
+
+/* The workers' socket: an abstract name, and each message with the pid
+   of the process that sent it. */
+static void
+test_server_credentials(void **state)
+{
+	struct notify_server	ns = NOTIFY_SERVER_INIT;
+	char			buf[256];
+	pid_t			child, from = 0;
+	int			status;
+
+	assert_int_equal(notify_server_open(&ns), 0);
+	assert_int_equal(strncmp(ns.env, "NOTIFY_SOCKET=@", 15), 0);
+	assert_int_equal(notify_server_recv(&ns, &from, buf, sizeof(buf)), 0);
+
+	child = fork();
+	assert_true(child != -1);
+	if (child == 0) {
+		struct notify	n;
+
+		setenv("NOTIFY_SOCKET", ns.env + strlen("NOTIFY_SOCKET="), 1);
+		_exit(notify_open(&n) == 0 &&
+		    notify_send(&n, "READY=1\nSTATUS=serving") == 0 ? 0 : 1);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_int_equal(status, 0);
+	assert_int_equal(notify_server_recv(&ns, &from, buf, sizeof(buf)), 1);
+	assert_int_equal(from, child);
+	assert_string_equal(buf, "READY=1\nSTATUS=serving");
+	assert_int_equal(notify_server_recv(&ns, &from, buf, sizeof(buf)), 0);
+	notify_server_close(&ns);
+	assert_int_equal(ns.fd, -1);
+}
+
+/* Descriptors passed along with a message are closed, not kept. */
+static void
+test_server_drops_fds(void **state)
+{
+	struct notify_server	 ns = NOTIFY_SERVER_INIT;
+	struct sockaddr_un	 addr;
+	socklen_t		 alen;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(3 * sizeof(int))];
+	} control;
+	struct iovec		 iov = { (char *)"FDSTORE=1", 9 };
+	struct msghdr		 msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = &control,
+		.msg_controllen = sizeof(control),
+	};
+	struct cmsghdr		*c;
+	int			 fds[3], before, s, i;
+	char			 buf[64];
+	pid_t			 from;
+
+	assert_int_equal(notify_server_open(&ns), 0);
+	assert_int_equal(notify_parse_address(ns.env + 14, &addr, &alen), 0);
+	s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	for (i = 0; i < 3; i++)
+		fds[i] = dup(0);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	msg.msg_name = &addr;
+	msg.msg_namelen = alen;
+	assert_int_equal(sendmsg(s, &msg, 0), 9);
+	for (i = 0; i < 3; i++)
+		close(fds[i]);
+	before = count_fds();
+	assert_int_equal(notify_server_recv(&ns, &from, buf, sizeof(buf)), 1);
+	assert_int_equal(from, getpid());
+	assert_int_equal(count_fds(), before);
+	close(s);
+	notify_server_close(&ns);
+}
+
+/* A long message is cut to the buffer, still NUL-terminated. */
+static void
+test_server_truncates(void **state)
+{
+	struct notify_server	ns = NOTIFY_SERVER_INIT;
+	struct notify		n;
+	char			big[300], buf[16];
+	pid_t			from;
+
+	assert_int_equal(notify_server_open(&ns), 0);
+	setenv("NOTIFY_SOCKET", ns.env + 14, 1);
+	assert_int_equal(notify_open(&n), 0);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(notify_send(&n, big), 0);
+	assert_int_equal(notify_server_recv(&ns, &from, buf, sizeof(buf)), 1);
+	assert_int_equal(strlen(buf), sizeof(buf) - 1);
+	notify_close(&n);
+	notify_server_close(&ns);
+	unsetenv("NOTIFY_SOCKET");
+}
+
+/* What a message says; unknown assignments are ignored. */
+static void
+test_parse_message(void **state)
+{
+	struct notify_msg	m;
+	char			a[] = "READY=1\nSTATUS=warming up\nFOO=bar";
+	char			b[] = "WATCHDOG=1";
+	char			c[] = "READY=0\nSTATUS=\nSTOPPING=1\n";
+	char			d[] = "";
+
+	notify_parse(a, &m);
+	assert_true(m.ready);
+	assert_false(m.watchdog);
+	assert_string_equal(m.status, "warming up");
+	notify_parse(b, &m);
+	assert_false(m.ready);
+	assert_true(m.watchdog);
+	assert_null(m.status);
+	notify_parse(c, &m);
+	assert_false(m.ready);
+	assert_true(m.stopping);
+	assert_string_equal(m.status, "");
+	notify_parse(d, &m);
+	assert_false(m.ready || m.watchdog || m.stopping);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_address),
+		cmocka_unit_test(test_no_manager),
+		cmocka_unit_test(test_send),
+		cmocka_unit_test(test_watchdog_env),
+		cmocka_unit_test(test_server_credentials),
+		cmocka_unit_test(test_server_drops_fds),
+		cmocka_unit_test(test_server_truncates),
+		cmocka_unit_test(test_parse_message),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

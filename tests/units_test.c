@@ -1,0 +1,215 @@
+/*
+ * units_test: the systemd units under systemd/ pass systemd-analyze
+ * verify once the paths are substituted (with the daemon under test as
+ * the program, and our man pages for Documentation=), and say what
+ * prefork(8) promises: Type=notify, HUP on reload, KillMode=mixed, a stop
+ * timeout longer than graceful_timeout's default.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <libgen.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "testlib.h"
+#include "util.h"
+
+#define ANALYZE	"/usr/bin/systemd-analyze"
+
+static char	units[512];	/* the substituted units */
+static char	mandir[512];	/* man8/ and man5/ with our pages */
+
+static const char *
+srcdir(void)
+{
+	const char	*s = getenv("PREFORK_SRCDIR");
+
+	if (s == NULL || *s == '\0')
+		fail_msg("PREFORK_SRCDIR is not set: run make check");
+	return s;
+}
+
+/* Reads SRCDIR/rel into a string the caller frees. */
+static char *
+read_src(const char *rel)
+{
+	char	 path[1024], *text;
+
+	snprintf(path, sizeof(path), "%s/%s", srcdir(), rel);
+	text = util_read_file(path, 1 << 20);
+	if (text == NULL)
+		fail_msg("%s: %s", path, strerror(errno));
+	return text;
+}
+
+/* Replaces every "@name@" in text by value; returns a new string. */
+static char *
+subst(char *text, const char *name, const char *value)
+{
+	char	 key[64], *out, *p, *q;
+	size_t	 n = 0, klen;
+
+	snprintf(key, sizeof(key), "@%s@", name);
+	klen = strlen(key);
+	for (p = text; (p = strstr(p, key)) != NULL; p += klen)
+		n++;
+	out = malloc(strlen(text) + n * strlen(value) + 1);
+	assert_non_null(out);
+	for (p = text, q = out; *p != '\0';) {
+		if (strncmp(p, key, klen) == 0) {
+			q = stpcpy(q, value);
+			p += klen;
+		} else
+			*q++ = *p++;
+	}
+	*q = '\0';
+	free(text);
+	return out;
+}
+
+static void
+write_unit(const char *name, const char *in)
+{
+	char	 bindir[512], *text;
+
+	snprintf(bindir, sizeof(bindir), "%s", t_prefork());
+	text = read_src(in);
+	text = subst(text, "bindir", dirname(bindir));
+	text = subst(text, "sysconfdir", "/etc");
+	t_write_file(name, text);
+	free(text);
+}
+
+static void
+copy_page(const char *rel, const char *section, const char *name)
+{
+	char	 dir[600], path[700], *text = read_src(rel);
+	FILE	*f;
+
+	snprintf(dir, sizeof(dir), "%s/%s", mandir, section);
+	mkdir(dir, 0755);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	free(text);
+}
+
+static int
+setup(void **state)
+{
+	if (access(ANALYZE, X_OK) != 0)
+		return 0;
+	snprintf(units, sizeof(units), "%s", t_tmpdir());
+	write_unit("prefork.service", "systemd/prefork.service.in");
+	write_unit("prefork@.service", "systemd/prefork@.service.in");
+	write_unit("prefork.socket", "systemd/prefork.socket");
+	snprintf(mandir, sizeof(mandir), "%s/man", t_tmpdir());
+	mkdir(mandir, 0755);
+	copy_page("man/prefork.8", "man8", "prefork.8");
+	copy_page("man/prefork.ini.5", "man5", "prefork.ini.5");
+	return 0;
+}
+
+static void
+verify(const char *unit)
+{
+	struct t_run	r;
+	char		path[700], manpath[600];
+
+	if (access(ANALYZE, X_OK) != 0) {
+		print_message("skip: %s is not installed\n", ANALYZE);
+		skip();
+	}
+	snprintf(path, sizeof(path), "%s/%s", units, unit);
+	snprintf(manpath, sizeof(manpath), "MANPATH=%s", mandir);
+	t_run(&r, (const char *const[]){ manpath, NULL },
+	    (const char *const[]){ ANALYZE, "verify", path, NULL }, 30000);
+	if (r.status != 0)
+		fail_msg("systemd-analyze verify %s: status %d\n%s%s", unit,
+		    r.status, r.out, r.err);
+	t_run_free(&r);
+}
+
+/* The plain service unit verifies. */
+static void
+test_service_verifies(void **state)
+{
+	verify("prefork.service");
+}
+
+/* The socket unit verifies (with its service beside it). */
+static void
+test_socket_verifies(void **state)
+{
+	verify("prefork.socket");
+}
+
+/* The template verifies as an instance. */
+static void
+test_template_verifies(void **state)
+{
+	char	from[700], to[700];
+
+	snprintf(from, sizeof(from), "%s/prefork@.service", units);
+	snprintf(to, sizeof(to), "%s/prefork@app.service", units);
+	if (access(ANALYZE, X_OK) == 0)
+		assert_int_equal(link(from, to) == 0 || errno == EEXIST, 1);
+	verify("prefork@app.service");
+}
+
+/* What prefork(8) says the units do. */
+static void
+test_units_say_what_the_manual_says(void **state)
+{
+	static const char *const files[] = { "systemd/prefork.service.in",
+	    "systemd/prefork@.service.in" };
+	const char	*p;
+	char		*text;
+	size_t		 i;
+
+	for (i = 0; i < 2; i++) {
+		text = read_src(files[i]);
+		assert_true(t_contains(text, "\nType=notify\n"));
+		assert_true(t_contains(text,
+		    "\nExecReload=/bin/kill -HUP $MAINPID\n"));
+		assert_true(t_contains(text, "\nKillMode=mixed\n"));
+		assert_true(t_contains(text, "\nRestart=on-failure\n"));
+		assert_true(t_contains(text, "\nNoNewPrivileges=yes\n"));
+		assert_true(t_contains(text, "\nProtectSystem="));
+		assert_true(t_contains(text, "\nPrivateTmp=yes\n"));
+		/* graceful_timeout defaults to 30s: the stop must outlast it. */
+		p = strstr(text, "\nTimeoutStopSec=");
+		assert_non_null(p);
+		assert_true(atoi(p + strlen("\nTimeoutStopSec=")) > 30);
+		free(text);
+	}
+	text = read_src("systemd/prefork@.service.in");
+	assert_true(t_contains(text, "@sysconfdir@/prefork/%i.ini"));
+	free(text);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_service_verifies),
+		cmocka_unit_test(test_socket_verifies),
+		cmocka_unit_test(test_template_verifies),
+		cmocka_unit_test(test_units_say_what_the_manual_says),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
