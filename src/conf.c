@@ -1937,17 +1937,18 @@ quote_word(const char *w, char *out)
 	    "abcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-";
 	size_t			 n = 0;
 
+	/* out is a part of a longer string: the caller terminates it. */
 	if (*w != '\0' && strspn(w, safe) == strlen(w)) {
 		n = strlen(w);
 		if (out != NULL)
-			memcpy(out, w, n);
+			memcpy(out, w, n); /* NOLINT */
 		return n;
 	}
 	/* 'it'\''s' */
 	for (n = 1; *w != '\0'; w++) {
 		if (*w == '\'') {
 			if (out != NULL)
-				memcpy(out + n, "'\\''", 4);
+				memcpy(out + n, "'\\''", 4); /* NOLINT */
 			n += 4;
 		} else {
 			if (out != NULL)

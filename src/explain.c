@@ -45,7 +45,7 @@ explain_summary(const struct decision *d, char *buf, size_t len)
 	char	mem[32] = "memory unknown";
 
 	if (d->memory != 0)
-		size_format_bytes(d->memory, mem, sizeof(mem));
+		util_format_bytes(d->memory, mem, sizeof(mem));
 	snprintf(buf, len, "%u CPU%s (%s), %s; profile %s", d->cpus,
 	    d->cpus == 1 ? "" : "s", d->cpus_from, mem, d->profile->name);
 	return buf;
@@ -58,7 +58,7 @@ explain_value(const struct probe_source *s, char *buf, size_t len)
 	if (s->status != PROBE_OK && s->status != PROBE_UNUSED)
 		return probe_status_name(s->status);
 	if (s->kind == PROBE_MEMORY)
-		return size_format_bytes(s->value, buf, len);
+		return util_format_bytes(s->value, buf, len);
 	snprintf(buf, len, "%" PRIu64, s->value);
 	return buf;
 }
@@ -94,7 +94,7 @@ explain_text(FILE *f, const struct decision *d)
 	explain_sources(f, &d->probe, PROBE_CPU);
 
 	if (d->memory != 0)
-		size_format_bytes(d->memory, mem, sizeof(mem));
+		util_format_bytes(d->memory, mem, sizeof(mem));
 	fprintf(f, "\nMemory: %s", mem);
 	if (d->memory != 0)
 		fprintf(f, " (%" PRIu64 " bytes, %s)", d->memory,

@@ -68,12 +68,19 @@ static bool
 log_stderr_is_journal(void)
 {
 	const char		*js;
+	char			*end;
 	unsigned long long	 dev, ino;
 	struct stat		 st;
 
 	if ((js = getenv("JOURNAL_STREAM")) == NULL)
 		return false;
-	if (sscanf(js, "%llu:%llu", &dev, &ino) != 2)
+	errno = 0;
+	dev = strtoull(js, &end, 10);
+	if (errno != 0 || end == js || *end != ':')
+		return false;
+	js = end + 1;
+	ino = strtoull(js, &end, 10);
+	if (errno != 0 || end == js || *end != '\0')
 		return false;
 	if (fstat(STDERR_FILENO, &st) == -1)
 		return false;
@@ -196,7 +203,7 @@ log_vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 	}
 	if (len >= sizeof(buf) - 1) {
 		len = sizeof(buf) - 1;
-		memcpy(buf + len - 3, "...", 3);
+		buf[len - 3] = buf[len - 2] = buf[len - 1] = '.';
 	}
 	buf[len++] = '\n';
 	while (write(fd, buf, len) == -1 && errno == EINTR)
@@ -211,7 +218,7 @@ name(const char *fmt, ...)						\
 	int	saved = errno;						\
 									\
 	va_start(ap, fmt);						\
-	log_vlog(level, witherr ? saved : 0, fmt, ap);			\
+	log_vlog((level), (witherr) ? saved : 0, fmt, ap);		\
 	va_end(ap);							\
 	errno = saved;							\
 }

@@ -161,10 +161,12 @@ int
 notify_server_recv(struct notify_server *ns, pid_t *pid, char *buf,
     size_t len)
 {
+	/* The union aligns the buffer for a cmsghdr. */
 	union {
 		struct cmsghdr	hdr;
 		/* Room for some passed fds too, which we close; the kernel
 		   closes those that do not fit. */
+		/* cppcheck-suppress unusedStructMember */
 		char		buf[CMSG_SPACE(sizeof(struct ucred)) +
 				    CMSG_SPACE(16 * sizeof(int))];
 	} control;

@@ -141,8 +141,9 @@ slot_spawn(struct pool *p, unsigned i, double now)
 	struct pool_note  n = { .event = POOL_SPAWN_FAILED, .slot = i };
 
 	if (p->nall == p->allcap) {
+		/* An array of pointers: sizeof(*all) is a pointer's size. */
 		all = reallocarray(p->all, p->allcap ? p->allcap * 2 : 16,
-		    sizeof(*all));
+		    sizeof(*all)); /* NOLINT(bugprone-sizeof-expression) */
 		if (all == NULL)
 			goto fail;
 		p->all = all;

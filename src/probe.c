@@ -25,8 +25,8 @@
 #include "util.h"
 
 /* Small sysfs, procfs and cgroup files; mountinfo can be long. */
-#define SMALL_MAX	(64 * 1024)
-#define MOUNTINFO_MAX	(1024 * 1024)
+#define SMALL_MAX	((size_t)64 * 1024)
+#define MOUNTINFO_MAX	((size_t)1024 * 1024)
 
 /*
  * The highest CPU number a list may name: far above any kernel's NR_CPUS,
@@ -515,25 +515,6 @@ strfmt(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
-format_bytes(uint64_t bytes, char *buf, size_t len)
-{
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB",
-	    "PiB", "EiB" };
-	double	v = (double)bytes / 1024;
-	size_t	u = 0;
-
-	if (bytes < 1024) {
-		snprintf(buf, len, "%" PRIu64 " B", bytes);
-		return;
-	}
-	while (v >= 1024 && u + 1 < nitems(units)) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%.1f %s", v, units[u]);
-}
-
 /* The first line of text, printable and cut short, for a message. */
 static void
 excerpt(const char *text, char *buf, size_t len)
@@ -547,7 +528,7 @@ excerpt(const char *text, char *buf, size_t len)
 			memcpy(buf + len - 4, "...", 4);
 			return;
 		}
-		buf[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+		buf[n++] = (char)(c >= 0x20 && c < 0x7f ? c : '?');
 	}
 	buf[n] = '\0';
 }
@@ -815,7 +796,7 @@ acc_bytes(struct cg_acc *a, const char *path, uint64_t bytes)
 {
 	char	human[32];
 
-	format_bytes(bytes, human, sizeof(human));
+	util_format_bytes(bytes, human, sizeof(human));
 	acc_offer(a, bytes, 0, path, "limit %" PRIu64 " bytes (%s)", bytes,
 	    human);
 }
@@ -1208,7 +1189,7 @@ probe_blocks(struct probe_ctx *c)
 		source_malformed(c, s, path, "block size too large", NULL);
 	else {
 		s->value = online * size;
-		format_bytes(s->value, human, sizeof(human));
+		util_format_bytes(s->value, human, sizeof(human));
 		source_set(s, PROBE_OK, path, "%" PRIu64 " of %" PRIu64
 		    " blocks online x 0x%" PRIx64 " bytes = %s", online, total,
 		    size, human);
@@ -1236,7 +1217,7 @@ probe_meminfo(struct probe_ctx *c, bool blocks)
 	}
 	free(text);
 	s->value = n;
-	format_bytes(n, human, sizeof(human));
+	util_format_bytes(n, human, sizeof(human));
 	/* MemTotal leaves out what the kernel reserved: blocks are exact. */
 	if (blocks)
 		source_set(s, PROBE_UNUSED, path, "MemTotal %" PRIu64 " kB "

@@ -9,14 +9,14 @@
 
 /* The profiles of the sizing guide; the first is the default. */
 const struct profile size_profiles[] = {
-	{ "default",        8,  "eventlet", "general purpose",         false },
-	{ "aws-ec2",        12, "eventlet", "AWS EC2",                 false },
-	{ "ec2-free-tier",  6,  "sync",     "1 GB instances",          false },
-	{ "render",         16, "gevent",   "Render.com",              false },
-	{ "cloud",          8,  "gevent",   "other cloud platforms",   false },
-	{ "unix",           12, "gevent",   "Unix/Linux servers",      false },
-	{ "enterprise",     16, "eventlet", "high-performance hosts",  false },
-	{ "ultra-scalable", 24, "eventlet", "memory-adjusted",         true },
+	{ "default",        "eventlet", "general purpose",        8,  false },
+	{ "aws-ec2",        "eventlet", "AWS EC2",                12, false },
+	{ "ec2-free-tier",  "sync",     "1 GB instances",         6,  false },
+	{ "render",         "gevent",   "Render.com",             16, false },
+	{ "cloud",          "gevent",   "other cloud platforms",  8,  false },
+	{ "unix",           "gevent",   "Unix/Linux servers",     12, false },
+	{ "enterprise",     "eventlet", "high-performance hosts", 16, false },
+	{ "ultra-scalable", "eventlet", "memory-adjusted",        24, true },
 };
 const size_t size_nprofiles = nitems(size_profiles);
 
@@ -52,27 +52,6 @@ const char *
 size_rule_name(enum size_rule rule)
 {
 	return rule_names[rule];
-}
-
-char *
-size_format_bytes(uint64_t bytes, char *buf, size_t len)
-{
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB",
-	    "PiB", "EiB" };
-	double	v = (double)bytes;
-	size_t	u = 0;
-
-	if (bytes < 1024) {
-		snprintf(buf, len, "%" PRIu64 " B", bytes);
-		return buf;
-	}
-	v /= 1024;
-	while (v >= 1024 && u + 1 < nitems(units)) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%.1f %s", v, units[u]);
-	return buf;
 }
 
 /* Appends a step to r; the count goes from before to after. */
@@ -198,8 +177,8 @@ size_compute(const struct size_params *p, unsigned cpus, uint64_t memory,
 			    "memory unknown: no cap");
 		} else {
 			cap = memory / p->worker_memory;
-			size_format_bytes(memory, mem, sizeof(mem));
-			size_format_bytes(p->worker_memory, per, sizeof(per));
+			util_format_bytes(memory, mem, sizeof(mem));
+			util_format_bytes(p->worker_memory, per, sizeof(per));
 			s = size_step(r, SIZE_RULE_WORKER_MEMORY, n,
 			    min_u(n, cap), min_u(cap, UINT32_MAX));
 			snprintf(s->detail, sizeof(s->detail),

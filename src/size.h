@@ -11,15 +11,15 @@
 #include <stdint.h>
 
 /* No pool is ever larger than this, whatever the formula says. */
-#define SIZE_WORKERS_MAX	4096
+#define SIZE_WORKERS_MAX	4096u
 
 #define SIZE_GIB		(UINT64_C(1) << 30)
 
 struct profile {
 	const char	*name;
-	unsigned	 max_workers;
 	const char	*worker_class;
 	const char	*meant_for;
+	unsigned	 max_workers;
 	bool		 memory_adjusted;	/* ultra-scalable's tiers */
 };
 
@@ -84,11 +84,5 @@ void	size_compute(const struct size_params *p, unsigned cpus,
 
 /* The rule's short name as --explain prints it ("profile cap"). */
 const char	*size_rule_name(enum size_rule rule);
-
-/*
- * Formats bytes for people: "16.0 GiB", "512.0 MiB", "900 B". Returns
- * buf. This function can't fail.
- */
-char	*size_format_bytes(uint64_t bytes, char *buf, size_t len);
 
 #endif /* PREFORK_SIZE_H */

@@ -287,7 +287,7 @@ sockets_bind_unix(struct listener *l, unsigned backlog, struct strv *errs)
 		    "unix socket path longer than 107 bytes");
 		return -1;
 	}
-	strcpy(sun.sun_path, path);
+	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if (sockets_clear_stale(l->addr, &sun, errs) == -1)
 		return -1;
 	if ((l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||

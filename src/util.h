@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -39,6 +40,12 @@ bool	strv_equal(const struct strv *a, const struct strv *b);
 
 /* Replaces dst with a deep copy of src. Returns 0, or -1 (ENOMEM). */
 int	strv_copy(struct strv *dst, const struct strv *src);
+
+/*
+ * Formats bytes for people: "16.0 GiB", "512.0 MiB", "900 B". Returns
+ * buf. This function can't fail.
+ */
+char	*util_format_bytes(uint64_t bytes, char *buf, size_t len);
 
 /* True when both are NULL or both are equal strings. */
 bool	util_streq(const char *a, const char *b);

@@ -1,8 +1,1484 @@
+/*
+ * fault_test: the real prefork daemon under injected faults, against the
+ * promise of SPEC section 4 and STYLE.md ("Errors"): the master never
+ * loses a worker, never leaves an orphan or a zombie, and once running
+ * never dies on a transient error. The faults: fork() failing (the
+ * LD_PRELOAD shim tests/helpers/failfork.so), no file descriptor left
+ * (prlimit(2) on the running master), a storm of SIGKILLs to the workers,
+ * SIGTERM in the middle of a resize and of a rolling restart, and a
+ * storm of SIGHUPs while workers crash.
+ *
+ * Every test ends with an audit of the daemon's log: each worker it
+ * spawned was reaped ("exited") or is still in the pool, so that no
+ * worker was lost and none was left behind. Each test starts prefork in
+ * the background over the test worker (tests/helpers/testworker.c) with
+ * short timeouts; its teardown ends whatever is left.
+ */
 #include "config.h"
+
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <cmocka.h>
-static void placeholder(void **state) { (void)state; }
-int main(void) { const struct CMUnitTest tests[] = { cmocka_unit_test(placeholder) }; return cmocka_run_group_tests(tests, NULL, NULL); }
+
+#include "testlib.h"
+#include "util.h"
+
+/*
+ * The deadline for a condition that should hold within milliseconds.
+ * Generous, for a loaded machine or a sanitizer build: a test that passes
+ * waits only as long as the condition takes.
+ */
+#define WAIT_MS		10000
+
+/*
+ * The timeouts most configurations here use, short so that the program
+ * runs in seconds; the tests that reason about them use the macros.
+ */
+#define GRACEFUL_MS		500
+#define MIN_UPTIME_MS		100
+#define RESTART_DELAY_MS	50
+#define RESTART_DELAY_MAX_MS	400
+#define TIMEOUTS							\
+	"graceful_timeout = 500ms\n"					\
+	"min_uptime = 100ms\n"						\
+	"restart_delay = 50ms\n"					\
+	"restart_delay_max = 400ms\n"
+
+/*
+ * How late a backoff timer may fire, and how long a respawn may take,
+ * on a loaded machine or under the sanitizers: added to every deadline
+ * that the daemon's own timers set.
+ */
+#define SLACK_MS	2000
+
+/* None of systemd's variables reach a daemon unless a test sets them. */
+static const char *const clean_env[] = {
+	"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+	"WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "PREFORK_SYSROOT",
+	NULL,
+};
+
+/*
+ * The daemons a test started, and the workers it saw: the teardown ends
+ * them all, even after a failed assertion.
+ */
+static struct t_daemon	daemons[4];
+static size_t		ndaemons;
+static pid_t		seen[256];
+static size_t		nseen;
+
+/* snprintf(), failing the test rather than cutting the text short. */
+static void __attribute__((format(printf, 3, 4)))
+xsnprintf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len)
+		fail_msg("text too long for its buffer: %s", buf);
+}
+
+/* Starts prefork ARGS with clean_env plus env (may be NULL). */
+static struct t_daemon *
+start(const char *const env[], const char *const args[])
+{
+	const char	*all[32];
+	size_t		 n = 0, i;
+
+	assert_true(ndaemons < nitems(daemons));
+	for (i = 0; clean_env[i] != NULL; i++)
+		all[n++] = clean_env[i];
+	for (i = 0; env != NULL && env[i] != NULL; i++) {
+		assert_true(n < nitems(all) - 1);
+		all[n++] = env[i];
+	}
+	all[n] = NULL;
+	t_daemon_start(&daemons[ndaemons], all, NULL, args);
+	return &daemons[ndaemons++];
+}
+
+/*
+ * The environment that preloads failfork.so into the daemon, with flag
+ * as the file that makes fork() fail. ASan checks that its runtime comes
+ * first in the list of libraries, which a preloaded library breaks: the
+ * check is turned off, every other ASan option kept. The strings are
+ * static: one such environment at a time.
+ */
+static const char *const *
+failfork_env(const char *flag)
+{
+	static char		 preload[PATH_MAX + 16], flagvar[PATH_MAX + 32];
+	static char		 asan[1024];
+	static const char	*env[4];
+	const char		*so = getenv("PREFORK_FAILFORK");
+	const char		*opts = getenv("ASAN_OPTIONS");
+
+	if (so == NULL || *so == '\0')
+		fail_msg("PREFORK_FAILFORK is not set: run the tests with "
+		    "make check");
+	xsnprintf(preload, sizeof(preload), "LD_PRELOAD=%s", so);
+	xsnprintf(flagvar, sizeof(flagvar), "PREFORK_FAILFORK_FLAG=%s", flag);
+	xsnprintf(asan, sizeof(asan), "ASAN_OPTIONS=%s%sverify_asan_link_order=0",
+	    opts != NULL ? opts : "", opts != NULL && *opts != '\0' ? ":" :
+	    "");
+	env[0] = preload;
+	env[1] = flagvar;
+	env[2] = asan;
+	env[3] = NULL;
+	return env;
+}
+
+static void
+remember(const pid_t *pids, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n && nseen < nitems(seen); i++)
+		seen[nseen++] = pids[i];
+}
+
+/*
+ * Prints a daemon's log to stderr, for a failure to show what happened
+ * (cmocka's messages are cut at 1 KiB); the last 16 KiB of a long one.
+ */
+static void
+dump_log(const struct t_daemon *d)
+{
+	char	*log = t_daemon_log(d);
+	size_t	 len = strlen(log);
+
+	fflush(stdout);
+	fprintf(stderr, "--- %s%s ---\n%s--- end of %s ---\n", d->log,
+	    len > 16384 ? " (its end)" : "", len > 16384 ?
+	    log + len - 16384 : log, d->log);
+	fflush(stderr);
+	free(log);
+}
+
+static bool
+has_sanitizer_report(const struct t_daemon *d)
+{
+	char	*log = t_daemon_log(d);
+	bool	 found = strstr(log, "runtime error") != NULL ||
+		    strstr(log, "Sanitizer") != NULL;
+
+	free(log);
+	return found;
+}
+
+/*
+ * Fails the test when a daemon's log holds a sanitizer report (in a
+ * --enable-sanitizers build, the daemon runs under ASan and UBSan).
+ */
+static void
+assert_no_sanitizer_report(const struct t_daemon *d)
+{
+	if (has_sanitizer_report(d)) {
+		dump_log(d);
+		fail_msg("sanitizer report in %s", d->log);
+	}
+}
+
+static int
+teardown(void **state)
+{
+	size_t	i;
+	bool	clean = true;
+
+	for (i = 0; i < ndaemons; i++)
+		t_daemon_cleanup(&daemons[i]);
+	/* A worker the master left behind: still ours if it has a slot. */
+	for (i = 0; i < nseen; i++)
+		if (t_alive(seen[i]) && t_worker_slot(seen[i]) >= 0)
+			kill(seen[i], SIGKILL);
+	nseen = 0;
+	for (i = 0; i < ndaemons; i++) {
+		if (has_sanitizer_report(&daemons[i])) {
+			dump_log(&daemons[i]);
+			clean = false;
+		}
+	}
+	ndaemons = 0;
+	return clean ? 0 : -1;
+}
+
+/* A new directory under t_tmpdir() for one test; its path in buf. */
+static const char *
+subdir(const char *name, char *buf)
+{
+	xsnprintf(buf, PATH_MAX, "%s/%s", t_tmpdir(), name);
+	assert_int_equal(mkdir(buf, 0700), 0);
+	return buf;
+}
+
+/*
+ * Writes the configuration file name under t_tmpdir() from a format,
+ * atomically (a new file renamed over the old), so that a master reading
+ * it at a SIGHUP never sees half of it; its path in buf.
+ */
+static const char * __attribute__((format(printf, 3, 4)))
+write_conf(char *buf, const char *name, const char *fmt, ...)
+{
+	char	text[4096], tmp[PATH_MAX];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(text))
+		fail_msg("configuration %s too long", name);
+	xsnprintf(tmp, sizeof(tmp), "%s.new", name);
+	xsnprintf(tmp, sizeof(tmp), "%s", t_write_file(tmp, text));
+	xsnprintf(buf, PATH_MAX, "%s/%s", t_tmpdir(), name);
+	assert_int_equal(rename(tmp, buf), 0);
+	return buf;
+}
+
+static void
+touch(const char *path)
+{
+	int	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+	assert_true(fd != -1);
+	assert_int_equal(close(fd), 0);
+}
+
+/* Waits for exactly n workers in slots 0..n-1, and remembers them. */
+static void
+pool(const struct t_daemon *d, unsigned n, pid_t *by_slot,
+    unsigned timeout_ms)
+{
+	if (!t_wait_pool(d->pid, n, by_slot, timeout_ms)) {
+		dump_log(d);
+		fail_msg("no pool of %u within %u ms", n, timeout_ms);
+	}
+	remember(by_slot, n);
+}
+
+static bool
+gone(void *arg)
+{
+	return !t_alive(*(pid_t *)arg);
+}
+
+static void
+wait_gone(pid_t pid, unsigned timeout_ms)
+{
+	if (!t_wait_until(gone, &pid, timeout_ms))
+		fail_msg("pid %ld still alive after %u ms", (long)pid,
+		    timeout_ms);
+}
+
+static void __attribute__((format(printf, 2, 3)))
+wait_logf(const struct t_daemon *d, const char *fmt, ...)
+{
+	char	needle[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(needle, sizeof(needle), fmt, ap);
+	va_end(ap);
+	if (!t_daemon_log_wait(d, needle, WAIT_MS))
+		fail_msg("no \"%s\" in the log", needle);
+}
+
+static bool __attribute__((format(printf, 2, 3)))
+log_has(const struct t_daemon *d, const char *fmt, ...)
+{
+	char	needle[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(needle, sizeof(needle), fmt, ap);
+	va_end(ap);
+	return t_daemon_log_count(d, needle) > 0;
+}
+
+struct log_count {
+	const struct t_daemon	*d;
+	const char		*needle;
+	unsigned		 n;
+};
+
+static bool
+log_count_reached(void *arg)
+{
+	struct log_count	*c = arg;
+
+	return t_daemon_log_count(c->d, c->needle) >= c->n;
+}
+
+/* Waits until needle occurs at least n times in the log. */
+static void
+wait_count(const struct t_daemon *d, const char *needle, unsigned n)
+{
+	struct log_count	c = { d, needle, n };
+
+	if (!t_wait_until(log_count_reached, &c, WAIT_MS)) {
+		dump_log(d);
+		fail_msg("\"%s\" %u times in the log, not %u", needle,
+		    t_daemon_log_count(d, needle), n);
+	}
+}
+
+/* Waits for the daemon's exit and checks its status. */
+static void
+wait_exit(struct t_daemon *d, unsigned timeout_ms, int status)
+{
+	if (!t_daemon_wait(d, timeout_ms)) {
+		dump_log(d);
+		fail_msg("prefork still running after %u ms", timeout_ms);
+	}
+	if (d->status != status) {
+		dump_log(d);
+		fail_msg("prefork exited %d, not %d", d->status, status);
+	}
+	assert_no_sanitizer_report(d);
+}
+
+/* Fails unless the master is alive (not a zombie). */
+static void
+assert_master_alive(const struct t_daemon *d)
+{
+	if (!t_alive(d->pid)) {
+		dump_log(d);
+		fail_msg("the master (pid %ld) died", (long)d->pid);
+	}
+}
+
+struct aged {
+	const pid_t	*pids;
+	unsigned	 n;
+	unsigned	 ms;
+};
+
+static bool
+aged(void *arg)
+{
+	struct aged	*a = arg;
+	unsigned	 i;
+
+	/* The age may be a clock tick too high: 20 ms to spare. */
+	for (i = 0; i < a->n; i++)
+		if (t_proc_age_ms(a->pids[i]) < a->ms + 20)
+			return false;
+	return true;
+}
+
+/*
+ * Waits until the workers have lived ms (min_uptime), so that they
+ * booted: a worker killed younger failed to start, which backs its slot
+ * off.
+ */
+static void
+wait_lived(const pid_t *pids, unsigned n, unsigned ms)
+{
+	struct aged	a = { pids, n, ms };
+
+	if (!t_wait_until(aged, &a, WAIT_MS))
+		fail_msg("the workers did not live %u ms", ms);
+}
+
+struct zombies {
+	pid_t	parent;
+};
+
+static bool
+no_zombie(void *arg)
+{
+	return t_zombies(((struct zombies *)arg)->parent) == 0;
+}
+
+/* Fails unless parent has no zombie child within the deadline. */
+static void
+assert_no_zombies(const struct t_daemon *d)
+{
+	struct zombies	z = { d->pid };
+
+	if (!t_wait_until(no_zombie, &z, WAIT_MS)) {
+		dump_log(d);
+		fail_msg("%zu zombies under the master", t_zombies(d->pid));
+	}
+}
+
+/* A set of pids, growing. */
+struct pids {
+	pid_t	*v;
+	size_t	 n;
+	size_t	 cap;
+};
+
+static void
+pids_add(struct pids *s, pid_t pid)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 64;
+		s->v = realloc(s->v, s->cap * sizeof(*s->v));
+		assert_non_null(s->v);
+	}
+	s->v[s->n++] = pid;
+}
+
+static bool
+pids_has(const struct pids *s, pid_t pid)
+{
+	size_t	i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i] == pid)
+			return true;
+	return false;
+}
+
+static void
+pids_free(struct pids *s)
+{
+	free(s->v);
+	*s = (struct pids){ NULL, 0, 0 };
+}
+
+static int
+pid_cmp(const void *a, const void *b)
+{
+	pid_t	x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Adds parent's live children to s, those not in it yet. */
+static void
+sample_children(pid_t parent, struct pids *s)
+{
+	pid_t	kids[256];
+	size_t	i, n;
+
+	n = t_children(parent, kids, nitems(kids));
+	for (i = 0; i < n && i < nitems(kids); i++)
+		if (!pids_has(s, kids[i]))
+			pids_add(s, kids[i]);
+}
+
+/*
+ * The pids of the log's lines "(pid P) what", e.g. what = ") spawned",
+ * sorted, in s.
+ */
+static void
+log_pids(const char *log, const char *what, struct pids *s)
+{
+	const char	*p = log;
+	char		*end;
+	long		 pid;
+
+	while ((p = strstr(p, "(pid ")) != NULL) {
+		p += strlen("(pid ");
+		pid = strtol(p, &end, 10);
+		if (end != p && strncmp(end, what, strlen(what)) == 0)
+			pids_add(s, (pid_t)pid);
+		p = end;
+	}
+	if (s->n > 0)
+		qsort(s->v, s->n, sizeof(*s->v), pid_cmp);
+}
+
+struct audit {
+	const struct t_daemon	*d;
+	const pid_t		*live;
+	size_t			 nlive;
+	size_t			 spawned;
+	char			 why[256];
+};
+
+/*
+ * The log's account of the workers: every pid spawned was reaped (an
+ * "exited" line) or is one of live, exactly once, and no pid was reaped
+ * twice or without being spawned.
+ */
+static bool
+audit_ok(void *arg)
+{
+	struct audit	*a = arg;
+	struct pids	 sp = { 0 }, ex = { 0 };
+	char		*log = t_daemon_log(a->d);
+	size_t		 i, j = 0, k;
+	bool		 ok = true, live;
+
+	log_pids(log, ") spawned", &sp);
+	log_pids(log, ") exited ", &ex);
+	free(log);
+	a->spawned = sp.n;
+	a->why[0] = '\0';
+	for (i = 0; i < sp.n && ok; i++) {
+		if (i > 0 && sp.v[i] == sp.v[i - 1]) {
+			snprintf(a->why, sizeof(a->why), "pid %ld spawned "
+			    "twice", (long)sp.v[i]);
+			ok = false;
+			break;
+		}
+		for (live = false, k = 0; k < a->nlive; k++)
+			live = live || a->live[k] == sp.v[i];
+		if (j < ex.n && ex.v[j] == sp.v[i]) {
+			j++;
+			if (live) {
+				snprintf(a->why, sizeof(a->why), "pid %ld "
+				    "exited, yet is in the pool",
+				    (long)sp.v[i]);
+				ok = false;
+			}
+		} else if (!live) {
+			snprintf(a->why, sizeof(a->why), "pid %ld spawned, "
+			    "neither exited nor in the pool", (long)sp.v[i]);
+			ok = false;
+		}
+	}
+	if (ok && j != ex.n) {
+		snprintf(a->why, sizeof(a->why), "%zu exits of pids never "
+		    "spawned (or reaped twice), the first pid %ld",
+		    ex.n - j, (long)ex.v[j]);
+		ok = false;
+	}
+	for (k = 0; ok && k < a->nlive; k++) {
+		if (!bsearch(&a->live[k], sp.v, sp.n, sizeof(*sp.v),
+		    pid_cmp)) {
+			snprintf(a->why, sizeof(a->why), "worker %ld in the "
+			    "pool was never logged as spawned",
+			    (long)a->live[k]);
+			ok = false;
+		}
+	}
+	pids_free(&sp);
+	pids_free(&ex);
+	return ok;
+}
+
+/*
+ * Fails unless the log accounts for every worker (audit_ok), waiting for
+ * the last lines to be written; returns how many were spawned. With the
+ * master gone (live empty), also fails if any worker it spawned is
+ * still alive: an orphan.
+ */
+static size_t
+audit(const struct t_daemon *d, const pid_t *live, size_t nlive)
+{
+	struct audit	 a = { d, live, nlive, 0, "" };
+	struct pids	 sp = { 0 };
+	char		*log;
+	size_t		 i;
+
+	if (!t_wait_until(audit_ok, &a, WAIT_MS)) {
+		dump_log(d);
+		fail_msg("the log does not account for every worker: %s",
+		    a.why);
+	}
+	if (!d->exited)
+		return a.spawned;
+	log = t_daemon_log(d);
+	log_pids(log, ") spawned", &sp);
+	free(log);
+	for (i = 0; i < sp.n; i++) {
+		if (t_alive(sp.v[i]) && t_worker_slot(sp.v[i]) >= 0) {
+			kill(sp.v[i], SIGKILL);
+			fail_msg("worker %ld outlived the master",
+			    (long)sp.v[i]);
+		}
+	}
+	pids_free(&sp);
+	return a.spawned;
+}
+
+/* How many fds pid has open, and the highest, from /proc/PID/fd. */
+static unsigned
+count_fds(pid_t pid, int *highest)
+{
+	char		 path[64];
+	DIR		*dir;
+	struct dirent	*e;
+	unsigned	 n = 0;
+	int		 fd;
+
+	xsnprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	assert_non_null(dir = opendir(path));
+	*highest = -1;
+	while ((e = readdir(dir)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		n++;
+		fd = atoi(e->d_name);
+		if (fd > *highest)
+			*highest = fd;
+	}
+	closedir(dir);
+	return n;
+}
+
+/*
+ * How many times one slot may try to fork within ms after its first
+ * try: once at once, then at the end of each backoff, restart_delay
+ * doubling up to restart_delay_max (pool_backoff()).
+ */
+static unsigned
+attempts_within(double ms)
+{
+	double		delay = RESTART_DELAY_MS, t = 0;
+	unsigned	n = 1;
+
+	for (;;) {
+		t += delay;
+		if (t > ms)
+			return n;
+		n++;
+		delay = delay * 2 < RESTART_DELAY_MAX_MS ? delay * 2 :
+		    RESTART_DELAY_MAX_MS;
+	}
+}
+
+/*
+ * Path: child_cb and SIGTTIN -> slot_spawn -> fork() fails (EAGAIN) ->
+ * slot_backoff -> timer_cb -> pool_tick retries, until fork works again.
+ *
+ * Two workers are killed and the pool grows while fork() fails: the
+ * master logs each failure, keeps its last worker, retries on the backoff
+ * (restart_delay doubling to restart_delay_max) without spinning, and
+ * the pool is whole again within restart_delay_max of fork() working.
+ */
+static void
+test_fork_fails_for_a_while(void **state)
+{
+	char		 dir[PATH_MAX], conf[PATH_MAX], flag[PATH_MAX];
+	struct t_daemon	*d;
+	pid_t		 a[3], b[4];
+	unsigned	 slots[] = { 0, 2, 3 }, i, tries, bound = 0;
+	long long	 cpu0, cpu1, cpu_bound;
+	double		 t0, window;
+
+	subdir("forkfail", dir);
+	xsnprintf(flag, sizeof(flag), "%s/flag", dir);
+	write_conf(conf, "forkfail.ini", "[prefork]\nworkers = 3\n" TIMEOUTS);
+	d = start(failfork_env(flag), (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL });
+	pool(d, 3, a, WAIT_MS);
+	wait_lived(a, 3, MIN_UPTIME_MS);
+
+	cpu0 = t_proc_cpu_ms(d->pid);
+	t0 = t_now_ms();
+	touch(flag);
+	assert_int_equal(kill(a[0], SIGKILL), 0);
+	assert_int_equal(kill(a[2], SIGKILL), 0);
+	t_daemon_signal(d, SIGTTIN);
+	for (i = 0; i < nitems(slots); i++)
+		wait_logf(d, "fork worker %u: Resource temporarily unavailable",
+		    slots[i]);
+	wait_logf(d, "SIGTTIN: 3 -> 4 workers");
+	/*
+	 * The failing period: until every slot has backed off to
+	 * restart_delay_max and tried again at that pace (50, 100, 200,
+	 * 400, 400 ms: the sixth failure, 1.15 s after the first).
+	 */
+	for (i = 0; i < nitems(slots); i++)
+		wait_logf(d, "worker %u: no worker could be started; starting "
+		    "again in 0.4s (failure 6 in a row)", slots[i]);
+	cpu1 = t_proc_cpu_ms(d->pid);
+	window = t_now_ms() - t0;
+	tries = t_daemon_log_count(d, "fork worker ");
+	assert_master_alive(d);
+	assert_true(t_alive(a[1]));
+	assert_int_equal(t_children(d->pid, NULL, 0), 1);
+
+	/*
+	 * No spinning: each slot tried at most as often as its backoff
+	 * allows in the window (one more for a timer that fires at the
+	 * edge), and the master's CPU time is what those tries cost, at a
+	 * generous 5 ms each (a failed fork is a pipe, two sigprocmasks and
+	 * two log lines), plus 60 ms (six clock ticks) for the kills and
+	 * the TTIN. A master that spins burns the whole window.
+	 */
+	for (i = 0; i < nitems(slots); i++)
+		bound += attempts_within(window) + 1;
+	cpu_bound = 60 + 5 * (long long)bound;
+	print_message("fork failing for %.0f ms: %u tries (bound %u), "
+	    "master CPU %lld ms (bound %lld)\n", window, tries, bound,
+	    cpu1 - cpu0, cpu_bound);
+	if (tries > bound || cpu1 - cpu0 > cpu_bound) {
+		dump_log(d);
+		fail_msg("the master spun: %u tries, %lld ms CPU in %.0f ms",
+		    tries, cpu1 - cpu0, window);
+	}
+
+	assert_int_equal(unlink(flag), 0);
+	pool(d, 4, b, RESTART_DELAY_MAX_MS + SLACK_MS);
+	assert_int_equal(b[1], a[1]);
+	assert_no_zombies(d);
+	audit(d, b, 4);
+	assert_master_alive(d);
+}
+
+/*
+ * Path: pool_start -> slot_spawn: fork() fails for the whole first
+ * generation; the master stays up and starts the pool from its backoff
+ * timers once fork() works.
+ */
+static void
+test_fork_fails_at_start(void **state)
+{
+	char		 dir[PATH_MAX], conf[PATH_MAX], flag[PATH_MAX];
+	struct t_daemon	*d;
+	pid_t		 a[3];
+	unsigned	 i;
+
+	subdir("forkstart", dir);
+	xsnprintf(flag, sizeof(flag), "%s/flag", dir);
+	write_conf(conf, "forkstart.ini", "[prefork]\nworkers = 3\n"
+	    TIMEOUTS);
+	touch(flag);
+	d = start(failfork_env(flag), (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL });
+	for (i = 0; i < 3; i++)
+		wait_logf(d, "worker %u: no worker could be started; starting "
+		    "again in 0.2s (failure 3 in a row)", i);
+	assert_master_alive(d);
+	assert_int_equal(t_children(d->pid, NULL, 0), 0);
+	assert_false(log_has(d, "pool ready"));
+
+	assert_int_equal(unlink(flag), 0);
+	pool(d, 3, a, RESTART_DELAY_MAX_MS + SLACK_MS);
+	wait_logf(d, "pool ready: 3 workers");
+	audit(d, a, 3);
+}
+
+/*
+ * Path: pool_start (fork fails) -> pool_tick -> slot_spawn -> a first
+ * generation that crashes at once -> POOL_EXIT_FIRST_FAILED, exit 69.
+ *
+ * SPEC 4: "if every worker of the first generation fails before
+ * booting, prefork stops and exits 69 with the reason, instead of
+ * looping". Whether the first fork() of the first generation failed
+ * must not matter: the workers that start from the backoff timer are
+ * still the first generation.
+ */
+static void
+test_fork_fails_at_start_then_crash(void **state)
+{
+	char		 dir[PATH_MAX], conf[PATH_MAX], flag[PATH_MAX];
+	struct t_daemon	*d;
+	unsigned	 i;
+
+	subdir("forkcrash", dir);
+	xsnprintf(flag, sizeof(flag), "%s/flag", dir);
+	write_conf(conf, "forkcrash.ini", "[prefork]\nworkers = 3\n"
+	    TIMEOUTS);
+	touch(flag);
+	d = start(failfork_env(flag), (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), "--exit", "1", NULL });
+	for (i = 0; i < 3; i++)
+		wait_logf(d, "fork worker %u: Resource temporarily unavailable",
+		    i);
+	assert_int_equal(unlink(flag), 0);
+	/*
+	 * The next tries come within restart_delay_max, and each worker
+	 * exits at once; a master that loops instead goes on for ever.
+	 */
+	wait_exit(d, RESTART_DELAY_MAX_MS + SLACK_MS, EX_UNAVAILABLE);
+	wait_logf(d, "every worker of the first generation failed to boot");
+	audit(d, NULL, 0);
+}
+
+/*
+ * Path: SIGUSR2 -> pool_roll_step -> slot_spawn fails -> the old worker
+ * goes on serving; pool_tick retries the replacement after its backoff.
+ */
+static void
+test_fork_fails_during_roll(void **state)
+{
+	char		 dir[PATH_MAX], conf[PATH_MAX], flag[PATH_MAX];
+	struct t_daemon	*d;
+	pid_t		 a[3], b[3];
+	unsigned	 i;
+
+	subdir("forkroll", dir);
+	xsnprintf(flag, sizeof(flag), "%s/flag", dir);
+	write_conf(conf, "forkroll.ini", "[prefork]\nworkers = 3\n" TIMEOUTS);
+	d = start(failfork_env(flag), (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL });
+	pool(d, 3, a, WAIT_MS);
+	wait_lived(a, 3, MIN_UPTIME_MS);
+
+	touch(flag);
+	t_daemon_signal(d, SIGUSR2);
+	wait_logf(d, "worker 0: no worker could be started; starting again "
+	    "in 0.2s (failure 3 in a row)");
+	/* Nobody was stopped for a replacement that never came. */
+	assert_false(log_has(d, "stopping worker"));
+	assert_true(t_pool_now(d->pid, 3, b));
+	assert_memory_equal(a, b, sizeof(a));
+
+	assert_int_equal(unlink(flag), 0);
+	if (!t_daemon_log_wait(d, "rolling restart done",
+	    RESTART_DELAY_MAX_MS + 3 * MIN_UPTIME_MS + SLACK_MS))
+		fail_msg("the roll did not finish");
+	pool(d, 3, b, WAIT_MS);
+	for (i = 0; i < 3; i++)
+		assert_int_not_equal(b[i], a[i]);
+	assert_no_zombies(d);
+	audit(d, b, 3);
+}
+
+/*
+ * Lowers pid's RLIMIT_NOFILE to the fds it has open now, so that it can
+ * open no other; the old limit in old. Skips the test when that is not
+ * allowed here. Returns the number of fds.
+ */
+static unsigned
+fds_exhaust(pid_t pid, struct rlimit *old)
+{
+	struct rlimit	rl;
+	unsigned	n;
+	int		highest;
+
+	n = count_fds(pid, &highest);
+	/*
+	 * A hole below the limit would leave room: the fds must be 0..n-1
+	 * (the master opens nothing it does not keep).
+	 */
+	assert_int_equal(highest, (int)n - 1);
+	if (prlimit(pid, RLIMIT_NOFILE, NULL, old) == -1) {
+		if (errno == EPERM)
+			skip();
+		fail_msg("prlimit: %s", strerror(errno));
+	}
+	rl = (struct rlimit){ n, old->rlim_max };
+	if (prlimit(pid, RLIMIT_NOFILE, &rl, NULL) == -1) {
+		if (errno == EPERM)
+			skip();
+		fail_msg("prlimit: %s", strerror(errno));
+	}
+	return n;
+}
+
+static void
+fds_restore(pid_t pid, const struct rlimit *old)
+{
+	assert_int_equal(prlimit(pid, RLIMIT_NOFILE, old, NULL), 0);
+}
+
+struct fds_back {
+	pid_t		pid;
+	unsigned	n;
+};
+
+static bool
+fds_back(void *arg)
+{
+	struct fds_back	*f = arg;
+	int		 highest;
+
+	return count_fds(f->pid, &highest) == f->n;
+}
+
+/* Fails unless pid has n fds open again within the deadline: no leak. */
+static void
+assert_fds(const struct t_daemon *d, unsigned n)
+{
+	struct fds_back	f = { d->pid, n };
+	int		highest;
+
+	if (!t_wait_until(fds_back, &f, WAIT_MS)) {
+		dump_log(d);
+		fail_msg("the master has %u fds open, not %u",
+		    count_fds(d->pid, &highest), n);
+	}
+}
+
+/*
+ * Path: child_cb and SIGTTIN -> slot_spawn -> spawn_worker's pipe2()
+ * fails (EMFILE) -> slot_backoff -> pool_tick retries, until the master
+ * may open fds again.
+ */
+static void
+test_out_of_fds(void **state)
+{
+	char		 conf[PATH_MAX];
+	struct t_daemon	*d;
+	struct rlimit	 old;
+	pid_t		 a[3], b[4];
+	unsigned	 nfds;
+
+	write_conf(conf, "emfile.ini", "[prefork]\nworkers = 3\n" TIMEOUTS);
+	d = start(NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL });
+	pool(d, 3, a, WAIT_MS);
+	wait_lived(a, 3, MIN_UPTIME_MS);
+	wait_logf(d, "pool ready");
+
+	nfds = fds_exhaust(d->pid, &old);
+	t_daemon_signal(d, SIGTTIN);
+	assert_int_equal(kill(a[1], SIGKILL), 0);
+	wait_logf(d, "fork worker 3: Too many open files");
+	wait_logf(d, "fork worker 1: Too many open files");
+	wait_logf(d, "worker 1: no worker could be started; starting again "
+	    "in 0.1s (failure 2 in a row)");
+	wait_logf(d, "worker 3: no worker could be started; starting again "
+	    "in 0.1s (failure 2 in a row)");
+	assert_master_alive(d);
+	assert_true(t_alive(a[0]) && t_alive(a[2]));
+	assert_no_zombies(d);
+
+	fds_restore(d->pid, &old);
+	pool(d, 4, b, RESTART_DELAY_MAX_MS + SLACK_MS);
+	assert_int_equal(b[0], a[0]);
+	assert_int_equal(b[2], a[2]);
+	/* The failed spawns left no fd behind. */
+	assert_fds(d, nfds);
+	audit(d, b, 4);
+}
+
+/*
+ * Sends msg to the notify socket at addr ("@name") as worker pid, with
+ * nfds fds of /dev/null attached. Only root may name another process in
+ * SCM_CREDENTIALS: returns 0, or -1 with errno set (EPERM when not
+ * root).
+ */
+static int
+notify_as(const char *addr, pid_t pid, const char *msg, unsigned nfds)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(struct ucred)) +
+				    CMSG_SPACE(8 * sizeof(int))];
+	} control;
+	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
+	struct ucred		 cred = { pid, getuid(), getgid() };
+	struct iovec		 iov = { (void *)msg, strlen(msg) };
+	struct msghdr		 mh = {
+		.msg_name = &sun,
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = &control,
+	};
+	struct cmsghdr		*c;
+	int			 fds[8], fd, saved;
+	ssize_t			 r;
+	unsigned		 i;
+
+	assert_true(addr[0] == '@' && strlen(addr) < sizeof(sun.sun_path));
+	assert_true(nfds <= nitems(fds));
+	memcpy(sun.sun_path + 1, addr + 1, strlen(addr) - 1);
+	mh.msg_namelen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	    strlen(addr));
+	memset(&control, 0, sizeof(control));
+	mh.msg_controllen = CMSG_SPACE(sizeof(cred)) +
+	    (nfds > 0 ? CMSG_SPACE(nfds * sizeof(int)) : 0);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_CREDENTIALS;
+	c->cmsg_len = CMSG_LEN(sizeof(cred));
+	memcpy(CMSG_DATA(c), &cred, sizeof(cred));
+	for (i = 0; i < nfds; i++)
+		assert_true((fds[i] = open("/dev/null",
+		    O_RDONLY | O_CLOEXEC)) != -1);
+	if (nfds > 0) {
+		c = CMSG_NXTHDR(&mh, c);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	}
+	assert_true((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) !=
+	    -1);
+	r = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	saved = errno;
+	close(fd);
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);
+	errno = saved;
+	return r == -1 ? -1 : 0;
+}
+
+/* Says READY=1 for each worker, as that worker (notify_as). */
+static void
+ready_all(const struct t_daemon *d, const pid_t *w, unsigned n)
+{
+	const char	*addr;
+	char		 sock[128];
+	unsigned	 i;
+
+	for (i = 0; i < n; i++) {
+		assert_non_null(addr = t_proc_env(w[i], "NOTIFY_SOCKET"));
+		xsnprintf(sock, sizeof(sock), "%s", addr);
+		if (notify_as(sock, w[i], "READY=1", 0) == -1) {
+			if (errno == EPERM)
+				skip();
+			fail_msg("notify: %s", strerror(errno));
+		}
+		wait_logf(d, "worker %u (pid %ld) ready", i, (long)w[i]);
+	}
+}
+
+/*
+ * Path: notify_cb -> notify_server_recv at RLIMIT_NOFILE (fds passed
+ * with a message cannot be received), and slot_spawn -> pipe2() EMFILE,
+ * with listening sockets and ready = notify.
+ *
+ * The test itself speaks for the workers (the test worker does not
+ * speak the notify protocol), which needs root; otherwise it is
+ * skipped.
+ */
+static void
+test_out_of_fds_notify_listen(void **state)
+{
+	char		 dir[PATH_MAX], conf[PATH_MAX], sock[128];
+	struct t_daemon	*d;
+	struct rlimit	 old;
+	pid_t		 a[2], b[3];
+	unsigned	 nfds;
+	const char	*addr;
+
+	subdir("emfile-notify", dir);
+	write_conf(conf, "emfile-notify.ini", "[prefork]\nworkers = 2\n"
+	    "listen = unix:%s/sock\nready = notify\nready_timeout = 30s\n"
+	    TIMEOUTS, dir);
+	d = start(NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL });
+	pool(d, 2, a, WAIT_MS);
+	ready_all(d, a, 2);
+	wait_logf(d, "pool ready: 2 workers");
+	wait_lived(a, 2, MIN_UPTIME_MS);
+	assert_non_null(addr = t_proc_env(a[0], "NOTIFY_SOCKET"));
+	xsnprintf(sock, sizeof(sock), "%s", addr);
+
+	/* Passed fds are closed at once when there is room for them. */
+	nfds = count_fds(d->pid, &(int){ 0 });
+	assert_int_equal(notify_as(sock, a[0], "STATUS=with fds", 3), 0);
+	wait_logf(d, "worker 0 (pid %ld): with fds", (long)a[0]);
+	assert_fds(d, nfds);
+
+	assert_int_equal(fds_exhaust(d->pid, &old), nfds);
+	/* And a message still gets through when there is none. */
+	assert_int_equal(notify_as(sock, a[0], "STATUS=no room", 3), 0);
+	wait_logf(d, "worker 0 (pid %ld): no room", (long)a[0]);
+	t_daemon_signal(d, SIGTTIN);
+	assert_int_equal(kill(a[1], SIGKILL), 0);
+	wait_logf(d, "fork worker 2: Too many open files");
+	wait_logf(d, "fork worker 1: Too many open files");
+	wait_logf(d, "worker 1: no worker could be started; starting again "
+	    "in 0.1s (failure 2 in a row)");
+	assert_master_alive(d);
+	assert_true(t_alive(a[0]));
+	assert_int_equal(count_fds(d->pid, &(int){ 0 }), nfds);
+
+	fds_restore(d->pid, &old);
+	pool(d, 3, b, RESTART_DELAY_MAX_MS + SLACK_MS);
+	assert_int_equal(b[0], a[0]);
+	ready_all(d, b + 1, 1);
+	assert_fds(d, nfds);
+	audit(d, b, 3);
+
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, GRACEFUL_MS + SLACK_MS, 0);
+	audit(d, NULL, 0);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define FAULT_ASAN	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FAULT_ASAN	1
+#endif
+#endif
+#ifndef FAULT_ASAN
+#define FAULT_ASAN	0
+#endif
+
+/*
+ * The storm: at least this many SIGKILLs, each to a live worker picked
+ * at random, as fast as the master replaces them.
+ */
+#define STORM_KILLS	5000
+#define STORM_WORKERS	8
+/*
+ * VmRSS of the master after the storm, at most this much above before
+ * it (kB). The master allocates one struct worker per spawn and frees it
+ * at the exit, and every other buffer of the respawn path lives on the
+ * stack or was allocated once: after a warm-up that runs every path of
+ * the storm (so that their code and stack pages are resident already),
+ * RSS should not move at all. 64 kB (16 pages) leaves room for the
+ * allocator's top chunk wandering; a leak of one struct worker per
+ * spawn (about 80 bytes, 96 with malloc's header) is 480 kB over 5,000.
+ */
+#define STORM_RSS_KB	64
+#define STORM_WARMUP	200
+
+/* Picks a random live worker of the master that was not killed yet. */
+struct victim {
+	pid_t		 master;
+	const pid_t	*recent;	/* killed lately, maybe not reaped */
+	size_t		 nrecent;
+	pid_t		 pid;
+};
+
+static bool
+pick_victim(void *arg)
+{
+	struct victim	*v = arg;
+	pid_t		 kids[64], pick[64];
+	size_t		 i, j, n, m = 0;
+	bool		 dead;
+
+	n = t_children(v->master, kids, nitems(kids));
+	for (i = 0; i < n && i < nitems(kids); i++) {
+		for (dead = false, j = 0; j < v->nrecent; j++)
+			dead = dead || v->recent[j] == kids[i];
+		if (!dead)
+			pick[m++] = kids[i];
+	}
+	if (m == 0)
+		return false;
+	v->pid = pick[(size_t)rand() % m];
+	return true;
+}
+
+/*
+ * Kills n random workers of d, each one once; their pids are added to
+ * killed. Fails if no live worker shows up within the deadline.
+ */
+static void
+storm(const struct t_daemon *d, unsigned n, struct pids *killed)
+{
+	pid_t		 recent[32] = { 0 };
+	struct victim	 v = { d->pid, recent, nitems(recent), 0 };
+	unsigned	 i;
+
+	for (i = 0; i < n; i++) {
+		if (!t_wait_until(pick_victim, &v, WAIT_MS)) {
+			dump_log(d);
+			fail_msg("no worker alive to kill after %u kills", i);
+		}
+		if (kill(v.pid, SIGKILL) == -1) {
+			/* Gone between the look and the kill: pick again. */
+			assert_int_equal(errno, ESRCH);
+			i--;
+			continue;
+		}
+		recent[i % nitems(recent)] = v.pid;
+		pids_add(killed, v.pid);
+	}
+}
+
+/*
+ * Path: child_cb -> pool_exited -> slot_vacated -> slot_spawn, 5,000
+ * times over, as fast as the master can go, with min_uptime = 0 (every
+ * worker killed has booted, so each is replaced at once; restart_delay
+ * 10ms would only matter for a failed spawn).
+ *
+ * Then the pool is whole (8 workers in slots 0..7), the master reaped
+ * every worker (no zombie; the log has an exit for each one killed and
+ * a spawn for each replacement), its memory did not grow, and it still
+ * answers a TTIN.
+ */
+static void
+test_kill9_storm(void **state)
+{
+	char		 conf[PATH_MAX];
+	struct t_daemon	*d;
+	struct pids	 killed = { 0 }, exited = { 0 };
+	pid_t		 a[STORM_WORKERS], b[STORM_WORKERS + 1];
+	long long	 rss0, rss1, anon0, anon1, cpu0, cpu1;
+	double		 t0, t1;
+	size_t		 i, spawned;
+	char		*log;
+
+	srand((unsigned)getpid());
+	write_conf(conf, "storm.ini", "[prefork]\nworkers = %u\n"
+	    "min_uptime = 0\nrestart_delay = 10ms\nrestart_delay_max = 100ms\n"
+	    "graceful_timeout = 500ms\n", STORM_WORKERS);
+	d = start(NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL });
+	pool(d, STORM_WORKERS, a, WAIT_MS);
+
+	storm(d, STORM_WARMUP, &killed);
+	pool(d, STORM_WORKERS, a, WAIT_MS);
+	assert_no_zombies(d);
+	rss0 = t_proc_status_num(d->pid, "VmRSS");
+	anon0 = t_proc_status_num(d->pid, "RssAnon");
+	cpu0 = t_proc_cpu_ms(d->pid);
+
+	t0 = t_now_ms();
+	storm(d, STORM_KILLS, &killed);
+	pool(d, STORM_WORKERS, a, WAIT_MS);
+	t1 = t_now_ms();
+	assert_no_zombies(d);
+	rss1 = t_proc_status_num(d->pid, "VmRSS");
+	anon1 = t_proc_status_num(d->pid, "RssAnon");
+	cpu1 = t_proc_cpu_ms(d->pid);
+	assert_master_alive(d);
+
+	spawned = audit(d, a, STORM_WORKERS);
+	print_message("storm: %zu kills (%u timed) in %.1f s, %zu spawns, "
+	    "master CPU %lld ms, VmRSS %lld -> %lld kB, RssAnon %lld -> "
+	    "%lld kB\n", killed.n, STORM_KILLS, (t1 - t0) / 1000, spawned,
+	    cpu1 - cpu0, rss0, rss1, anon0, anon1);
+	/* Every worker killed was reaped and replaced. */
+	log = t_daemon_log(d);
+	log_pids(log, ") exited on signal 9 ", &exited);
+	free(log);
+	qsort(killed.v, killed.n, sizeof(*killed.v), pid_cmp);
+	for (i = 0; i < killed.n; i++)
+		if (!bsearch(&killed.v[i], exited.v, exited.n,
+		    sizeof(*exited.v), pid_cmp))
+			fail_msg("worker %ld killed, never reaped",
+			    (long)killed.v[i]);
+	assert_true(spawned >= STORM_WORKERS + killed.n);
+#if !FAULT_ASAN
+	/* ASan keeps freed memory in quarantine: RSS grows by design. */
+	if (rss1 - rss0 > STORM_RSS_KB) {
+		dump_log(d);
+		fail_msg("VmRSS grew by %lld kB (%lld -> %lld)", rss1 - rss0,
+		    rss0, rss1);
+	}
+#endif
+
+	t_daemon_signal(d, SIGTTIN);
+	pool(d, STORM_WORKERS + 1, b, WAIT_MS);
+	assert_memory_equal(a, b, sizeof(a));
+	wait_logf(d, "SIGTTIN: %u -> %u workers", STORM_WORKERS,
+	    STORM_WORKERS + 1);
+
+	/* And it shuts down clean: with ASan, LeakSanitizer checks here. */
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, GRACEFUL_MS + SLACK_MS, 0);
+	audit(d, NULL, 0);
+	pids_free(&killed);
+	pids_free(&exited);
+}
+
+/*
+ * SIGTERM right after a SIGHUP that resizes from `from` to `to`
+ * workers. The workers take term_delay to stop, or ignore SIGTERM
+ * (stubborn), so that the shrink's stopping workers are still there
+ * when the shutdown comes. Then: exit 0 within graceful_timeout and
+ * slack, every worker it ever had gone and reaped.
+ */
+static void
+term_during_resize(const char *name, unsigned from, unsigned to,
+    bool stubborn)
+{
+	char		 conf[PATH_MAX], ini[64];
+	struct t_daemon	*d;
+	struct pids	 all = { 0 };
+	pid_t		 a[16];
+	double		 t0;
+	size_t		 i;
+
+	assert_true(from <= nitems(a));
+	xsnprintf(ini, sizeof(ini), "%s.ini", name);
+	write_conf(conf, ini, "[prefork]\nworkers = %u\n" TIMEOUTS, from);
+	if (stubborn)
+		d = start(NULL, (const char *const[]){ "-c", conf, "--",
+		    t_testworker(), "--ignore-term", NULL });
+	else
+		d = start(NULL, (const char *const[]){ "-c", conf, "--",
+		    t_testworker(), "--term-delay", "200", NULL });
+	pool(d, from, a, WAIT_MS);
+	wait_lived(a, from, MIN_UPTIME_MS);
+	/* Every pid it has, sampled a few times. */
+	for (i = 0; i < 3; i++)
+		sample_children(d->pid, &all);
+
+	write_conf(conf, ini, "[prefork]\nworkers = %u\n" TIMEOUTS, to);
+	t_daemon_signal(d, SIGHUP);
+	t_daemon_signal(d, SIGTERM);
+	t0 = t_now_ms();
+	/* And the ones started by the resize, while they are seen. */
+	while (t_alive(d->pid) && t_now_ms() - t0 < GRACEFUL_MS + SLACK_MS)
+		sample_children(d->pid, &all);
+	wait_exit(d, GRACEFUL_MS + SLACK_MS, 0);
+	wait_logf(d, "SIGHUP: %u -> %u workers", from, to);
+	wait_logf(d, "shutting down (SIGTERM)");
+	wait_logf(d, "exiting with status 0");
+	for (i = 0; i < all.n; i++)
+		if (t_alive(all.v[i]) && t_worker_slot(all.v[i]) >= 0)
+			fail_msg("worker %ld outlived the master",
+			    (long)all.v[i]);
+	audit(d, NULL, 0);
+	pids_free(&all);
+}
+
+/* Path: SIGHUP -> pool_resize (grow) then SIGTERM -> pool_stop. */
+static void
+test_term_during_hup_grow(void **state)
+{
+	term_during_resize("grow", 2, 16, false);
+}
+
+/* Path: SIGHUP -> pool_resize (shrink) then SIGTERM -> pool_stop. */
+static void
+test_term_during_hup_shrink(void **state)
+{
+	term_during_resize("shrink", 16, 2, false);
+}
+
+/*
+ * Path: SIGHUP -> pool_resize (shrink) then SIGTERM -> pool_stop ->
+ * timer_cb -> SIGKILL to the workers that ignore SIGTERM.
+ */
+static void
+test_term_during_hup_shrink_stubborn(void **state)
+{
+	term_during_resize("shrink-stubborn", 16, 2, true);
+}
+
+/*
+ * Path: SIGUSR2 -> pool_roll_step (a replacement waiting out
+ * min_uptime) then SIGTERM -> pool_stop: the old workers and the
+ * replacement all stop.
+ */
+static void
+test_term_during_roll(void **state)
+{
+	char		 conf[PATH_MAX];
+	struct t_daemon	*d;
+	pid_t		 a[4];
+
+	write_conf(conf, "termroll.ini", "[prefork]\nworkers = 4\n"
+	    "min_uptime = 1s\nrestart_delay = 50ms\nrestart_delay_max = 400ms\n"
+	    "graceful_timeout = 1s\n");
+	d = start(NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL });
+	pool(d, 4, a, WAIT_MS);
+	wait_lived(a, 4, 1000);
+
+	t_daemon_signal(d, SIGUSR2);
+	wait_logf(d, "rolling restart of 4 workers");
+	/* The replacement of slot 0: a fifth worker, waiting out 1 s. */
+	wait_count(d, ") spawned", 5);
+	assert_false(log_has(d, "rolling restart done"));
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, 1000 + SLACK_MS, 0);
+	wait_logf(d, "shutting down (SIGTERM): stopping 5 workers");
+	assert_false(log_has(d, "rolling restart done"));
+	audit(d, NULL, 0);
+}
+
+/*
+ * The HUP storm: this many SIGHUPs, each with a new file (a size from 2
+ * to 6 and a new [env], so that each starts a rolling restart over the
+ * last), while workers crash on their own and are killed.
+ */
+#define HUP_STORM	200
+
+/*
+ * Path: SIGHUP -> master_reload -> master_adopt, pool_set_generation
+ * (roll) and pool_resize, 200 times, interleaved with child_cb for
+ * crashes. Each HUP is sent once the previous one was logged, so that
+ * none is merged with the next and every reload runs.
+ */
+static void
+test_hup_storm(void **state)
+{
+	char		 dir[PATH_MAX], conf[PATH_MAX], crash[PATH_MAX];
+	struct t_daemon	*d;
+	pid_t		 a[4], kids[64];
+	unsigned	 i, n;
+	size_t		 nk;
+	const char	*v;
+
+	srand((unsigned)getpid());
+	subdir("hupstorm", dir);
+	xsnprintf(crash, sizeof(crash), "%s/crash", dir);
+	touch(crash);
+	write_conf(conf, "hupstorm.ini", "[prefork]\nworkers = 4\n" TIMEOUTS
+	    "[env]\nGEN = 0\n");
+	/* While crash exists, a new worker exits 3 after 300 ms. */
+	d = start(NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), "--crash-if", crash, "--after", "300", NULL });
+	pool(d, 4, a, WAIT_MS);
+
+	for (i = 1; i <= HUP_STORM; i++) {
+		n = 2 + (unsigned)rand() % 5;
+		write_conf(conf, "hupstorm.ini", "[prefork]\nworkers = %u\n"
+		    TIMEOUTS "[env]\nGEN = %u\n", n, i);
+		t_daemon_signal(d, SIGHUP);
+		if (i % 10 == 0) {
+			nk = t_children(d->pid, kids, nitems(kids));
+			if (nk > 0)
+				kill(kids[(size_t)rand() % nk], SIGKILL);
+		}
+		wait_count(d, "received SIGHUP", i);
+	}
+	assert_master_alive(d);
+
+	/* The last word: 4 workers of generation "final", none crashing. */
+	assert_int_equal(unlink(crash), 0);
+	write_conf(conf, "hupstorm.ini", "[prefork]\nworkers = 4\n" TIMEOUTS
+	    "[env]\nGEN = final\n");
+	t_daemon_signal(d, SIGHUP);
+	wait_logf(d, "received SIGHUP");
+	for (;;) {
+		pool(d, 4, a, WAIT_MS);
+		for (i = 0; i < 4; i++)
+			if ((v = t_proc_env(a[i], "GEN")) == NULL ||
+			    strcmp(v, "final") != 0)
+				break;
+		if (i == 4)
+			break;
+		wait_gone(a[i], WAIT_MS);
+	}
+	assert_no_zombies(d);
+	audit(d, a, 4);
+	assert_master_alive(d);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_fork_fails_for_a_while,
+		    teardown),
+		cmocka_unit_test_teardown(test_fork_fails_at_start, teardown),
+		cmocka_unit_test_teardown(test_fork_fails_at_start_then_crash,
+		    teardown),
+		cmocka_unit_test_teardown(test_fork_fails_during_roll,
+		    teardown),
+		cmocka_unit_test_teardown(test_out_of_fds, teardown),
+		cmocka_unit_test_teardown(test_out_of_fds_notify_listen,
+		    teardown),
+		cmocka_unit_test_teardown(test_kill9_storm, teardown),
+		cmocka_unit_test_teardown(test_term_during_hup_grow,
+		    teardown),
+		cmocka_unit_test_teardown(test_term_during_hup_shrink,
+		    teardown),
+		cmocka_unit_test_teardown(
+		    test_term_during_hup_shrink_stubborn, teardown),
+		cmocka_unit_test_teardown(test_term_during_roll, teardown),
+		cmocka_unit_test_teardown(test_hup_storm, teardown),
+	};
+
+	/* FAULT_TEST=test_kill9_storm runs one test (a glob). */
+	if (getenv("FAULT_TEST") != NULL)
+		cmocka_set_test_filter(getenv("FAULT_TEST"));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "size.h"
+#include "util.h"
 
 #define GIB	SIZE_GIB
 
@@ -326,16 +327,16 @@ test_format_bytes(void **state)
 {
 	char	buf[32];
 
-	assert_string_equal(size_format_bytes(0, buf, sizeof(buf)), "0 B");
-	assert_string_equal(size_format_bytes(1023, buf, sizeof(buf)),
+	assert_string_equal(util_format_bytes(0, buf, sizeof(buf)), "0 B");
+	assert_string_equal(util_format_bytes(1023, buf, sizeof(buf)),
 	    "1023 B");
-	assert_string_equal(size_format_bytes(1024, buf, sizeof(buf)),
+	assert_string_equal(util_format_bytes(1024, buf, sizeof(buf)),
 	    "1.0 KiB");
-	assert_string_equal(size_format_bytes(16 * GIB, buf, sizeof(buf)),
+	assert_string_equal(util_format_bytes(16 * GIB, buf, sizeof(buf)),
 	    "16.0 GiB");
-	assert_string_equal(size_format_bytes(512ULL << 20, buf,
+	assert_string_equal(util_format_bytes(512ULL << 20, buf,
 	    sizeof(buf)), "512.0 MiB");
-	assert_string_equal(size_format_bytes(UINT64_MAX, buf, sizeof(buf)),
+	assert_string_equal(util_format_bytes(UINT64_MAX, buf, sizeof(buf)),
 	    "16.0 EiB");
 }
 

@@ -1,8 +1,2015 @@
+/*
+ * systemd_test: the real prefork daemon against SPEC section 5. Upward,
+ * the sd_notify protocol to a service manager the test plays (READY=1,
+ * STATUS=, RELOADING=1 with MONOTONIC_USEC=, STOPPING=1, WATCHDOG=1);
+ * the listening sockets prefork binds, moves on HUP, or is handed by
+ * socket activation, and passes to its workers; downward, the workers'
+ * readiness and heartbeats on the master's notify socket; and a rolling
+ * restart under load that must not drop a single request. Each test
+ * starts prefork in the background over the test worker
+ * (tests/helpers/testworker.c: --serve, --notify-ready, --heartbeat,
+ * --notify-child), talks to it over loopback only, with every network
+ * wait bounded, and its teardown ends whatever is left.
+ */
 #include "config.h"
+
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <regex.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <cmocka.h>
-static void placeholder(void **state) { (void)state; }
-int main(void) { const struct CMUnitTest tests[] = { cmocka_unit_test(placeholder) }; return cmocka_run_group_tests(tests, NULL, NULL); }
+
+#include "testlib.h"
+#include "util.h"
+
+/*
+ * The deadline for a condition that should hold within milliseconds:
+ * generous, for a loaded machine or a sanitizer build. A test that
+ * passes waits only as long as the condition takes.
+ */
+#define WAIT_MS		5000
+
+/* The deadline of one request to a worker. */
+#define REQUEST_MS	3000
+
+/* Short timeouts, so that the program runs in seconds. */
+#define DELAYS								\
+	"restart_delay = 50ms\n"					\
+	"restart_delay_max = 1s\n"					\
+	"min_uptime = 200ms\n"
+#define TIMEOUTS	"graceful_timeout = 500ms\n" DELAYS
+
+/* None of systemd's variables reach a daemon unless a test sets them. */
+static const char *const clean_env[] = {
+	"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+	"WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "PREFORK_SYSROOT",
+	NULL,
+};
+
+/*
+ * The daemons a test started, the workers it saw and the sockets it
+ * holds: the teardown ends or closes them all, even after a failed
+ * assertion.
+ */
+static struct t_daemon	daemons[4];
+static size_t		ndaemons;
+static pid_t		seen[64];
+static size_t		nseen;
+static int		held[8];
+static size_t		nheld;
+
+/* snprintf(), failing the test rather than cutting the text short. */
+static void __attribute__((format(printf, 3, 4)))
+xsnprintf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len)
+		fail_msg("text too long for its buffer: %s", buf);
+}
+
+/*
+ * The service manager the test plays: a datagram socket where
+ * NOTIFY_SOCKET points, read by a thread of its own, since the kernel
+ * queues only net.unix.max_dgram_qlen datagrams (10 by default) and
+ * prefork's sends would fail while the test is busy elsewhere. Every
+ * message is kept, in order, with the time it arrived.
+ */
+struct sd_msg {
+	char	*text;
+	double	 at;		/* t_now_ms() */
+};
+
+struct fake_sd {
+	int		 fd;
+	int		 stop[2];
+	pthread_t	 thread;
+	pthread_mutex_t	 mu;
+	struct sd_msg	*v;
+	size_t		 n;
+	size_t		 cap;
+	char		 env[160];	/* "NOTIFY_SOCKET=..." */
+	bool		 running;
+	bool		 paused;	/* a busy manager: nothing read */
+};
+
+static struct fake_sd	fsd;
+
+static void *
+fake_sd_main(void *arg)
+{
+	struct fake_sd	*s = arg;
+	struct sd_msg	*v;
+	char		 buf[4096];
+	ssize_t		 n;
+
+	for (;;) {
+		struct pollfd	p[2] = {
+			{ .fd = s->fd, .events = POLLIN },
+			{ .fd = s->stop[0], .events = POLLIN },
+		};
+		bool		paused;
+
+		pthread_mutex_lock(&s->mu);
+		paused = s->paused;
+		pthread_mutex_unlock(&s->mu);
+		if (paused) {
+			/* Only the stop pipe, and a look at the flag soon. */
+			p[0].fd = -1;
+			if (poll(p, 2, 5) > 0 && p[1].revents != 0)
+				break;
+			continue;
+		}
+		if (poll(p, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents != 0)
+			break;
+		if ((n = recv(s->fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) < 0)
+			continue;
+		buf[n] = '\0';
+		pthread_mutex_lock(&s->mu);
+		if (s->n == s->cap) {
+			v = realloc(s->v, (s->cap ? s->cap * 2 : 64) *
+			    sizeof(*v));
+			if (v != NULL) {
+				s->v = v;
+				s->cap = s->cap ? s->cap * 2 : 64;
+			}
+		}
+		if (s->n < s->cap &&
+		    (s->v[s->n].text = strdup(buf)) != NULL)
+			s->v[s->n++].at = t_now_ms();
+		pthread_mutex_unlock(&s->mu);
+	}
+	return NULL;
+}
+
+/*
+ * Opens the fake service manager on a path under t_tmpdir(), or in the
+ * abstract namespace ("@name").
+ */
+static struct fake_sd *
+fake_sd_open(bool abstract)
+{
+	static unsigned		 seq;
+	struct fake_sd		*s = &fsd;
+	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
+	socklen_t		 len;
+	char			 name[100];
+
+	assert_false(s->running);
+	memset(s, 0, sizeof(*s));
+	seq++;
+	if (abstract) {
+		xsnprintf(name, sizeof(name), "prefork-test-%ld-%u",
+		    (long)getpid(), seq);
+		memcpy(sun.sun_path + 1, name, strlen(name));
+		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+		    strlen(name));
+		xsnprintf(s->env, sizeof(s->env), "NOTIFY_SOCKET=@%s", name);
+	} else {
+		xsnprintf(name, sizeof(name), "%s/notify-%u.sock",
+		    t_tmpdir(), seq);
+		assert_true(strlen(name) < sizeof(sun.sun_path));
+		strcpy(sun.sun_path, name);
+		len = sizeof(sun);
+		xsnprintf(s->env, sizeof(s->env), "NOTIFY_SOCKET=%s", name);
+	}
+	s->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(s->fd != -1);
+	assert_int_equal(bind(s->fd, (struct sockaddr *)&sun, len), 0);
+	assert_int_equal(pipe2(s->stop, O_CLOEXEC), 0);
+	assert_int_equal(pthread_mutex_init(&s->mu, NULL), 0);
+	assert_int_equal(pthread_create(&s->thread, NULL, fake_sd_main, s),
+	    0);
+	s->running = true;
+	return s;
+}
+
+static void
+fake_sd_close(void)
+{
+	struct fake_sd	*s = &fsd;
+	size_t		 i;
+
+	if (!s->running)
+		return;
+	assert_int_equal(write(s->stop[1], "x", 1), 1);
+	pthread_join(s->thread, NULL);
+	close(s->fd);
+	close(s->stop[0]);
+	close(s->stop[1]);
+	for (i = 0; i < s->n; i++)
+		free(s->v[i].text);
+	free(s->v);
+	pthread_mutex_destroy(&s->mu);
+	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * Stops reading (a busy service manager), or reads again. A pause takes
+ * effect after at most one more message: make it before prefork starts.
+ */
+static void
+fake_sd_pause(struct fake_sd *s, bool paused)
+{
+	pthread_mutex_lock(&s->mu);
+	s->paused = paused;
+	pthread_mutex_unlock(&s->mu);
+}
+
+static size_t
+fake_sd_count(struct fake_sd *s)
+{
+	size_t	n;
+
+	pthread_mutex_lock(&s->mu);
+	n = s->n;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+/* Message i: its text copied into buf, and when it came. */
+static const char *
+fake_sd_get(struct fake_sd *s, size_t i, char *buf, size_t len, double *at)
+{
+	pthread_mutex_lock(&s->mu);
+	assert_true(i < s->n);
+	snprintf(buf, len, "%s", s->v[i].text);
+	if (at != NULL)
+		*at = s->v[i].at;
+	pthread_mutex_unlock(&s->mu);
+	return buf;
+}
+
+/*
+ * The line of text that is want ("READY=1"), or that starts with want
+ * when want ends with '=' ("STATUS="), copied into line (may be NULL).
+ */
+static bool
+msg_line(const char *text, const char *want, char *line, size_t len)
+{
+	size_t		 wlen = strlen(want), n;
+	bool		 prefix = wlen > 0 && want[wlen - 1] == '=';
+	const char	*p, *end;
+
+	for (p = text; *p != '\0'; p = *end ? end + 1 : end) {
+		end = p + strcspn(p, "\n");
+		n = (size_t)(end - p);
+		if (prefix ? n >= wlen && strncmp(p, want, wlen) == 0 :
+		    n == wlen && strncmp(p, want, wlen) == 0) {
+			if (line != NULL)
+				snprintf(line, len, "%.*s", (int)n, p);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The first message from index from on with the line want, or -1. */
+static long
+fake_sd_find(struct fake_sd *s, size_t from, const char *want)
+{
+	long	found = -1;
+	size_t	i;
+
+	pthread_mutex_lock(&s->mu);
+	for (i = from; i < s->n && found == -1; i++)
+		if (msg_line(s->v[i].text, want, NULL, 0))
+			found = (long)i;
+	pthread_mutex_unlock(&s->mu);
+	return found;
+}
+
+/* Every message so far, on stderr, for a failure to show. */
+static void
+fake_sd_dump(struct fake_sd *s)
+{
+	char	buf[4096];
+	double	at;
+	size_t	i, n = fake_sd_count(s);
+
+	fflush(stdout);
+	fprintf(stderr, "--- %zu messages to %s ---\n", n, s->env);
+	for (i = 0; i < n; i++) {
+		fake_sd_get(s, i, buf, sizeof(buf), &at);
+		fprintf(stderr, "[%zu] at %.0f ms: %s\n", i, at, buf);
+	}
+	fflush(stderr);
+}
+
+struct sd_wait {
+	struct fake_sd	*s;
+	size_t		 from;
+	const char	*want;
+	long		 found;
+};
+
+static bool
+sd_arrived(void *arg)
+{
+	struct sd_wait	*w = arg;
+
+	return (w->found = fake_sd_find(w->s, w->from, w->want)) != -1;
+}
+
+/* Waits for a message with the line want at index from or later. */
+static size_t
+fake_sd_wait(struct fake_sd *s, size_t from, const char *want)
+{
+	struct sd_wait	w = { s, from, want, -1 };
+
+	if (!t_wait_until(sd_arrived, &w, WAIT_MS)) {
+		fake_sd_dump(s);
+		fail_msg("no \"%s\" from message %zu on", want, from);
+	}
+	return (size_t)w.found;
+}
+
+/* How many messages in [from, to) have the line want. */
+static unsigned
+fake_sd_tally(struct fake_sd *s, size_t from, size_t to, const char *want)
+{
+	unsigned	n = 0;
+	size_t		i;
+
+	pthread_mutex_lock(&s->mu);
+	for (i = from; i < to && i < s->n; i++)
+		if (msg_line(s->v[i].text, want, NULL, 0))
+			n++;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+/* Starts prefork ARGS with clean_env plus env (may be NULL). */
+static struct t_daemon *
+start(const char *const env[], const char *const wrapper[],
+    const char *const args[])
+{
+	const char	*all[32];
+	size_t		 n = 0, i;
+
+	assert_true(ndaemons < nitems(daemons));
+	for (i = 0; clean_env[i] != NULL; i++)
+		all[n++] = clean_env[i];
+	for (i = 0; env != NULL && env[i] != NULL; i++) {
+		assert_true(n < nitems(all) - 1);
+		all[n++] = env[i];
+	}
+	all[n] = NULL;
+	t_daemon_start(&daemons[ndaemons], all, wrapper, args);
+	return &daemons[ndaemons++];
+}
+
+static void
+remember(const pid_t *pids, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n && nseen < nitems(seen); i++)
+		seen[nseen++] = pids[i];
+}
+
+/* A socket the teardown closes. */
+static int
+hold(int fd)
+{
+	assert_true(fd != -1);
+	assert_true(nheld < nitems(held));
+	held[nheld++] = fd;
+	return fd;
+}
+
+/* Prints a daemon's whole log (cmocka's messages are cut at 1 KiB). */
+static void
+dump_log(const struct t_daemon *d)
+{
+	char	*log = t_daemon_log(d);
+
+	fflush(stdout);
+	fprintf(stderr, "--- %s ---\n%s--- end of %s ---\n", d->log, log,
+	    d->log);
+	fflush(stderr);
+	free(log);
+}
+
+static bool
+sanitizer_report(const char *text)
+{
+	return strstr(text, "runtime error") != NULL ||
+	    strstr(text, "Sanitizer") != NULL;
+}
+
+static int
+teardown(void **state)
+{
+	size_t	i;
+	bool	clean = true;
+
+	for (i = 0; i < ndaemons; i++)
+		t_daemon_cleanup(&daemons[i]);
+	/* A worker the master left behind: still ours if it has a slot. */
+	for (i = 0; i < nseen; i++)
+		if (t_alive(seen[i]) && t_worker_slot(seen[i]) >= 0)
+			kill(seen[i], SIGKILL);
+	nseen = 0;
+	for (i = 0; i < nheld; i++)
+		close(held[i]);
+	nheld = 0;
+	fake_sd_close();
+	for (i = 0; i < ndaemons; i++) {
+		char	*log = t_daemon_log(&daemons[i]);
+
+		if (sanitizer_report(log)) {
+			dump_log(&daemons[i]);
+			clean = false;
+		}
+		free(log);
+	}
+	ndaemons = 0;
+	return clean ? 0 : -1;
+}
+
+/* A new directory under t_tmpdir() for one test; its path in buf. */
+static const char *
+subdir(const char *name, char *buf)
+{
+	xsnprintf(buf, PATH_MAX, "%s/%s", t_tmpdir(), name);
+	assert_int_equal(mkdir(buf, 0700), 0);
+	return buf;
+}
+
+/* Writes t_tmpdir()/name from a format; its path in buf. */
+static const char * __attribute__((format(printf, 3, 4)))
+write_conf(char *buf, const char *name, const char *fmt, ...)
+{
+	char	text[4096];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	if ((size_t)vsnprintf(text, sizeof(text), fmt, ap) >= sizeof(text))
+		fail_msg("configuration %s too long", name);
+	va_end(ap);
+	xsnprintf(buf, PATH_MAX, "%s", t_write_file(name, text));
+	return buf;
+}
+
+/* Waits for exactly n workers in slots 0..n-1, and remembers them. */
+static void
+pool(const struct t_daemon *d, pid_t master, unsigned n, pid_t *by_slot)
+{
+	if (!t_wait_pool(master, n, by_slot, WAIT_MS)) {
+		dump_log(d);
+		fail_msg("no pool of %u", n);
+	}
+	remember(by_slot, n);
+}
+
+static void
+wait_log(const struct t_daemon *d, const char *needle)
+{
+	if (!t_daemon_log_wait(d, needle, WAIT_MS))
+		fail_msg("no \"%s\" in the log", needle);
+}
+
+static void __attribute__((format(printf, 2, 3)))
+wait_logf(const struct t_daemon *d, const char *fmt, ...)
+{
+	char	needle[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(needle, sizeof(needle), fmt, ap);
+	va_end(ap);
+	wait_log(d, needle);
+}
+
+struct log_count {
+	const struct t_daemon	*d;
+	const char		*needle;
+	unsigned		 n;
+};
+
+static bool
+log_count_reached(void *arg)
+{
+	struct log_count	*c = arg;
+
+	return t_daemon_log_count(c->d, c->needle) >= c->n;
+}
+
+/* Waits until the log says needle n times. */
+static void
+wait_log_count(const struct t_daemon *d, const char *needle, unsigned n)
+{
+	struct log_count	c = { d, needle, n };
+
+	if (!t_wait_until(log_count_reached, &c, WAIT_MS)) {
+		dump_log(d);
+		fail_msg("\"%s\" not %u times in the log", needle, n);
+	}
+}
+
+static bool __attribute__((format(printf, 2, 3)))
+log_has(const struct t_daemon *d, const char *fmt, ...)
+{
+	char	needle[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(needle, sizeof(needle), fmt, ap);
+	va_end(ap);
+	return t_daemon_log_count(d, needle) > 0;
+}
+
+/* Where the log first says needle, failing the test if it does not. */
+static long __attribute__((format(printf, 2, 3)))
+log_pos(const struct t_daemon *d, const char *fmt, ...)
+{
+	char	needle[512];
+	va_list	ap;
+	long	pos;
+
+	va_start(ap, fmt);
+	vsnprintf(needle, sizeof(needle), fmt, ap);
+	va_end(ap);
+	if ((pos = t_daemon_log_pos(d, needle, 0)) == -1) {
+		dump_log(d);
+		fail_msg("no \"%s\" in the log", needle);
+	}
+	return pos;
+}
+
+/* Waits for the daemon's exit and checks its status. */
+static void
+wait_exit(struct t_daemon *d, unsigned timeout_ms, int status)
+{
+	char	*log;
+
+	if (!t_daemon_wait(d, timeout_ms)) {
+		dump_log(d);
+		fail_msg("prefork still running after %u ms", timeout_ms);
+	}
+	if (d->status != status) {
+		dump_log(d);
+		fail_msg("prefork exited %d, not %d", d->status, status);
+	}
+	log = t_daemon_log(d);
+	if (sanitizer_report(log)) {
+		dump_log(d);
+		free(log);
+		fail_msg("sanitizer report in %s", d->log);
+	}
+	free(log);
+}
+
+/*
+ * An observation window: how long the test watches for something that
+ * must NOT happen, or counts what happens. It is the measurement itself,
+ * not a wait for a condition, so it is a plain sleep, and each use says
+ * why it is long enough.
+ */
+static void
+observe(unsigned ms)
+{
+	struct timespec	ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		continue;
+}
+
+static bool
+gone(void *arg)
+{
+	return !t_alive(*(pid_t *)arg);
+}
+
+static void
+wait_gone(pid_t pid, unsigned timeout_ms)
+{
+	if (!t_wait_until(gone, &pid, timeout_ms))
+		fail_msg("pid %ld still alive after %u ms", (long)pid,
+		    timeout_ms);
+}
+
+/* An environment variable of pid that must be there. */
+static const char *
+env_of(pid_t pid, const char *name)
+{
+	const char	*v = t_proc_env(pid, name);
+
+	if (v == NULL)
+		fail_msg("worker %ld has no %s", (long)pid, name);
+	return v;
+}
+
+static void
+assert_env(pid_t pid, const char *name, const char *want)
+{
+	const char	*v = env_of(pid, name);
+
+	if (strcmp(v, want) != 0)
+		fail_msg("worker %ld: %s=%s, not %s", (long)pid, name, v, want);
+}
+
+static void
+assert_env_pid(pid_t pid, const char *name)
+{
+	char	want[32];
+
+	xsnprintf(want, sizeof(want), "%ld", (long)pid);
+	assert_env(pid, name, want);
+}
+
+static void
+assert_no_env(pid_t pid, const char *name)
+{
+	const char	*v = t_proc_env(pid, name);
+
+	if (v != NULL)
+		fail_msg("worker %ld has %s=%s", (long)pid, name, v);
+}
+
+/* The test worker's command for a shell: slot 1 runs odd, 0 the rest. */
+static void
+slot1_script(char *buf, size_t len, const char *slot1, const char *others)
+{
+	xsnprintf(buf, len, "if [ \"$PREFORK_WORKER_ID\" = 1 ]; then exec "
+	    "'%s' %s; fi; exec '%s' %s", t_testworker(), slot1,
+	    t_testworker(), others);
+}
+
+/*
+ * The client side: one request, as the test worker's --serve protocol
+ * has it (a line out, "worker SLOT pid PID\n" back, then end of file).
+ */
+struct answer {
+	int	slot;
+	long	pid;
+};
+
+static socklen_t
+addr_tcp(unsigned port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)port);
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return sizeof(*sin);
+}
+
+static socklen_t
+addr_unix(const char *path, struct sockaddr_storage *ss)
+{
+	struct sockaddr_un	*sun = (struct sockaddr_un *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	sun->sun_family = AF_UNIX;
+	assert_true(strlen(path) < sizeof(sun->sun_path));
+	strcpy(sun->sun_path, path);
+	return sizeof(*sun);
+}
+
+/* Waits until fd has events, or the deadline; false on timeout. */
+static bool
+wait_fd(int fd, short events, double deadline)
+{
+	struct pollfd	p = { .fd = fd, .events = events };
+	double		left;
+	int		r;
+
+	for (;;) {
+		if ((left = deadline - t_now_ms()) <= 0)
+			return false;
+		r = poll(&p, 1, (int)left + 1);
+		if (r > 0)
+			return true;
+		if (r == -1 && errno != EINTR)
+			return false;
+	}
+}
+
+/*
+ * Sends one request to ss and reads the answer, all within timeout_ms.
+ * Returns 0, or what went wrong as an errno value: ECONNREFUSED,
+ * ECONNRESET, ETIMEDOUT, EPROTO (an empty or malformed answer).
+ */
+static int
+request(const struct sockaddr_storage *ss, socklen_t sslen,
+    unsigned timeout_ms, struct answer *ans)
+{
+	double		 deadline = t_now_ms() + timeout_ms;
+	char		 buf[256];
+	size_t		 len = 0;
+	socklen_t	 elen = sizeof(int);
+	ssize_t		 n;
+	int		 fd, err = 0, end = -1;
+
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0);
+	assert_true(fd != -1);
+	if (connect(fd, (const struct sockaddr *)ss, sslen) == -1) {
+		if (errno != EINPROGRESS) {
+			err = errno;
+			goto out;
+		}
+		if (!wait_fd(fd, POLLOUT, deadline)) {
+			err = ETIMEDOUT;
+			goto out;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1)
+			err = errno;
+		if (err != 0)
+			goto out;
+	}
+	if (send(fd, "hello\n", 6, MSG_NOSIGNAL) != 6) {
+		err = errno != 0 ? errno : EPROTO;
+		goto out;
+	}
+	for (;;) {
+		if (!wait_fd(fd, POLLIN, deadline)) {
+			err = ETIMEDOUT;
+			goto out;
+		}
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n == -1) {
+			err = errno;
+			goto out;
+		}
+		if (n == 0 || (len += (size_t)n) == sizeof(buf) - 1)
+			break;
+	}
+	buf[len] = '\0';
+	if (sscanf(buf, "worker %d pid %ld\n%n", &ans->slot, &ans->pid,
+	    &end) != 2 || end != (int)len)
+		err = EPROTO;
+out:
+	close(fd);
+	return err;
+}
+
+static int
+request_tcp(unsigned port, struct answer *ans)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = addr_tcp(port, &ss);
+
+	return request(&ss, len, REQUEST_MS, ans);
+}
+
+/* A request that must be answered, by one of the n workers of pids. */
+static void
+served(const struct sockaddr_storage *ss, socklen_t len, const pid_t *pids,
+    unsigned n, struct answer *ans)
+{
+	unsigned	i;
+	int		err;
+
+	if ((err = request(ss, len, REQUEST_MS, ans)) != 0)
+		fail_msg("request: %s", strerror(err));
+	for (i = 0; i < n; i++)
+		if (pids[i] == ans->pid)
+			break;
+	if (i == n)
+		fail_msg("answered by pid %ld, not a worker of the pool",
+		    ans->pid);
+	if (ans->slot != (int)i)
+		fail_msg("pid %ld said slot %d; it is in slot %u", ans->pid,
+		    ans->slot, i);
+}
+
+/*
+ * Requests until two workers have answered: the socket is shared, so
+ * whichever worker accepts first answers. Bounded: 500 requests.
+ */
+static unsigned
+served_by_many(const struct sockaddr_storage *ss, socklen_t len,
+    const pid_t *pids, unsigned n)
+{
+	struct answer	ans;
+	unsigned	slots = 0, nslots = 0, i;
+
+	for (i = 0; i < 500 && nslots < 2; i++) {
+		served(ss, len, pids, n, &ans);
+		if ((slots & (1u << ans.slot)) == 0)
+			nslots++;
+		slots |= 1u << ans.slot;
+	}
+	if (nslots < 2)
+		fail_msg("%u requests, all answered by slot %d", i, ans.slot);
+	return i;
+}
+
+/* Returns 0, or the errno of a failed connect (ECONNREFUSED). */
+static int
+connect_error(unsigned port)
+{
+	struct answer	ans;
+
+	return request_tcp(port, &ans);
+}
+
+/* The matches of STATUS= lines: "N/M workers ready; ...". */
+#define STATUS_RE							\
+	"^STATUS=([0-9]+)/([0-9]+) workers ready; [0-9]+ CPUs? "	\
+	"\\([^)]+\\), [^;]+; profile default$"
+
+/* Checks one STATUS= line against STATUS_RE; stores N and M. */
+static void
+assert_status(const char *line, unsigned *ready, unsigned *size)
+{
+	regex_t		rx;
+	regmatch_t	m[3];
+
+	assert_int_equal(regcomp(&rx, STATUS_RE, REG_EXTENDED), 0);
+	if (regexec(&rx, line, 3, m, 0) != 0) {
+		regfree(&rx);
+		fail_msg("STATUS line \"%s\" does not match %s", line,
+		    STATUS_RE);
+	}
+	*ready = (unsigned)strtoul(line + m[1].rm_so, NULL, 10);
+	*size = (unsigned)strtoul(line + m[2].rm_so, NULL, 10);
+	regfree(&rx);
+}
+
+/*
+ * Checks messages [0, upto): no READY=1, STATUS= lines only as
+ * STATUS_RE, the last one "n/n". Returns how many STATUS= lines.
+ */
+static unsigned
+assert_start_messages(struct fake_sd *s, size_t upto, unsigned n)
+{
+	char		buf[4096], line[512];
+	unsigned	ready = 0, size = 0, count = 0;
+	size_t		i;
+
+	for (i = 0; i < upto; i++) {
+		fake_sd_get(s, i, buf, sizeof(buf), NULL);
+		if (msg_line(buf, "READY=1", NULL, 0)) {
+			fake_sd_dump(s);
+			fail_msg("READY=1 in message %zu, before %zu", i, upto);
+		}
+		if (!msg_line(buf, "STATUS=", line, sizeof(line)))
+			continue;
+		assert_status(line, &ready, &size);
+		assert_int_equal(size, n);
+		assert_true(ready <= n);
+		count++;
+	}
+	if (count == 0 || ready != n) {
+		fake_sd_dump(s);
+		fail_msg("no STATUS=%u/%u before READY=1", n, n);
+	}
+	return count;
+}
+
+/*
+ * The notify socket each worker got: the master's own, in the abstract
+ * namespace, never the one of the service manager.
+ */
+static void
+assert_workers_notify(const pid_t *pids, unsigned n, const char *sd_env)
+{
+	const char	*sd = strchr(sd_env, '=') + 1, *v;
+	unsigned	 i;
+
+	for (i = 0; i < n; i++) {
+		v = env_of(pids[i], "NOTIFY_SOCKET");
+		if (v[0] != '@' || strcmp(v, sd) == 0)
+			fail_msg("worker %ld: NOTIFY_SOCKET=%s (prefork's is "
+			    "%s)", (long)pids[i], v, sd);
+	}
+}
+
+/*
+ * Path: master_started, master_reload, master_shutdown -> notify_send,
+ * with NOTIFY_SOCKET a path and ready = notify.
+ *
+ * The workers send READY=1 300 ms after they start: prefork's READY=1
+ * comes after all three did, after STATUS lines counting them up to
+ * 3/3; HUP brings RELOADING=1 with the monotonic time and then READY=1;
+ * TERM brings STOPPING=1.
+ */
+static void
+test_notify_path(void **state)
+{
+	struct fake_sd	*s = fake_sd_open(false);
+	char		 conf[PATH_MAX], buf[4096], line[128];
+	struct t_daemon	*d;
+	pid_t		 a[3];
+	size_t		 ready, reload, again, stop;
+	double		 t0, at, t_hup, t_got;
+	unsigned long long usec;
+	unsigned	 i, n;
+	long		 pool_ready;
+
+	write_conf(conf, "sd-path.ini", "[prefork]\nworkers = 3\n"
+	    "ready = notify\n" TIMEOUTS);
+	t0 = t_now_ms();
+	d = start((const char *const[]){ s->env, NULL }, NULL,
+	    (const char *const[]){ "-c", conf, "--", t_testworker(),
+	    "--notify-ready", "300", NULL });
+	pool(d, d->pid, 3, a);
+	ready = fake_sd_wait(s, 0, "READY=1");
+	fake_sd_get(s, ready, buf, sizeof(buf), &at);
+	print_message("READY=1 %.0f ms after the start\n", at - t0);
+	if (at - t0 < 300) {
+		fake_sd_dump(s);
+		fail_msg("READY=1 %.0f ms after the start: before the "
+		    "workers' own (300 ms)", at - t0);
+	}
+	n = assert_start_messages(s, ready, 3);
+	assert_true(n >= 2);	/* 0/3 at the start, 3/3 at the end */
+	pool_ready = log_pos(d, "pool ready: 3 workers");
+	for (i = 0; i < 3; i++)
+		assert_true(log_pos(d, "worker %u (pid %ld) ready", i,
+		    (long)a[i]) < pool_ready);
+	assert_workers_notify(a, 3, s->env);
+
+	t_hup = t_now_ms();
+	t_daemon_signal(d, SIGHUP);
+	reload = fake_sd_wait(s, ready + 1, "RELOADING=1");
+	fake_sd_get(s, reload, buf, sizeof(buf), &t_got);
+	if (!msg_line(buf, "MONOTONIC_USEC=", line, sizeof(line)) ||
+	    sscanf(line, "MONOTONIC_USEC=%llu", &usec) != 1)
+		fail_msg("RELOADING=1 without MONOTONIC_USEC: \"%s\"", buf);
+	print_message("MONOTONIC_USEC %llu; the test's clock %.0f..%.0f "
+	    "ms\n", usec, t_hup, t_got);
+	/* The same clock, read between the signal and the arrival. */
+	assert_true((double)usec / 1000 >= t_hup - 1);
+	assert_true((double)usec / 1000 <= t_got + 1);
+	again = fake_sd_wait(s, reload + 1, "READY=1");
+	assert_int_equal(fake_sd_find(s, ready + 1, "READY=1"), (long)again);
+	wait_log(d, "received SIGHUP");
+
+	t_daemon_signal(d, SIGTERM);
+	stop = fake_sd_wait(s, again + 1, "STOPPING=1");
+	wait_exit(d, WAIT_MS, EX_OK);
+	/* Nothing after STOPPING=1 says ready again. */
+	assert_int_equal(fake_sd_find(s, stop, "READY=1"), -1);
+}
+
+/*
+ * Path: notify_open with "@name", and ready = exec: the workers get no
+ * NOTIFY_SOCKET at all, prefork tells the abstract socket.
+ */
+static void
+test_notify_abstract(void **state)
+{
+	struct fake_sd	*s = fake_sd_open(true);
+	char		 conf[PATH_MAX];
+	struct t_daemon	*d;
+	pid_t		 a[2];
+	size_t		 ready;
+	unsigned	 i;
+
+	write_conf(conf, "sd-abstract.ini", "[prefork]\nworkers = 2\n"
+	    TIMEOUTS);
+	d = start((const char *const[]){ s->env, NULL }, NULL,
+	    (const char *const[]){ "-c", conf, "--", t_testworker(), NULL });
+	pool(d, d->pid, 2, a);
+	ready = fake_sd_wait(s, 0, "READY=1");
+	assert_start_messages(s, ready, 2);
+	for (i = 0; i < 2; i++)
+		assert_no_env(a[i], "NOTIFY_SOCKET");
+	t_daemon_signal(d, SIGTERM);
+	fake_sd_wait(s, ready + 1, "STOPPING=1");
+	wait_exit(d, WAIT_MS, EX_OK);
+}
+
+/*
+ * Path: master_reload while the first pool is still starting.
+ *
+ * A HUP before the workers are ready must not make prefork tell systemd
+ * it is ready: READY=1 still waits for the workers (1 s here).
+ */
+static void
+test_notify_hup_while_starting(void **state)
+{
+	struct fake_sd	*s = fake_sd_open(false);
+	char		 conf[PATH_MAX], buf[4096];
+	struct t_daemon	*d;
+	pid_t		 a[2];
+	size_t		 ready;
+	double		 t0, at;
+
+	write_conf(conf, "sd-early.ini", "[prefork]\nworkers = 2\n"
+	    "ready = notify\n" TIMEOUTS);
+	t0 = t_now_ms();
+	d = start((const char *const[]){ s->env, NULL }, NULL,
+	    (const char *const[]){ "-c", conf, "--", t_testworker(),
+	    "--notify-ready", "1000", NULL });
+	pool(d, d->pid, 2, a);
+	wait_log(d, "starting 2 workers");
+	t_daemon_signal(d, SIGHUP);
+	wait_log(d, "received SIGHUP");
+	wait_log(d, "pool ready");
+	ready = fake_sd_wait(s, 0, "READY=1");
+	fake_sd_get(s, ready, buf, sizeof(buf), &at);
+	if (at - t0 < 1000) {
+		fake_sd_dump(s);
+		dump_log(d);
+		fail_msg("READY=1 %.0f ms after the start, before the first "
+		    "pool was ready (the workers take 1000 ms)", at - t0);
+	}
+}
+
+/*
+ * Path: notify_send when the service manager's queue is full.
+ *
+ * A manager busy for a moment (PID 1 under load) reads nothing while
+ * twelve workers get ready one by one; the kernel queues
+ * net.unix.max_dgram_qlen datagrams (10 by default) and the thirteen
+ * STATUS= lines alone fill them.
+ * Once it reads again, READY=1 must still come: sd_notify(3) blocks
+ * rather than drop it, and systemd would otherwise fail the start at
+ * TimeoutStartSec.
+ */
+static void
+test_notify_manager_busy(void **state)
+{
+	struct fake_sd	*s = fake_sd_open(false);
+	char		 conf[PATH_MAX], script[PATH_MAX + 64];
+	struct t_daemon	*d;
+	pid_t		 a[12];
+
+	/* One worker ready every 30 ms: a STATUS= line each. */
+	xsnprintf(script, sizeof(script), "exec '%s' --notify-ready "
+	    "$((100 + 30 * PREFORK_WORKER_ID))", t_testworker());
+	fake_sd_pause(s, true);
+	write_conf(conf, "sd-busy.ini", "[prefork]\nworkers = 12\n"
+	    "ready = notify\n" TIMEOUTS);
+	d = start((const char *const[]){ s->env, NULL }, NULL,
+	    (const char *const[]){ "-c", conf, "--", "/bin/sh", "-c", script,
+	    NULL });
+	pool(d, d->pid, 12, a);
+	wait_log(d, "pool ready: 12 workers");
+	fake_sd_pause(s, false);
+	if (!t_wait_until(sd_arrived, &(struct sd_wait){ s, 0, "READY=1",
+	    -1 }, WAIT_MS)) {
+		fake_sd_dump(s);
+		dump_log(d);
+		fail_msg("READY=1 lost while the service manager was busy");
+	}
+	fake_sd_dump(s);
+	dump_log(d);
+}
+
+/*
+ * Counts WATCHDOG=1 over a window: with WATCHDOG_USEC=300000 one every
+ * 150 ms; or none when expect is 0. The window starts once prefork is
+ * ready (it may be as late as it likes).
+ */
+static void
+watchdog_case(const char *const env[], const char *const wrapper[],
+    bool expect)
+{
+	/* Ten periods: enough to tell 150 ms from 300 ms or from none. */
+	const unsigned	 window_ms = 1500, period_ms = 150;
+	char		 conf[PATH_MAX], buf[4096];
+	struct t_daemon	*d;
+	pid_t		 a[1];
+	size_t		 ready, from, to, i;
+	double		 t0, t1, at, last = 0, gap, worst = 0;
+	unsigned	 n;
+
+	write_conf(conf, "watchdog.ini", "[prefork]\nworkers = 1\n" TIMEOUTS);
+	d = start(env, wrapper, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL });
+	pool(d, d->pid, 1, a);
+	ready = fake_sd_wait(&fsd, 0, "READY=1");
+	/* The master's WATCHDOG_* never reach a worker. */
+	assert_no_env(a[0], "WATCHDOG_USEC");
+	assert_no_env(a[0], "WATCHDOG_PID");
+
+	from = fake_sd_count(&fsd);
+	t0 = t_now_ms();
+	/* The window is the measurement. */
+	observe(window_ms);
+	to = fake_sd_count(&fsd);
+	t1 = t_now_ms();
+	n = fake_sd_tally(&fsd, from, to, "WATCHDOG=1");
+	for (i = ready; i < to; i++) {
+		fake_sd_get(&fsd, i, buf, sizeof(buf), &at);
+		if (!msg_line(buf, "WATCHDOG=1", NULL, 0))
+			continue;
+		if (last != 0 && (gap = at - last) > worst)
+			worst = gap;
+		last = at;
+	}
+	print_message("%u WATCHDOG=1 in %.0f ms; longest gap %.0f ms\n", n,
+	    t1 - t0, worst);
+	if (!expect) {
+		assert_int_equal(fake_sd_tally(&fsd, 0, to, "WATCHDOG=1"), 0);
+	} else {
+		/* (t1 - t0) / 150 of them, one more or two fewer. */
+		if (n + 2 < (unsigned)((t1 - t0) / period_ms) ||
+		    n > (unsigned)((t1 - t0) / period_ms) + 1) {
+			fake_sd_dump(&fsd);
+			fail_msg("%u WATCHDOG=1 in %.0f ms: not one every %u "
+			    "ms", n, t1 - t0, period_ms);
+		}
+		/* systemd would act at 300 ms. */
+		assert_true(worst < 250);
+	}
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, WAIT_MS, EX_OK);
+}
+
+/* Path: master_notify with WATCHDOG_USEC and no WATCHDOG_PID. */
+static void
+test_watchdog_no_pid(void **state)
+{
+	struct fake_sd	*s = fake_sd_open(false);
+
+	watchdog_case((const char *const[]){ s->env, "WATCHDOG_USEC=300000",
+	    NULL }, NULL, true);
+}
+
+/* Path: master_notify with WATCHDOG_PID naming prefork itself. */
+static void
+test_watchdog_own_pid(void **state)
+{
+	/* The shell's pid is the one prefork will have after exec. */
+	static const char *const wrapper[] = { "/bin/sh", "-c",
+	    "WATCHDOG_PID=$$; export WATCHDOG_PID; exec \"$0\" \"$@\"", NULL };
+	struct fake_sd	*s = fake_sd_open(true);
+
+	watchdog_case((const char *const[]){ s->env, "WATCHDOG_USEC=300000",
+	    NULL }, wrapper, true);
+}
+
+/* Path: master_notify with WATCHDOG_PID of another process: no pings. */
+static void
+test_watchdog_foreign_pid(void **state)
+{
+	struct fake_sd	*s = fake_sd_open(false);
+
+	watchdog_case((const char *const[]){ s->env, "WATCHDOG_USEC=300000",
+	    "WATCHDOG_PID=1", NULL }, NULL, false);
+}
+
+/* Path: sockets_update at start -> spawn: a TCP socket on fd 3. */
+static void
+test_tcp_served(void **state)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	unsigned		port = t_free_port(), i, tries;
+	char			conf[PATH_MAX], name[64], fd3[64], m3[64];
+	char			path[64];
+	struct t_daemon		*d;
+	pid_t			a[3];
+	ssize_t			n;
+
+	write_conf(conf, "tcp.ini", "[prefork]\nworkers = 3\n"
+	    "listen = 127.0.0.1:%u\n" TIMEOUTS, port);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), "--serve", NULL });
+	pool(d, d->pid, 3, a);
+	len = addr_tcp(port, &ss);
+	tries = served_by_many(&ss, len, a, 3);
+	print_message("two workers answered within %u requests\n", tries);
+	xsnprintf(name, sizeof(name), "127.0.0.1_%u", port);
+	for (i = 0; i < 3; i++) {
+		assert_env(a[i], "LISTEN_FDS", "1");
+		assert_env_pid(a[i], "LISTEN_PID");
+		assert_env(a[i], "LISTEN_FDNAMES", name);
+		/* fd 3 is the master's socket, no copy of it. */
+		xsnprintf(path, sizeof(path), "/proc/%ld/fd/3", (long)a[i]);
+		assert_true((n = readlink(path, fd3, sizeof(fd3) - 1)) > 0);
+		fd3[n] = '\0';
+		assert_true(strncmp(fd3, "socket:[", 8) == 0);
+		if (i == 0)
+			memcpy(m3, fd3, sizeof(m3));
+		assert_string_equal(fd3, m3);
+	}
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, WAIT_MS, EX_OK);
+	assert_int_equal(connect_error(port), ECONNREFUSED);
+}
+
+/*
+ * Path: sockets_bind_unix: a stale socket file replaced, served, and
+ * removed at exit.
+ */
+static void
+test_unix_served(void **state)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	struct stat		st;
+	char			dir[PATH_MAX], path[PATH_MAX], conf[PATH_MAX];
+	char			name[PATH_MAX + 8];
+	struct t_daemon		*d;
+	pid_t			a[2];
+	int			fd;
+
+	subdir("unix", dir);
+	xsnprintf(path, sizeof(path), "%s/app.sock", dir);
+	/* A server that died: its file is there, nobody listens. */
+	len = addr_unix(path, &ss);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd != -1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&ss, len), 0);
+	close(fd);
+	assert_int_equal(lstat(path, &st), 0);
+
+	write_conf(conf, "unix.ini", "[prefork]\nworkers = 2\n"
+	    "listen = unix:%s\n" TIMEOUTS, path);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), "--serve", NULL });
+	pool(d, d->pid, 2, a);
+	/* Served: bind(2) on the old file would have failed (EADDRINUSE). */
+	served_by_many(&ss, len, a, 2);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	xsnprintf(name, sizeof(name), "unix_%s", path);
+	assert_env(a[0], "LISTEN_FDNAMES", name);
+	assert_env(a[1], "LISTEN_FDS", "1");
+
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, WAIT_MS, EX_OK);
+	if (lstat(path, &st) == 0 || errno != ENOENT)
+		fail_msg("%s is still there after prefork exited", path);
+}
+
+/* Path: master_sockets at start, the port taken: exit 71, named. */
+static void
+test_bind_in_use(void **state)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	unsigned		port = t_free_port();
+	char			conf[PATH_MAX], want[128];
+	struct t_run		r;
+	int			fd;
+
+	/* Held by the test, without SO_REUSEADDR. */
+	len = addr_tcp(port, &ss);
+	fd = hold(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	assert_int_equal(bind(fd, (struct sockaddr *)&ss, len), 0);
+	assert_int_equal(listen(fd, 8), 0);
+
+	write_conf(conf, "inuse.ini", "[prefork]\nworkers = 2\n"
+	    "listen = 127.0.0.1:%u\n" TIMEOUTS, port);
+	t_run_prefork(&r, clean_env, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), "--serve", NULL }, WAIT_MS);
+	assert_false(r.timed_out);
+	if (sanitizer_report(r.err))
+		fail_msg("sanitizer report:\n%s", r.err);
+	xsnprintf(want, sizeof(want), "listen 127.0.0.1:%u: Address already "
+	    "in use", port);
+	assert_true(t_contains(r.err, want));
+	assert_int_equal(r.status, EX_OSERR);
+	/* Not a single worker was started. */
+	assert_null(strstr(r.err, "spawned"));
+	t_run_free(&r);
+}
+
+/* The pool is n workers, none of them in old, and every old one gone. */
+struct rolled {
+	pid_t		 master;
+	unsigned	 n;
+	const pid_t	*old;
+	pid_t		*now;
+};
+
+static bool
+rolled(void *arg)
+{
+	struct rolled	*r = arg;
+	unsigned	 i, j;
+
+	if (!t_pool_now(r->master, r->n, r->now))
+		return false;
+	for (i = 0; i < r->n; i++) {
+		if (t_alive(r->old[i]))
+			return false;
+		for (j = 0; j < r->n; j++)
+			if (r->now[j] == r->old[i])
+				return false;
+	}
+	return true;
+}
+
+/*
+ * Path: SIGHUP with a new listen -> sockets_update -> rolling restart.
+ *
+ * The new port is served by new workers; once the old ones are gone the
+ * old port refuses connections: the master closed it, no worker has it.
+ */
+static void
+test_hup_moves_socket(void **state)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	unsigned		port1 = t_free_port(), port2 = t_free_port();
+	char			conf[PATH_MAX], name[64];
+	struct t_daemon		*d;
+	struct answer		ans;
+	pid_t			a[2], b[2];
+	struct rolled		r;
+	unsigned		i;
+
+	while (port2 == port1)
+		port2 = t_free_port();
+	write_conf(conf, "move.ini", "[prefork]\nworkers = 2\n"
+	    "listen = 127.0.0.1:%u\n" TIMEOUTS, port1);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), "--serve", NULL });
+	pool(d, d->pid, 2, a);
+	len = addr_tcp(port1, &ss);
+	served(&ss, len, a, 2, &ans);
+	assert_int_equal(connect_error(port2), ECONNREFUSED);
+
+	write_conf(conf, "move.ini", "[prefork]\nworkers = 2\n"
+	    "listen = 127.0.0.1:%u\n" TIMEOUTS, port2);
+	t_daemon_signal(d, SIGHUP);
+	r = (struct rolled){ d->pid, 2, a, b };
+	if (!t_wait_until(rolled, &r, WAIT_MS)) {
+		dump_log(d);
+		fail_msg("the workers were not replaced");
+	}
+	remember(b, 2);
+	wait_log(d, "rolling restart done");
+	len = addr_tcp(port2, &ss);
+	served(&ss, len, b, 2, &ans);
+	xsnprintf(name, sizeof(name), "127.0.0.1_%u", port2);
+	for (i = 0; i < 2; i++)
+		assert_env(b[i], "LISTEN_FDNAMES", name);
+	assert_int_equal(connect_error(port1), ECONNREFUSED);
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, WAIT_MS, EX_OK);
+}
+
+/*
+ * Path: SIGHUP with a listen address that cannot be bound: the reload
+ * is refused, naming the address, and the running sockets and workers
+ * stay as they were.
+ */
+static void
+test_hup_bind_fails(void **state)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	unsigned		port1 = t_free_port(), port2 = t_free_port();
+	char			conf[PATH_MAX];
+	struct t_daemon		*d;
+	struct answer		ans;
+	pid_t			a[2], b[2];
+	int			fd;
+
+	while (port2 == port1)
+		port2 = t_free_port();
+	len = addr_tcp(port2, &ss);
+	fd = hold(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	assert_int_equal(bind(fd, (struct sockaddr *)&ss, len), 0);
+	assert_int_equal(listen(fd, 8), 0);
+
+	write_conf(conf, "hupfail.ini", "[prefork]\nworkers = 2\n"
+	    "listen = 127.0.0.1:%u\n" TIMEOUTS, port1);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), "--serve", NULL });
+	pool(d, d->pid, 2, a);
+	wait_log(d, "pool ready");
+	write_conf(conf, "hupfail.ini", "[prefork]\nworkers = 2\n"
+	    "listen = 127.0.0.1:%u, 127.0.0.1:%u\n" TIMEOUTS, port1, port2);
+	t_daemon_signal(d, SIGHUP);
+	wait_logf(d, "listen 127.0.0.1:%u: Address already in use", port2);
+	wait_log(d, "keeping the running configuration");
+	/* The reload ends with the sizing: all it did is in the log. */
+	wait_log_count(d, "sizing:", 2);
+	len = addr_tcp(port1, &ss);
+	served(&ss, len, a, 2, &ans);
+	pool(d, d->pid, 2, b);
+	assert_memory_equal(a, b, sizeof(a));
+	assert_false(log_has(d, "rolling restart"));
+	assert_env(a[0], "LISTEN_FDS", "1");
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, WAIT_MS, EX_OK);
+}
+
+/*
+ * Path: sockets_update with two addresses -> spawn: fds 3 and 4, named
+ * in order, both served.
+ */
+static void
+test_two_sockets(void **state)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	unsigned		port = t_free_port(), i;
+	char			dir[PATH_MAX], path[PATH_MAX], conf[PATH_MAX];
+	char			names[PATH_MAX + 64];
+	struct t_daemon		*d;
+	pid_t			a[2];
+
+	subdir("two", dir);
+	xsnprintf(path, sizeof(path), "%s/two.sock", dir);
+	write_conf(conf, "two.ini", "[prefork]\nworkers = 2\n"
+	    "listen = 127.0.0.1:%u, unix:%s\n" TIMEOUTS, port, path);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), "--serve", NULL });
+	pool(d, d->pid, 2, a);
+	len = addr_tcp(port, &ss);
+	served_by_many(&ss, len, a, 2);
+	len = addr_unix(path, &ss);
+	served_by_many(&ss, len, a, 2);
+	xsnprintf(names, sizeof(names), "127.0.0.1_%u:unix_%s", port, path);
+	for (i = 0; i < 2; i++) {
+		assert_env(a[i], "LISTEN_FDS", "2");
+		assert_env(a[i], "LISTEN_FDNAMES", names);
+	}
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, WAIT_MS, EX_OK);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+/*
+ * Path: sockets_adopt under systemd-socket-activate: the socket it
+ * passes is served, named as it says, and listen = is ignored.
+ */
+static void
+test_socket_activation(void **state)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	unsigned		port = t_free_port(), other = t_free_port();
+	char			conf[PATH_MAX], addr[64];
+	struct t_daemon		*d;
+	struct answer		ans;
+	struct t_run		r;
+	struct rolled		rl;
+	pid_t			a[2], b[2];
+	unsigned		i;
+	int			err;
+
+	t_run(&r, NULL, (const char *const[]){ "systemd-socket-activate",
+	    "--version", NULL }, WAIT_MS);
+	if (r.status != 0) {
+		print_message("skipped: systemd-socket-activate is missing "
+		    "(%d): %s\n", r.status, r.err);
+		t_run_free(&r);
+		skip();
+	}
+	t_run_free(&r);
+
+	while (other == port)
+		other = t_free_port();
+	xsnprintf(addr, sizeof(addr), "127.0.0.1:%u", port);
+	write_conf(conf, "activated.ini", "[prefork]\nworkers = 2\n"
+	    "listen = 127.0.0.1:%u\n" TIMEOUTS, other);
+	d = start(NULL, (const char *const[]){ "systemd-socket-activate",
+	    "-l", addr, "--fdname=web", NULL }, (const char *const[]){ "-c",
+	    conf, "--", t_testworker(), "--serve", NULL });
+	/*
+	 * It execs prefork at the first connection, which then waits in
+	 * the backlog for a worker: the first request starts it all.
+	 */
+	len = addr_tcp(port, &ss);
+	for (i = 0; (err = request(&ss, len, WAIT_MS, &ans)) ==
+	    ECONNREFUSED && i < 500; i++)
+		observe(10);	/* until it listens; at most 5 s */
+	if (err != 0) {
+		dump_log(d);
+		fail_msg("first request: %s", strerror(err));
+	}
+	pool(d, d->pid, 2, a);
+	served_by_many(&ss, len, a, 2);
+	wait_log(d, "socket-activated: 1 sockets from systemd");
+	wait_log(d, "listen: socket-activated, the sockets come from systemd");
+	for (i = 0; i < 2; i++) {
+		assert_env(a[i], "LISTEN_FDNAMES", "web");
+		assert_env(a[i], "LISTEN_FDS", "1");
+		assert_env_pid(a[i], "LISTEN_PID");
+	}
+	/* listen = was not bound. */
+	assert_int_equal(connect_error(other), ECONNREFUSED);
+
+	/* A reload keeps the adopted socket: the new workers serve it. */
+	write_conf(conf, "activated.ini", "[prefork]\nworkers = 2\n"
+	    "listen = 127.0.0.1:%u\n" TIMEOUTS "[env]\nGEN = 2\n", other);
+	t_daemon_signal(d, SIGHUP);
+	rl = (struct rolled){ d->pid, 2, a, b };
+	if (!t_wait_until(rolled, &rl, WAIT_MS)) {
+		dump_log(d);
+		fail_msg("the workers were not replaced");
+	}
+	remember(b, 2);
+	served_by_many(&ss, len, b, 2);
+	for (i = 0; i < 2; i++)
+		assert_env(b[i], "LISTEN_FDNAMES", "web");
+	assert_int_equal(connect_error(other), ECONNREFUSED);
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, WAIT_MS, EX_OK);
+}
+
+/*
+ * Path: notify_cb -> master_heard -> pool_ready, with ready = notify.
+ *
+ * "pool ready" comes after every worker's "ready", 300 ms after the
+ * start at the earliest, and each worker's STATUS= is in the log.
+ */
+static void
+test_ready_gating(void **state)
+{
+	char		 conf[PATH_MAX];
+	struct t_daemon	*d;
+	pid_t		 a[3];
+	double		 t0, t1;
+	long		 pool_ready;
+	unsigned	 i;
+
+	write_conf(conf, "gating.ini", "[prefork]\nworkers = 3\n"
+	    "ready = notify\n" TIMEOUTS);
+	t0 = t_now_ms();
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), "--notify-ready", "300", NULL });
+	pool(d, d->pid, 3, a);
+	wait_log(d, "pool ready: 3 workers");
+	t1 = t_now_ms();
+	assert_true(t1 - t0 >= 300);
+	pool_ready = log_pos(d, "pool ready");
+	for (i = 0; i < 3; i++) {
+		assert_true(log_pos(d, "worker %u (pid %ld) ready", i,
+		    (long)a[i]) < pool_ready);
+		/* A worker's STATUS=, in the master's log. */
+		assert_true(log_pos(d, "worker %u (pid %ld): testworker ready "
+		    "in slot %u", i, (long)a[i], i) >= 0);
+		assert_true(env_of(a[i], "NOTIFY_SOCKET")[0] == '@');
+		assert_no_env(a[i], "WATCHDOG_USEC");
+		assert_no_env(a[i], "WATCHDOG_PID");
+	}
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, WAIT_MS, EX_OK);
+}
+
+/*
+ * Path: master_heard with a pid that is not a worker, then
+ * POOL_READY_TIMEOUT.
+ *
+ * The worker of slot 1 never says READY=1, but its child does: the
+ * master ignores the child, keeps the worker starting, kills it at
+ * ready_timeout, and the pool is never "ready". Slot 0 booted, so
+ * prefork goes on.
+ */
+static void
+test_notify_from_child_ignored(void **state)
+{
+	char		 conf[PATH_MAX], script[PATH_MAX * 2];
+	struct t_daemon	*d;
+	pid_t		 a[2], b[2];
+
+	slot1_script(script, sizeof(script), "--notify-child",
+	    "--notify-ready 0");
+	write_conf(conf, "child.ini", "[prefork]\nworkers = 2\n"
+	    "ready = notify\nready_timeout = 1s\n" TIMEOUTS);
+	d = start(NULL, NULL, (const char *const[]){ "-l", "debug", "-c",
+	    conf, "--", "/bin/sh", "-c", script, NULL });
+	pool(d, d->pid, 2, a);
+	wait_logf(d, "worker 0 (pid %ld) ready", (long)a[0]);
+	wait_log(d, ", not a worker: ignored");
+	assert_false(log_has(d, "worker 1 (pid %ld) ready", (long)a[1]));
+	assert_false(log_has(d, "testworker child of"));
+	assert_false(log_has(d, "pool ready"));
+
+	wait_logf(d, "worker 1 (pid %ld) not ready after 1.0s: SIGKILL",
+	    (long)a[1]);
+	wait_logf(d, "worker 1 (pid %ld) exited on signal 9", (long)a[1]);
+	wait_gone(a[1], WAIT_MS);
+	pool(d, d->pid, 2, b);
+	assert_int_equal(b[0], a[0]);
+	assert_false(log_has(d, "pool ready"));
+	assert_false(log_has(d, "every worker of the first generation"));
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, WAIT_MS, EX_OK);
+}
+
+/*
+ * Path: POOL_READY_TIMEOUT -> POOL_EXIT_FIRST_FAILED: a first
+ * generation that never gets ready ends prefork with 69, and systemd is
+ * never told READY=1.
+ */
+static void
+test_never_ready_exit69(void **state)
+{
+	struct fake_sd	*s = fake_sd_open(false);
+	char		 conf[PATH_MAX];
+	struct t_daemon	*d;
+	pid_t		 a[1];
+
+	write_conf(conf, "never.ini", "[prefork]\nworkers = 1\n"
+	    "ready = notify\nready_timeout = 1s\n" TIMEOUTS);
+	d = start((const char *const[]){ s->env, NULL }, NULL,
+	    (const char *const[]){ "-c", conf, "--", t_testworker(),
+	    "--notify-child", NULL });
+	pool(d, d->pid, 1, a);
+	wait_exit(d, 1000 + WAIT_MS, EX_UNAVAILABLE);
+	assert_true(log_has(d, "worker 0 (pid %ld) not ready after 1.0s: "
+	    "SIGKILL", (long)a[0]));
+	assert_true(log_has(d, "every worker of the first generation failed "
+	    "to boot"));
+	assert_true(log_has(d, "exiting with status 69"));
+	assert_false(log_has(d, "pool ready"));
+	fake_sd_wait(s, 0, "STOPPING=1");
+	assert_int_equal(fake_sd_find(s, 0, "READY=1"), -1);
+}
+
+/*
+ * Path: pool_tick -> POOL_HEARTBEAT_TIMEOUT with timeout = 500ms.
+ *
+ * Slot 1 stops its heartbeat 300 ms after it starts: it is aborted
+ * (SIGABRT) and replaced in its slot. Slot 0 beats every 100 ms and
+ * keeps its pid.
+ */
+static void
+test_heartbeat_timeout(void **state)
+{
+	char		 conf[PATH_MAX], script[PATH_MAX * 2];
+	struct t_daemon	*d;
+	pid_t		 a[2], b[2];
+	unsigned	 i;
+
+	slot1_script(script, sizeof(script),
+	    "--notify-ready 0 --heartbeat 100 --heartbeat-stop 300",
+	    "--notify-ready 0 --heartbeat 100");
+	write_conf(conf, "heartbeat.ini", "[prefork]\nworkers = 2\n"
+	    "ready = notify\ntimeout = 500ms\n" TIMEOUTS);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    "/bin/sh", "-c", script, NULL });
+	pool(d, d->pid, 2, a);
+	for (i = 0; i < 2; i++) {
+		assert_env(a[i], "WATCHDOG_USEC", "500000");
+		assert_env_pid(a[i], "WATCHDOG_PID");
+		assert_true(env_of(a[i], "NOTIFY_SOCKET")[0] == '@');
+	}
+	wait_logf(d, "worker 1 (pid %ld) silent for more than 0.5s: SIGABRT",
+	    (long)a[1]);
+	wait_logf(d, "worker 1 (pid %ld) exited on signal 6", (long)a[1]);
+	wait_gone(a[1], WAIT_MS);
+	pool(d, d->pid, 2, b);
+	assert_int_equal(b[0], a[0]);
+	assert_int_not_equal(b[1], a[1]);
+	/* Three timeouts long: the healthy one is never taken for silent. */
+	observe(1500);
+	assert_true(t_alive(a[0]));
+	assert_false(log_has(d, "worker 0 (pid %ld) silent", (long)a[0]));
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, WAIT_MS, EX_OK);
+}
+
+/*
+ * Path: a silent worker that ignores SIGABRT: SIGKILL 1 s later.
+ */
+static void
+test_heartbeat_abort_ignored(void **state)
+{
+	char		 conf[PATH_MAX];
+	struct t_daemon	*d;
+	pid_t		 a[1], b[1];
+	long		 abrt, kill9;
+	double		 t0, t1;
+
+	write_conf(conf, "abrt.ini", "[prefork]\nworkers = 1\n"
+	    "ready = notify\ntimeout = 500ms\n" TIMEOUTS);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), "--notify-ready", "0", "--ignore-signal", "ABRT",
+	    NULL });
+	pool(d, d->pid, 1, a);
+	wait_logf(d, "worker 0 (pid %ld) silent for more than 0.5s: SIGABRT",
+	    (long)a[0]);
+	t0 = t_now_ms();
+	wait_logf(d, "worker 0 (pid %ld) still running at its deadline: "
+	    "SIGKILL", (long)a[0]);
+	t1 = t_now_ms();
+	wait_logf(d, "worker 0 (pid %ld) exited on signal 9", (long)a[0]);
+	abrt = log_pos(d, "SIGABRT");
+	kill9 = log_pos(d, "still running at its deadline");
+	assert_true(abrt < kill9);
+	print_message("SIGKILL seen %.0f ms after SIGABRT was\n", t1 - t0);
+	/* The grace is 1 s; the log is polled, so it can look shorter. */
+	assert_true(t1 - t0 >= 800);
+	pool(d, d->pid, 1, b);
+	assert_int_not_equal(b[0], a[0]);
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, WAIT_MS, EX_OK);
+}
+
+/*
+ * The load of a rolling restart: LOAD_CONNS requests in flight at all
+ * times, each one a connection of its own, each answered by a worker
+ * that takes SERVE_DELAY_MS over it. The workers are thus busy nearly
+ * all the time, and the SIGTERM of a roll finds a request in hand.
+ */
+#define LOAD_CONNS	8
+#define SERVE_DELAY	"1"
+
+enum conn_state { CONN_IDLE, CONN_CONNECTING, CONN_READING };
+
+struct conn {
+	enum conn_state	 state;
+	int		 fd;
+	double		 deadline;
+	size_t		 len;
+	char		 buf[128];
+};
+
+struct load {
+	unsigned	port;
+	struct conn	c[LOAD_CONNS];
+	unsigned	sent;		/* requests finished, well or not */
+	unsigned	failed;
+	char		first[128];	/* the first failure */
+	double		worst_ms;	/* the slowest request */
+};
+
+static void
+load_done(struct load *l, struct conn *c, int err)
+{
+	struct answer	ans;
+	int		end = -1;
+	double		took;
+
+	if (err == 0) {
+		c->buf[c->len] = '\0';
+		if (sscanf(c->buf, "worker %d pid %ld\n%n", &ans.slot,
+		    &ans.pid, &end) != 2 || end != (int)c->len)
+			err = EPROTO;
+	}
+	took = REQUEST_MS - (c->deadline - t_now_ms());
+	if (took > l->worst_ms)
+		l->worst_ms = took;
+	l->sent++;
+	if (err != 0 && l->failed++ == 0)
+		xsnprintf(l->first, sizeof(l->first), "request %u: %s",
+		    l->sent, strerror(err));
+	close(c->fd);
+	c->state = CONN_IDLE;
+}
+
+static void
+load_start(struct load *l, struct conn *c)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = addr_tcp(l->port, &ss);
+
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0);
+	assert_true(c->fd != -1);
+	c->len = 0;
+	c->deadline = t_now_ms() + REQUEST_MS;
+	c->state = CONN_CONNECTING;
+	if (connect(c->fd, (struct sockaddr *)&ss, len) == -1 &&
+	    errno != EINPROGRESS)
+		load_done(l, c, errno);
+}
+
+/* The connection can go on: connected, or something to read. */
+static void
+load_event(struct load *l, struct conn *c)
+{
+	socklen_t	elen = sizeof(int);
+	ssize_t		n;
+	int		err = 0;
+
+	if (c->state == CONN_CONNECTING) {
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1)
+			err = errno;
+		if (err == 0 && send(c->fd, "hello\n", 6, MSG_NOSIGNAL) != 6)
+			err = errno != 0 ? errno : EPROTO;
+		if (err != 0)
+			load_done(l, c, err);
+		else
+			c->state = CONN_READING;
+		return;
+	}
+	n = read(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n == -1)
+		load_done(l, c, errno);
+	else if (n == 0 || (c->len += (size_t)n) == sizeof(c->buf) - 1)
+		load_done(l, c, 0);
+}
+
+/*
+ * Runs the load for about slice_ms: starts requests on idle connections
+ * (when more), and moves the others on. Returns how many are in flight.
+ */
+static unsigned
+load_step(struct load *l, bool more, unsigned slice_ms)
+{
+	struct pollfd	 p[LOAD_CONNS];
+	struct conn	*c;
+	double		 now;
+	unsigned	 i, busy = 0;
+
+	for (i = 0; i < LOAD_CONNS; i++) {
+		c = &l->c[i];
+		if (c->state == CONN_IDLE && more)
+			load_start(l, c);
+		p[i] = (struct pollfd){ .fd = c->state == CONN_IDLE ? -1 :
+		    c->fd, .events = c->state == CONN_CONNECTING ? POLLOUT :
+		    POLLIN };
+	}
+	if (poll(p, LOAD_CONNS, (int)slice_ms) == -1 && errno != EINTR)
+		fail_msg("poll: %s", strerror(errno));
+	now = t_now_ms();
+	for (i = 0; i < LOAD_CONNS; i++) {
+		c = &l->c[i];
+		if (c->state == CONN_IDLE)
+			continue;
+		if (p[i].revents != 0)
+			load_event(l, c);
+		else if (now >= c->deadline)
+			load_done(l, c, ETIMEDOUT);
+		if (c->state != CONN_IDLE)
+			busy++;
+	}
+	return busy;
+}
+
+/* Lets the requests in flight finish (each has its own deadline). */
+static void
+load_drain(struct load *l)
+{
+	while (load_step(l, false, 10) > 0)
+		continue;
+}
+
+/*
+ * Keeps LOAD_CONNS requests in flight while prefork rolls its four
+ * workers (after sig, with the configuration rewritten to env_after
+ * first): not one may fail. Bounded: 20 s at most.
+ */
+static void
+zero_downtime(const char *name, int sig, const char *env_after)
+{
+	const double	 limit_ms = 20000;
+	char		 conf[PATH_MAX], file[64];
+	unsigned	 during = 0, i;
+	struct t_daemon	*d;
+	struct load	 l = { .port = t_free_port() };
+	struct rolled	 r;
+	pid_t		 a[4], b[4];
+	double		 t0, t_done = 0;
+	bool		 done = false;
+
+	xsnprintf(file, sizeof(file), "%s.ini", name);
+	write_conf(conf, file, "[prefork]\nworkers = 4\nready = notify\n"
+	    "listen = 127.0.0.1:%u\n" DELAYS "graceful_timeout = 5s\n"
+	    "[env]\nGEN = 1\n", l.port);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), "--serve", "--serve-delay", SERVE_DELAY,
+	    "--notify-ready", "100", NULL });
+	pool(d, d->pid, 4, a);
+	wait_log(d, "pool ready: 4 workers");
+	/* Warming up: the pool serves. */
+	while (l.sent < 100)
+		load_step(&l, true, 10);
+	load_drain(&l);
+	if (l.failed != 0)
+		fail_msg("before the roll: %u of %u failed (%s)", l.failed,
+		    l.sent, l.first);
+
+	if (env_after != NULL)
+		write_conf(conf, file, "[prefork]\nworkers = 4\n"
+		    "ready = notify\nlisten = 127.0.0.1:%u\n" DELAYS
+		    "graceful_timeout = 5s\n[env]\n%s\n", l.port, env_after);
+	l.sent = l.failed = 0;
+	l.worst_ms = 0;
+	r = (struct rolled){ d->pid, 4, a, b };
+	t0 = t_now_ms();
+	t_daemon_signal(d, sig);
+	while (t_now_ms() - t0 < limit_ms) {
+		/* Looking at /proc takes a while: not at every step. */
+		for (i = 0; i < 10; i++)
+			load_step(&l, true, 5);
+		if (!done && rolled(&r)) {
+			done = true;
+			during = l.sent;
+			t_done = t_now_ms();
+		}
+		/* A little more once it is over: the new pool serves. */
+		if (done && l.sent >= during + 200)
+			break;
+	}
+	load_drain(&l);
+	print_message("%s: %u requests during the %.0f ms roll, %u in all, "
+	    "%u failed%s%s; slowest %.0f ms\n", name, during, t_done - t0,
+	    l.sent, l.failed, l.failed ? "; first: " : "", l.first,
+	    l.worst_ms);
+	if (!done) {
+		dump_log(d);
+		fail_msg("the roll did not finish in %.0f ms", limit_ms);
+	}
+	remember(b, 4);
+	if (l.failed != 0) {
+		dump_log(d);
+		fail_msg("%u of %u requests failed (%s)", l.failed, l.sent,
+		    l.first);
+	}
+	assert_true(during >= 200);
+	wait_log(d, "rolling restart done");
+	for (i = 0; i < 4; i++) {
+		assert_true(log_has(d, "worker %u (pid %ld) exited with code 0",
+		    i, (long)a[i]));
+		if (env_after != NULL)
+			assert_env(b[i], "GEN", "2");
+	}
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, 5000 + WAIT_MS, EX_OK);
+}
+
+/* Path: SIGUSR2 -> pool_set_generation under load: no request lost. */
+static void
+test_zero_downtime_usr2(void **state)
+{
+	zero_downtime("zero-usr2", SIGUSR2, NULL);
+}
+
+/* Path: SIGHUP with a new [env] -> rolling restart under load. */
+static void
+test_zero_downtime_hup(void **state)
+{
+	zero_downtime("zero-hup", SIGHUP, "GEN = 2");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_notify_path, teardown),
+		cmocka_unit_test_teardown(test_notify_abstract, teardown),
+		cmocka_unit_test_teardown(test_notify_hup_while_starting,
+		    teardown),
+		cmocka_unit_test_teardown(test_notify_manager_busy, teardown),
+		cmocka_unit_test_teardown(test_watchdog_no_pid, teardown),
+		cmocka_unit_test_teardown(test_watchdog_own_pid, teardown),
+		cmocka_unit_test_teardown(test_watchdog_foreign_pid,
+		    teardown),
+		cmocka_unit_test_teardown(test_tcp_served, teardown),
+		cmocka_unit_test_teardown(test_unix_served, teardown),
+		cmocka_unit_test_teardown(test_bind_in_use, teardown),
+		cmocka_unit_test_teardown(test_hup_moves_socket, teardown),
+		cmocka_unit_test_teardown(test_hup_bind_fails, teardown),
+		cmocka_unit_test_teardown(test_two_sockets, teardown),
+		cmocka_unit_test_teardown(test_socket_activation, teardown),
+		cmocka_unit_test_teardown(test_ready_gating, teardown),
+		cmocka_unit_test_teardown(test_notify_from_child_ignored,
+		    teardown),
+		cmocka_unit_test_teardown(test_never_ready_exit69, teardown),
+		cmocka_unit_test_teardown(test_heartbeat_timeout, teardown),
+		cmocka_unit_test_teardown(test_heartbeat_abort_ignored,
+		    teardown),
+		cmocka_unit_test_teardown(test_zero_downtime_usr2, teardown),
+		cmocka_unit_test_teardown(test_zero_downtime_hup, teardown),
+	};
+	struct rlimit	rl;
+
+	/* SIGABRT to a worker must leave no core file behind. */
+	if (getrlimit(RLIMIT_CORE, &rl) == 0) {
+		rl.rlim_cur = 0;
+		setrlimit(RLIMIT_CORE, &rl);
+	}
+	/* SYSTEMD_TEST=test_notify_path runs one test (a glob). */
+	if (getenv("SYSTEMD_TEST") != NULL)
+		cmocka_set_test_filter(getenv("SYSTEMD_TEST"));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,7 +1,11 @@
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -731,4 +735,34 @@ t_wait_pool(pid_t parent, unsigned n, pid_t *by_slot, unsigned timeout_ms)
 	print_error("wanted %u workers of pid %ld, saw (pid:slot)%s\n", n,
 	    (long)parent, w.seen);
 	return false;
+}
+
+unsigned
+t_free_port(void)
+{
+	struct sockaddr_in	sin = { .sin_family = AF_INET };
+	socklen_t		len = sizeof(sin);
+	int			fd;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd != -1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	close(fd);
+	return ntohs(sin.sin_port);
+}
+
+long
+t_daemon_log_pos(const struct t_daemon *d, const char *needle, long from)
+{
+	char	*log = t_daemon_log(d), *p = NULL;
+	long	 pos = -1;
+
+	if (from >= 0 && (size_t)from <= strlen(log))
+		p = strstr(log + from, needle);
+	if (p != NULL)
+		pos = (long)(p - log);
+	free(log);
+	return pos;
 }

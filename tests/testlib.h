@@ -173,4 +173,17 @@ bool	t_wait_pool(pid_t parent, unsigned n, pid_t *by_slot,
 /* The same test, once and silently: true if the pool is so right now. */
 bool	t_pool_now(pid_t parent, unsigned n, pid_t *by_slot);
 
+/*
+ * A TCP port on 127.0.0.1 that nothing listens on right now (the kernel
+ * picks it; a later bind by someone else can still take it).
+ */
+unsigned	t_free_port(void);
+
+/*
+ * Where needle first occurs in the daemon's log at or after offset from,
+ * as an offset, or -1: for checking the order of events.
+ */
+long	t_daemon_log_pos(const struct t_daemon *d, const char *needle,
+	    long from);
+
 #endif /* PREFORK_TESTLIB_H */

@@ -13,6 +13,9 @@
  *                     1, 2 at /dev/null, closes every other fd, sleeps MS
  *                     and exits 0: an orphan for the master to reap
  *   --ignore-term     SIGTERM is ignored (a stubborn worker)
+ *   --ignore-signal SIG
+ *                     SIG (a number or a name, as for --signal) is
+ *                     ignored from the start (SIG_IGN), after --report
  *   --term-delay MS   on SIGTERM, exit 0 after MS (default: at once)
  *   --exit CODE       exit with CODE (0..255) after --after MS
  *   --signal SIG      after --after MS, raise SIG (a number, or a name
@@ -31,6 +34,42 @@
  *                     FILE.PID (empty); the handler only sets a flag,
  *                     the main loop creates the file. In place when the
  *                     --touch or --touch-pid file exists
+ *
+ * Serving and the notify protocol (systemd's conventions):
+ *   --serve           serve the sockets passed as fds 3, 4, ... checked
+ *                     as sd_listen_fds(3) does: LISTEN_PID must be our
+ *                     pid and LISTEN_FDS at least 1, or we exit 1. Each
+ *                     listening fd is made non-blocking (its flag is
+ *                     shared with every other worker, which all poll
+ *                     too). The protocol, per connection: the client
+ *                     sends one line (anything up to "\n"; waited for at
+ *                     most 1 s, and EOF ends it too), the worker answers
+ *                     "worker SLOT pid PID\n" and closes. A first line
+ *                     that looks like HTTP ("GET / HTTP/1.0") is read up
+ *                     to the blank line that ends the headers and
+ *                     answered "HTTP/1.0 200 OK" with that same line as
+ *                     the body, so curl works too. SLOT is
+ *                     $PREFORK_WORKER_ID, or "-". On SIGTERM the worker
+ *                     stops accepting, finishes the connection in hand
+ *                     and exits 0 (after --term-delay)
+ *   --serve-delay MS  with --serve, wait MS between reading a request and
+ *                     answering it (a slow request: SIGTERM then finds
+ *                     one in hand)
+ *   --notify-ready MS send "READY=1\nSTATUS=testworker ready in slot
+ *                     SLOT" to $NOTIFY_SOCKET MS after start (0: at once)
+ *   --heartbeat MS    send "WATCHDOG=1" to $NOTIFY_SOCKET every MS
+ *   --heartbeat-stop MS
+ *                     send no heartbeat from MS after start on
+ *   --notify-child    at start, fork a child that sends "READY=1\n
+ *                     STATUS=testworker child of PID" and exits 0 (the
+ *                     worker reaps it): a message no master may take
+ *                     for the worker's own
+ * NOTIFY_SOCKET is a path, or "@name" for the abstract namespace. When
+ * it is unset, the messages are not sent (as with sd_notify(3)) and a
+ * line says so on standard error. With any of these options, the worker
+ * waits in ppoll(2) instead of sigsuspend(2); the signals behave the
+ * same.
+ *
  * Without --exit or --signal it waits for signals forever. On SIGTERM
  * it exits 0 (after --term-delay). Usage errors exit 2; failures of the
  * worker itself (report not written, ...) exit 1.
@@ -64,16 +103,21 @@
 
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,12 +137,22 @@ struct options {
 	long		 after_ms;
 	long		 term_delay_ms;
 	long		 orphan_ms;	/* -1: no orphan */
+	long		 notify_ready_ms;	/* -1: never */
+	long		 heartbeat_ms;		/* 0: none */
+	long		 heartbeat_stop_ms;	/* -1: never stops */
+	long		 serve_delay_ms;
 	int		 exit_code;	/* -1: none */
 	int		 signal;	/* 0: none */
+	int		 ignore_signal;	/* 0: none */
 	bool		 ignore_term;
 	bool		 leave_group;
 	bool		 core;
+	bool		 serve;
+	bool		 notify_child;
 };
+
+/* Up to this many listening sockets are served. */
+#define MAX_LISTEN	16
 
 static volatile sig_atomic_t	got_term;
 static volatile sig_atomic_t	got_alarm;
@@ -131,7 +185,12 @@ usage(void)
 	    "                  [--exit CODE | --signal SIG [--core]] "
 	    "[--after MS]\n"
 	    "                  [--touch FILE] [--touch-pid FILE] "
-	    "[--on-usr1 FILE]\n");
+	    "[--on-usr1 FILE]\n"
+	    "                  [--ignore-signal SIG] [--serve] "
+	    "[--serve-delay MS]\n"
+	    "                  [--notify-ready MS] [--heartbeat MS] "
+	    "[--heartbeat-stop MS]\n"
+	    "                  [--notify-child]\n");
 	exit(2);
 }
 
@@ -177,13 +236,16 @@ parse_options(int argc, char *argv[], struct options *o)
 {
 	enum { O_REPORT = 256, O_CRASH_IF, O_LEAVE_GROUP, O_ORPHAN,
 	    O_IGNORE_TERM, O_TERM_DELAY, O_EXIT, O_SIGNAL, O_CORE, O_AFTER,
-	    O_TOUCH, O_TOUCH_PID, O_ON_USR1 };
+	    O_TOUCH, O_TOUCH_PID, O_ON_USR1, O_SERVE, O_NOTIFY_READY,
+	    O_HEARTBEAT, O_HEARTBEAT_STOP, O_NOTIFY_CHILD, O_IGNORE_SIGNAL,
+	    O_SERVE_DELAY };
 	static const struct option	longopts[] = {
 		{ "report", required_argument, NULL, O_REPORT },
 		{ "crash-if", required_argument, NULL, O_CRASH_IF },
 		{ "leave-group", no_argument, NULL, O_LEAVE_GROUP },
 		{ "orphan", required_argument, NULL, O_ORPHAN },
 		{ "ignore-term", no_argument, NULL, O_IGNORE_TERM },
+		{ "ignore-signal", required_argument, NULL, O_IGNORE_SIGNAL },
 		{ "term-delay", required_argument, NULL, O_TERM_DELAY },
 		{ "exit", required_argument, NULL, O_EXIT },
 		{ "signal", required_argument, NULL, O_SIGNAL },
@@ -192,12 +254,20 @@ parse_options(int argc, char *argv[], struct options *o)
 		{ "touch", required_argument, NULL, O_TOUCH },
 		{ "touch-pid", required_argument, NULL, O_TOUCH_PID },
 		{ "on-usr1", required_argument, NULL, O_ON_USR1 },
+		{ "serve", no_argument, NULL, O_SERVE },
+		{ "serve-delay", required_argument, NULL, O_SERVE_DELAY },
+		{ "notify-ready", required_argument, NULL, O_NOTIFY_READY },
+		{ "heartbeat", required_argument, NULL, O_HEARTBEAT },
+		{ "heartbeat-stop", required_argument, NULL,
+		    O_HEARTBEAT_STOP },
+		{ "notify-child", no_argument, NULL, O_NOTIFY_CHILD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int	c;
 
-	*o = (struct options){ .orphan_ms = -1, .exit_code = -1 };
+	*o = (struct options){ .orphan_ms = -1, .exit_code = -1,
+	    .notify_ready_ms = -1, .heartbeat_stop_ms = -1 };
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_REPORT:
@@ -214,6 +284,9 @@ parse_options(int argc, char *argv[], struct options *o)
 			break;
 		case O_IGNORE_TERM:
 			o->ignore_term = true;
+			break;
+		case O_IGNORE_SIGNAL:
+			o->ignore_signal = parse_signal(optarg);
 			break;
 		case O_TERM_DELAY:
 			o->term_delay_ms = parse_number(optarg, INT_MAX);
@@ -238,6 +311,26 @@ parse_options(int argc, char *argv[], struct options *o)
 			break;
 		case O_ON_USR1:
 			o->on_usr1 = optarg;
+			break;
+		case O_SERVE:
+			o->serve = true;
+			break;
+		case O_SERVE_DELAY:
+			o->serve_delay_ms = parse_number(optarg, INT_MAX);
+			break;
+		case O_NOTIFY_READY:
+			o->notify_ready_ms = parse_number(optarg, INT_MAX);
+			break;
+		case O_HEARTBEAT:
+			o->heartbeat_ms = parse_number(optarg, INT_MAX);
+			if (o->heartbeat_ms == 0)
+				usage();
+			break;
+		case O_HEARTBEAT_STOP:
+			o->heartbeat_stop_ms = parse_number(optarg, INT_MAX);
+			break;
+		case O_NOTIFY_CHILD:
+			o->notify_child = true;
 			break;
 		default:
 			usage();
@@ -509,6 +602,309 @@ act(const struct options *o)
 	/* A signal whose default is to be ignored: go on waiting. */
 }
 
+/* Milliseconds on the monotonic clock. */
+static double
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* $PREFORK_WORKER_ID, or "-". */
+static const char *
+slot_name(void)
+{
+	const char	*v = getenv("PREFORK_WORKER_ID");
+
+	return v != NULL ? v : "-";
+}
+
+/*
+ * Sends msg to $NOTIFY_SOCKET, as sd_notify(3) does: nothing (but a line
+ * on stderr) when it is unset. A failure is reported, not fatal: the
+ * master may be gone.
+ */
+static void
+notify(const char *msg)
+{
+	const char		*s = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un	 addr = { .sun_family = AF_UNIX };
+	socklen_t		 len;
+	size_t			 n;
+	int			 fd;
+
+	if (s == NULL || *s == '\0') {
+		fprintf(stderr, "testworker: NOTIFY_SOCKET is not set: "
+		    "\"%s\" not sent\n", msg);
+		return;
+	}
+	n = strlen(s);
+	if ((s[0] != '/' && s[0] != '@') || n >= sizeof(addr.sun_path)) {
+		fprintf(stderr, "testworker: bad NOTIFY_SOCKET %s\n", s);
+		return;
+	}
+	memcpy(addr.sun_path, s, n);
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+	if (s[0] == '@')
+		addr.sun_path[0] = '\0';	/* abstract: no terminator */
+	else
+		len++;
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		die("socket", "NOTIFY_SOCKET");
+	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL,
+	    (struct sockaddr *)&addr, len) == -1)
+		fprintf(stderr, "testworker: send to %s: %s\n", s,
+		    strerror(errno));
+	close(fd);
+}
+
+/* --notify-child: a process of ours that is not the worker speaks. */
+static void
+notify_from_child(void)
+{
+	char	msg[128];
+	pid_t	pid;
+	int	status;
+
+	snprintf(msg, sizeof(msg), "READY=1\nSTATUS=testworker child of %ld",
+	    (long)getpid());
+	if ((pid = fork()) == -1)
+		die("fork", NULL);
+	if (pid == 0) {
+		notify(msg);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		continue;
+}
+
+/*
+ * The sockets to serve, as sd_listen_fds(3) finds them; each is made
+ * non-blocking. Exits 1 when there are none meant for us.
+ */
+static int
+listen_fds(struct pollfd *pfd, int max)
+{
+	const char	*pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	int		 n, i, fl;
+
+	if (pid == NULL || fds == NULL || atol(pid) != (long)getpid() ||
+	    (n = atoi(fds)) < 1) {
+		fprintf(stderr, "testworker: --serve: no sockets for pid %ld "
+		    "(LISTEN_PID=%s LISTEN_FDS=%s)\n", (long)getpid(),
+		    pid ? pid : "unset", fds ? fds : "unset");
+		exit(1);
+	}
+	if (n > max)
+		n = max;
+	for (i = 0; i < n; i++) {
+		if ((fl = fcntl(3 + i, F_GETFL)) == -1 ||
+		    fcntl(3 + i, F_SETFL, fl | O_NONBLOCK) == -1)
+			die("fcntl", "LISTEN_FDS");
+		pfd[i] = (struct pollfd){ .fd = 3 + i, .events = POLLIN };
+	}
+	return n;
+}
+
+/* True once buf holds the end of a request (a line, or HTTP headers). */
+static bool
+request_complete(const char *buf, size_t len)
+{
+	const char	*nl = memchr(buf, '\n', len), *sp;
+
+	if (nl == NULL)
+		return false;
+	/* "METHOD TARGET HTTP/x.y": the headers end with a blank line. */
+	sp = memchr(buf, ' ', (size_t)(nl - buf));
+	if (sp == NULL || strstr(buf, " HTTP/") == NULL ||
+	    strstr(buf, " HTTP/") > nl)
+		return true;
+	return strstr(buf, "\r\n\r\n") != NULL || strstr(buf, "\n\n") != NULL;
+}
+
+/* Reads the request, for at most 1 s. Returns whether it is HTTP. */
+static bool
+read_request(int c)
+{
+	char		 buf[8192];
+	size_t		 len = 0;
+	double		 deadline = now_ms() + 1000;
+	struct pollfd	 p = { .fd = c, .events = POLLIN };
+	const char	*nl;
+	ssize_t		 n;
+
+	buf[0] = '\0';
+	while (len < sizeof(buf) - 1 && !request_complete(buf, len)) {
+		double	left = deadline - now_ms();
+
+		if (left <= 0 || poll(&p, 1, (int)left + 1) <= 0)
+			break;
+		if ((n = read(c, buf + len, sizeof(buf) - 1 - len)) <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+	}
+	nl = memchr(buf, '\n', len);
+	return nl != NULL && strstr(buf, " HTTP/") != NULL &&
+	    strstr(buf, " HTTP/") < nl;
+}
+
+/* Writes all of buf, or gives up quietly: the client may be gone. */
+static void
+write_all(int c, const char *buf, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		n = send(c, buf, len, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/*
+ * Accepts one connection on lfd, if one is waiting, and answers it,
+ * delay_ms after the request.
+ */
+static void
+serve_one(int lfd, long delay_ms)
+{
+	char	line[128], http[512];
+	bool	http_req;
+	int	c;
+
+	c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (c == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR || errno == ECONNABORTED)
+			return;
+		die("accept", NULL);
+	}
+	snprintf(line, sizeof(line), "worker %s pid %ld\n", slot_name(),
+	    (long)getpid());
+	http_req = read_request(c);
+	sleep_ms(delay_ms);
+	if (http_req) {
+		snprintf(http, sizeof(http), "HTTP/1.0 200 OK\r\n"
+		    "Content-Type: text/plain\r\nContent-Length: %zu\r\n"
+		    "Connection: close\r\n\r\n%s", strlen(line), line);
+		write_all(c, http, strlen(http));
+	} else
+		write_all(c, line, strlen(line));
+	close(c);
+}
+
+/*
+ * Takes the blocked signals that are pending. ppoll(2) that returns
+ * events restores the mask without delivering them, so a steady stream
+ * of connections would otherwise hide SIGTERM for ever.
+ */
+static void
+take_pending(const sigset_t *set)
+{
+	struct timespec	zero = { 0, 0 };
+	int		sig;
+
+	while ((sig = sigtimedwait(set, NULL, &zero)) > 0) {
+		if (sig == SIGTERM)
+			got_term = 1;
+		else if (sig == SIGALRM)
+			got_alarm = 1;
+		else if (sig == SIGUSR1)
+			got_usr1 = 1;
+	}
+}
+
+static double
+sooner(double a, double b)
+{
+	if (a < 0)
+		return b;
+	return b >= 0 && b < a ? b : a;
+}
+
+/*
+ * The loop of --serve and the notify options: the timers of the
+ * messages, the listening sockets, and the signals, which are blocked
+ * except inside ppoll(2). A connection is served to its end before the
+ * next signal is looked at: SIGTERM never cuts one short.
+ */
+static _Noreturn void
+run(const struct options *o, const sigset_t *block, const sigset_t *waitmask)
+{
+	struct pollfd	 pfd[MAX_LISTEN];
+	struct timespec	 ts, *tsp;
+	char		 msg[128];
+	double		 start = now_ms(), t, next;
+	double		 ready_at = -1, beat_at = -1, beat_end = -1;
+	int		 nl = 0, n, i;
+
+	if (o->serve)
+		nl = listen_fds(pfd, MAX_LISTEN);
+	if (o->notify_child)
+		notify_from_child();
+	if (o->notify_ready_ms >= 0)
+		ready_at = start + (double)o->notify_ready_ms;
+	if (o->heartbeat_ms > 0)
+		beat_at = start + (double)o->heartbeat_ms;
+	if (o->heartbeat_stop_ms >= 0)
+		beat_end = start + (double)o->heartbeat_stop_ms;
+	for (;;) {
+		t = now_ms();
+		if (ready_at >= 0 && t >= ready_at) {
+			snprintf(msg, sizeof(msg), "READY=1\nSTATUS=testworker "
+			    "ready in slot %s", slot_name());
+			notify(msg);
+			ready_at = -1;
+		}
+		if (beat_end >= 0 && t >= beat_end)
+			beat_at = -1;
+		if (beat_at >= 0 && t >= beat_at) {
+			notify("WATCHDOG=1");
+			beat_at += (double)o->heartbeat_ms;
+			if (beat_at <= t)
+				beat_at = t + (double)o->heartbeat_ms;
+		}
+		next = sooner(ready_at, beat_at);
+		if (beat_at >= 0)
+			next = sooner(next, beat_end);
+		tsp = NULL;
+		if (next >= 0) {
+			double	left = next > t ? next - t : 0;
+
+			ts.tv_sec = (time_t)(left / 1000);
+			ts.tv_nsec = (long)((left - (double)ts.tv_sec * 1000) *
+			    1e6);
+			tsp = &ts;
+		}
+		n = ppoll(pfd, (nfds_t)nl, tsp, waitmask);
+		if (n == -1 && errno != EINTR)
+			die("ppoll", NULL);
+		take_pending(block);
+		if (got_term) {
+			sleep_ms(o->term_delay_ms);
+			exit(0);
+		}
+		if (got_alarm) {
+			got_alarm = 0;
+			act(o);
+		}
+		if (got_usr1) {
+			got_usr1 = 0;
+			touch(o->on_usr1, true);
+		}
+		for (i = 0; n > 0 && i < nl; i++)
+			if (pfd[i].revents != 0)
+				serve_one(pfd[i].fd, o->serve_delay_ms);
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -524,6 +920,9 @@ main(int argc, char *argv[])
 		sleep_ms(o.after_ms);
 		exit(3);
 	}
+	if (o.ignore_signal != 0 && signal(o.ignore_signal, SIG_IGN) ==
+	    SIG_ERR)
+		die("signal", NULL);
 	if (o.leave_group && setpgid(0, getpgid(getppid())) == -1)
 		die("setpgid", NULL);
 	if (o.orphan_ms >= 0)
@@ -569,6 +968,9 @@ main(int argc, char *argv[])
 				die("setitimer", NULL);
 		}
 	}
+	if (o.serve || o.notify_ready_ms >= 0 || o.heartbeat_ms > 0 ||
+	    o.notify_child)
+		run(&o, &block, &waitmask);
 	for (;;) {
 		sigsuspend(&waitmask);
 		if (got_term) {

@@ -1,0 +1,251 @@
+/*
+ * conf_fuzz: feeds arbitrary text to the configuration reader of conf.c.
+ *
+ * The input up to its first NUL byte is an INI file: conf_load_string()
+ * reads it (through inih and our line reader) into a fresh struct conf.
+ * The next NUL-separated part, if any, is a command line override given
+ * to conf_set(): "KEY=VALUE", or a byte that picks one of the keys
+ * followed by the value. That value also goes to the value parsers on
+ * their own (conf_parse_duration, _size, _uint, conf_split_words), and
+ * the words it splits into go through conf_set_argv() and must split
+ * back to the same words. Then conf_validate() runs, and conf_free()
+ * must leave nothing behind, which LeakSanitizer checks.
+ *
+ * An input that starts with the byte 0x01 is a file instead, NUL bytes
+ * and all: written to a memfd, read back with conf_load() through
+ * /proc/self/fd, the way prefork reads -c FILE.
+ *
+ * Every error message must be counted, name its file or origin, and be
+ * free of control characters, as conf.h promises.
+ */
+#include "config.h"
+
+#include <sys/mman.h>
+
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "fuzz.h"
+
+#define NAME	"fuzz.ini"
+#define ORIGIN	"-o"
+#define FILE_MODE	0x01	/* first byte: the rest is a file */
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* The [prefork] keys, as conf_set() knows them. */
+static const char *const key_names[] = {
+	[CONF_KEY_COMMAND] = "command",
+	[CONF_KEY_PROFILE] = "profile",
+	[CONF_KEY_WORKERS] = "workers",
+	[CONF_KEY_MAX_WORKERS] = "max_workers",
+	[CONF_KEY_MIN_WORKERS] = "min_workers",
+	[CONF_KEY_WORKERS_PER_CPU] = "workers_per_cpu",
+	[CONF_KEY_EXTRA_WORKERS] = "extra_workers",
+	[CONF_KEY_CPUS] = "cpus",
+	[CONF_KEY_MEMORY] = "memory",
+	[CONF_KEY_WORKER_MEMORY] = "worker_memory",
+	[CONF_KEY_WORKER_CLASS] = "worker_class",
+	[CONF_KEY_GRACEFUL_TIMEOUT] = "graceful_timeout",
+	[CONF_KEY_MIN_UPTIME] = "min_uptime",
+	[CONF_KEY_RESTART_DELAY] = "restart_delay",
+	[CONF_KEY_RESTART_DELAY_MAX] = "restart_delay_max",
+	[CONF_KEY_HALT_EXIT_CODES] = "halt_exit_codes",
+	[CONF_KEY_READY] = "ready",
+	[CONF_KEY_READY_TIMEOUT] = "ready_timeout",
+	[CONF_KEY_TIMEOUT] = "timeout",
+	[CONF_KEY_LISTEN] = "listen",
+	[CONF_KEY_BACKLOG] = "backlog",
+	[CONF_KEY_USER] = "user",
+	[CONF_KEY_GROUP] = "group",
+	[CONF_KEY_CHDIR] = "chdir",
+	[CONF_KEY_UMASK] = "umask",
+	[CONF_KEY_PIDFILE] = "pidfile",
+	[CONF_KEY_LOG_LEVEL] = "log_level",
+	[CONF_KEY_LOG_FILE] = "log_file",
+};
+
+static_assert(nitems(key_names) == CONF_KEY_COUNT, "a key without a name");
+
+/*
+ * Checks the messages errs gained since it held from of them: n of
+ * them, each starting with prefix, none with a control character.
+ */
+static void
+check_errors(const struct strv *errs, size_t from, int n, const char *prefix)
+{
+	size_t	i;
+	char	*p;
+
+	FUZZ_CHECK(n >= 0 && errs->n - from == (size_t)n);
+	for (i = from; i < errs->n; i++) {
+		FUZZ_CHECK(strncmp(errs->v[i], prefix, strlen(prefix)) == 0);
+		for (p = errs->v[i]; *p != '\0'; p++)
+			FUZZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f);
+	}
+}
+
+/* The value parsers on their own agree with their contracts. */
+static void
+fuzz_values(const char *v)
+{
+	const char		*why;
+	uint64_t		 u64;
+	unsigned		 u;
+	unsigned long long	 w;
+	char			*end;
+
+	if (conf_parse_duration(v, &u64, &why) == 0)
+		FUZZ_CHECK(u64 <= CONF_DURATION_MAX_MS);
+	else
+		FUZZ_CHECK(why != NULL);
+	if (conf_parse_size(v, &u64, &why) == 0 && v[0] >= '0' &&
+	    v[0] <= '9' && v[strspn(v, "0123456789")] == '\0') {
+		errno = 0;
+		w = strtoull(v, &end, 10);
+		FUZZ_CHECK(errno == 0 && *end == '\0' && w == u64);
+	}
+	if (conf_parse_uint(v, 0, UINT_MAX, &u, &why) == 0) {
+		FUZZ_CHECK(v[0] >= '0' && v[0] <= '9');
+		errno = 0;
+		w = strtoull(v, &end, 10);
+		FUZZ_CHECK(errno == 0 && *end == '\0' && w == u);
+	}
+	if (conf_parse_uint(v, 1, 4096, &u, &why) == 0)
+		FUZZ_CHECK(u >= 1 && u <= 4096);
+}
+
+/*
+ * The words v splits into, made a command by conf_set_argv(), must
+ * split back into the same words: the command is logged quoted for a
+ * shell, and a reader must be able to trust it.
+ */
+static void
+fuzz_words(struct conf *c, const char *v)
+{
+	struct strv	 words = STRV_INIT, back = STRV_INIT;
+	const char	*why = NULL;
+	size_t		 i;
+
+	if (conf_split_words(v, &words, &why) == -1) {
+		FUZZ_CHECK(why != NULL && words.n == 0);
+		strv_free(&words);
+		return;
+	}
+	if (words.n > 0 && words.n <= INT_MAX &&
+	    conf_set_argv(c, words.v, (int)words.n) == 0) {
+		FUZZ_CHECK(conf_split_words(c->command, &back, &why) == 0);
+		FUZZ_CHECK(back.n == words.n);
+		for (i = 0; i < words.n; i++)
+			FUZZ_CHECK(strcmp(back.v[i], words.v[i]) == 0);
+		FUZZ_CHECK(strv_equal(&c->argv, &words));
+	}
+	strv_free(&words);
+	strv_free(&back);
+}
+
+/* "KEY=VALUE", or a byte picking a key and then the value. */
+static void
+fuzz_override(struct conf *c, char *s, struct strv *errs)
+{
+	const char	*key, *value;
+	char		*eq;
+	size_t		 from = errs->n;
+	int		 n;
+
+	if ((eq = strchr(s, '=')) != NULL) {
+		*eq = '\0';
+		key = s;
+		value = eq + 1;
+	} else if (*s != '\0') {
+		key = key_names[(unsigned char)*s % CONF_KEY_COUNT];
+		value = s + 1;
+	} else
+		return;
+	n = conf_set(c, key, value, ORIGIN, errs);
+	FUZZ_CHECK(n == 0 || n == 1);
+	check_errors(errs, from, n, ORIGIN ": ");
+	fuzz_values(value);
+	fuzz_words(c, value);
+}
+
+/* What holds of any configuration, loaded with errors or not. */
+static void
+check_conf(struct conf *c, struct strv *errs, const char *name)
+{
+	size_t	from = errs->n;
+	int	n;
+
+	FUZZ_CHECK(c->path != NULL && strcmp(c->path, name) == 0);
+	if (c->argv.n > 0)
+		FUZZ_CHECK(c->argv.v[c->argv.n] == NULL && c->command != NULL);
+	n = conf_validate(c, errs);
+	check_errors(errs, from, n, "");
+	FUZZ_CHECK(conf_worker_class(c) != NULL);
+	FUZZ_CHECK(!conf_worker_changed(c, c));
+}
+
+/*
+ * The input as a file, through the stdio reader, which sees the NUL
+ * bytes a string cannot hold. The memfd lives as long as the process.
+ */
+static void
+fuzz_file(const uint8_t *data, size_t size)
+{
+	static int	 fd = -2;
+	static char	 path[64];
+	struct conf	 c;
+	struct strv	 errs = STRV_INIT;
+	int		 n;
+
+	if (fd == -2) {
+		if ((fd = memfd_create("conf_fuzz", MFD_CLOEXEC)) == -1)
+			return;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	}
+	if (fd == -1 || ftruncate(fd, 0) == -1 ||
+	    pwrite(fd, data, size, 0) != (ssize_t)size)
+		return;
+	conf_init(&c);
+	n = conf_load(&c, path, &errs);
+	check_errors(&errs, 0, n, path);
+	check_conf(&c, &errs, path);
+	conf_free(&c);
+	strv_free(&errs);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz_in	 in;
+	struct conf	 c;
+	struct strv	 errs = STRV_INIT;
+	char		*text, *over;
+	int		 n;
+
+	if (size > 0 && data[0] == FILE_MODE) {
+		fuzz_file(data + 1, size - 1);
+		return 0;
+	}
+	fuzz_in_init(&in, data, size);
+	text = fuzz_in_next(&in);
+	over = fuzz_in_next(&in);
+	conf_init(&c);
+	n = conf_load_string(&c, NAME, text, &errs);
+	check_errors(&errs, 0, n, NAME ":");
+	if (over != NULL)
+		fuzz_override(&c, over, &errs);
+	check_conf(&c, &errs, NAME);
+	conf_free(&c);
+	strv_free(&errs);
+	free(text);
+	free(over);
+	return 0;
+}
