@@ -1,8 +1,10 @@
 /*
  * valgrind_test: the real prefork daemon under valgrind's memcheck,
- * through one scenario that takes the master down most of its paths:
+ * through scenarios that take the master down most of its paths:
  * replacement, grow and shrink by reload, TTIN, TTOU, a rolling restart
- * and a graceful shutdown. valgrind exits 99 on any memory error or
+ * and a graceful shutdown; listening sockets, both directions of the
+ * notify protocol, and a reload that moves the sockets; and the ways
+ * start-up can fail. valgrind exits 99 on any memory error or
  * leak, so the wrapper's exit status is the verdict; its reports in the
  * log are printed when there are any. The workers are not traced (no
  * --trace-children): only the master and its forked children up to
@@ -10,8 +12,13 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -167,26 +174,19 @@ has_valgrind_report(const char *log)
 	}
 }
 
-/*
- * Path: the master's every callback under memcheck: child_cb, signal_cb
- * for HUP, TTIN, TTOU, USR2 and TERM, timer_cb for the roll and the
- * shutdown; then master_free at exit, where the leak check runs.
- */
-static void
-test_valgrind_scenario(void **state)
-{
-	const char *const wrapper[] = { "valgrind", "--quiet",
-	    "--error-exitcode=99", "--leak-check=full",
-	    "--show-leak-kinds=definite,indirect,possible",
-	    "--errors-for-leak-kinds=definite,indirect,possible",
-	    "--track-fds=no", NULL };
-	const char *const env[] = { "NOTIFY_SOCKET", "LISTEN_FDS",
-	    "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID",
-	    "JOURNAL_STREAM", "PREFORK_SYSROOT", NULL };
-	char		 conf[PATH_MAX], *log;
-	pid_t		 a[3], b[5], c[3];
-	struct aged	 ag = { a, 3 };
+static const char *const valgrind[] = { "valgrind", "--quiet",
+    "--error-exitcode=99", "--leak-check=full",
+    "--show-leak-kinds=definite,indirect,possible",
+    "--errors-for-leak-kinds=definite,indirect,possible",
+    "--track-fds=no", NULL };
 
+static const char *const clean_env[] = { "NOTIFY_SOCKET", "LISTEN_FDS",
+    "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID",
+    "JOURNAL_STREAM", "PREFORK_SYSROOT", NULL };
+
+static void
+need_valgrind(void)
+{
 #ifdef ASAN_BUILD
 	print_message("skipped: this build runs prefork under "
 	    "AddressSanitizer, which valgrind cannot run\n");
@@ -196,9 +196,223 @@ test_valgrind_scenario(void **state)
 		print_message("skipped: valgrind is not installed\n");
 		skip();
 	}
+}
+
+/* Exit 0 and no report in the log, or the whole log and a failure. */
+static void
+expect_clean_exit(void)
+{
+	char	*log;
+
+	if (!t_daemon_wait(&daemon_, WAIT_MS))
+		fail_msg("prefork did not exit under valgrind");
+	log = t_daemon_log(&daemon_);
+	if (daemon_.status != 0 || has_valgrind_report(log)) {
+		dump_log();
+		fail_msg("valgrind exited %d (99: errors or leaks)",
+		    daemon_.status);
+	}
+	assert_non_null(strstr(log, "exiting with status 0"));
+	free(log);
+}
+
+/* A loopback TCP port nobody listens on now. */
+static unsigned
+free_port(void)
+{
+	struct sockaddr_in	sin = { .sin_family = AF_INET };
+	socklen_t		len = sizeof(sin);
+	int			fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd != -1);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	close(fd);
+	return ntohs(sin.sin_port);
+}
+
+/* One request to the pool on port: the answer names a worker. */
+static bool
+served(void *arg)
+{
+	struct sockaddr_in	 sin = { .sin_family = AF_INET };
+	char			 buf[128];
+	ssize_t			 n;
+	int			 fd;
+	bool			 ok = false;
+
+	sin.sin_port = htons((uint16_t)*(unsigned *)arg);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return false;
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    write(fd, "hello\n", 6) == 6 &&
+	    (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		ok = strncmp(buf, "worker ", 7) == 0;
+	}
+	close(fd);
+	return ok;
+}
+
+static const char *
+write_sockets_conf(unsigned port)
+{
+	char	text[1024];
+
+	snprintf(text, sizeof(text),
+	    "[prefork]\n"
+	    "command = %s --serve --notify-ready 0 --heartbeat-auto\n"
+	    "workers = 2\n"
+	    "listen = 127.0.0.1:%u\n"
+	    "ready = notify\n"
+	    "ready_timeout = 30s\n"
+	    "timeout = 20s\n"
+	    "graceful_timeout = 5s\n"
+	    "min_uptime = 100ms\n", t_testworker(), port);
+	return t_write_file("sockets.ini", text);
+}
+
+/*
+ * Path: sockets bound, handed over and moved by a reload; the workers'
+ * notify socket (READY=1, STATUS=, WATCHDOG=1) and ours to a service
+ * manager the test plays (READY, STATUS, RELOADING, STOPPING and the
+ * watchdog timer), all under memcheck.
+ */
+static void
+test_valgrind_sockets_notify(void **state)
+{
+	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
+	char			 conf[PATH_MAX], notify[PATH_MAX + 32];
+	unsigned		 port = free_port(), port2 = free_port();
+	int			 fd;
+
+	need_valgrind();
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/systemd.sock",
+	    t_tmpdir());
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	snprintf(notify, sizeof(notify), "NOTIFY_SOCKET=%s", sun.sun_path);
+	snprintf(conf, sizeof(conf), "%s", write_sockets_conf(port));
+	t_daemon_start(&daemon_, (const char *const[]){ "LISTEN_FDS",
+	    "LISTEN_PID", "WATCHDOG_PID", "PREFORK_SYSROOT", notify,
+	    "WATCHDOG_USEC=2000000", NULL }, valgrind,
+	    (const char *const[]){ "-c", conf, NULL });
+
+	wait_log("pool ready: 2 workers");
+	assert_true(t_wait_until(served, &port, WAIT_MS));
+	t_daemon_signal(&daemon_, SIGUSR2);
+	wait_log("rolling restart done");
+	assert_true(t_wait_until(served, &port, WAIT_MS));
+
+	write_sockets_conf(port2);
+	t_daemon_signal(&daemon_, SIGHUP);
+	wait_log("changed: rolling restart");
+	assert_true(t_wait_until(served, &port2, WAIT_MS));
+
+	t_daemon_signal(&daemon_, SIGTERM);
+	expect_clean_exit();
+	close(fd);
+	unlink(sun.sun_path);
+}
+
+/* Runs "valgrind prefork ARGS" to its end; checks status and reports. */
+static void
+run_failing(const char *const args[], int want, const char *say)
+{
+	struct t_run	 r;
+	const char	*argv[32];
+	size_t		 n = 0, i;
+
+	for (i = 0; valgrind[i] != NULL; i++)
+		argv[n++] = valgrind[i];
+	argv[n++] = t_prefork();
+	for (i = 0; args[i] != NULL; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	t_run(&r, clean_env, argv, WAIT_MS);
+	assert_false(r.timed_out);
+	if (r.status != want || has_valgrind_report(r.err) ||
+	    strstr(r.err, say) == NULL)
+		fail_msg("prefork %s...: status %d, want %d and \"%s\":\n%s",
+		    args[0], r.status, want, say, r.err);
+	t_run_free(&r);
+}
+
+/*
+ * Path: every way start-up gives up (configuration, usage, command,
+ * first generation, socket, pidfile), leaving nothing unfreed: the
+ * error paths are where leaks hide.
+ */
+static void
+test_valgrind_failures(void **state)
+{
+	char		 bad[PATH_MAX], pidfile[PATH_MAX], conf[PATH_MAX];
+	char		 text[256];
+	struct t_daemon	 holder;
+	unsigned	 busy = free_port();
+	int		 fd;
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+
+	need_valgrind();
+	snprintf(bad, sizeof(bad), "%s", t_write_file("bad.ini",
+	    "[prefork]\nworkers = lots\nwrokers = 2\n[nosuch]\n"));
+	run_failing((const char *const[]){ "-c", bad, "--", "true", NULL },
+	    78, "unknown key");
+	run_failing((const char *const[]){ "-w", "zero", "--", "true",
+	    NULL }, 64, "usage");
+	run_failing((const char *const[]){ "--", "/nonexistent/worker",
+	    NULL }, 69, "No such file or directory");
+	run_failing((const char *const[]){ "-w", "2", "--", t_testworker(),
+	    "--exit", "1", NULL }, 69, "failed to boot");
+	run_failing((const char *const[]){ "--explain=json", NULL }, 0,
+	    "");
+	run_failing((const char *const[]){ "-t", "-c", bad, NULL }, 78,
+	    "problems found");
+
+	/* A port the test holds. */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sin.sin_port = htons((uint16_t)busy);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	snprintf(text, sizeof(text), "[prefork]\nlisten = 127.0.0.1:%u\n",
+	    busy);
+	snprintf(conf, sizeof(conf), "%s", t_write_file("busy.ini", text));
+	run_failing((const char *const[]){ "-c", conf, "--", t_testworker(),
+	    NULL }, 71, "Address already in use");
+	close(fd);
+
+	/* A pidfile held by a running prefork. */
+	snprintf(pidfile, sizeof(pidfile), "%s/held.pid", t_tmpdir());
+	t_daemon_start(&holder, clean_env, NULL, (const char *const[]){
+	    "-p", pidfile, "-w", "1", "--", t_testworker(), NULL });
+	if (!t_daemon_log_wait(&holder, "pool ready", WAIT_MS)) {
+		t_daemon_cleanup(&holder);
+		fail_msg("the pidfile holder did not start");
+	}
+	run_failing((const char *const[]){ "-p", pidfile, "-w", "1", "--",
+	    t_testworker(), NULL }, 73, "held by a running prefork");
+	t_daemon_cleanup(&holder);
+}
+
+/*
+ * Path: the master's every callback under memcheck: child_cb, signal_cb
+ * for HUP, TTIN, TTOU, USR2 and TERM, timer_cb for the roll and the
+ * shutdown; then master_free at exit, where the leak check runs.
+ */
+static void
+test_valgrind_scenario(void **state)
+{
+	char		 conf[PATH_MAX];
+	pid_t		 a[3], b[5], c[3];
+	struct aged	 ag = { a, 3 };
+
+	need_valgrind();
 	snprintf(conf, sizeof(conf), "%s", write_conf(3));
-	t_daemon_start(&daemon_, env, wrapper, (const char *const[]){ "-c",
-	    conf, "--", t_testworker(), NULL });
+	t_daemon_start(&daemon_, clean_env, valgrind, (const char *const[]){
+	    "-c", conf, "--", t_testworker(), NULL });
 
 	/* Replacement: two workers killed, once they have booted. */
 	pool(3, a);
@@ -233,17 +447,8 @@ test_valgrind_scenario(void **state)
 	assert_true(all_new(b, 2, c, 2));
 
 	t_daemon_signal(&daemon_, SIGTERM);
-	if (!t_daemon_wait(&daemon_, WAIT_MS))
-		fail_msg("prefork did not exit under valgrind");
-	log = t_daemon_log(&daemon_);
-	/* The master's, or a child's between fork and exec. */
-	if (daemon_.status != 0 || has_valgrind_report(log)) {
-		dump_log();
-		fail_msg("valgrind exited %d (99: errors or leaks)",
-		    daemon_.status);
-	}
-	assert_non_null(strstr(log, "exiting with status 0"));
-	free(log);
+	/* Reports come from the master, or a child between fork and exec. */
+	expect_clean_exit();
 }
 
 int
@@ -251,6 +456,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_valgrind_scenario, teardown),
+		cmocka_unit_test_teardown(test_valgrind_sockets_notify,
+		    teardown),
+		cmocka_unit_test_teardown(test_valgrind_failures, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
