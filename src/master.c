@@ -59,6 +59,8 @@ struct master {
 	ev_child			 child;
 	ev_timer			 timer;
 	ev_io				 notify_io;
+	ev_io				 sd_io;		/* while messages
+							   to systemd wait */
 	ev_periodic			 clock_jumps;
 };
 
@@ -251,6 +253,38 @@ master_decide(struct master *m)
 	    summary, sizeof(summary)), m->decision.result.workers);
 }
 
+static void
+sd_cb(struct ev_loop *loop, ev_io *w, int revents);
+
+/*
+ * When systemd does not read its socket, our messages wait in order, and
+ * go when it has room again: the master never blocks on it.
+ */
+static void
+master_sd_wait(struct master *m)
+{
+	if (!notify_pending(&m->sd) ||
+	    (ev_is_active(&m->sd_io) && m->sd_io.fd == m->sd.fd))
+		return;
+	ev_io_stop(m->loop, &m->sd_io);
+	ev_io_init(&m->sd_io, sd_cb, m->sd.fd, EV_WRITE);
+	m->sd_io.data = m;
+	ev_io_start(m->loop, &m->sd_io);
+}
+
+static void
+sd_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct master	*m = w->data;
+
+	if (notify_flush(&m->sd) == -1)
+		log_warn("notify systemd: a message was lost");
+	if (!notify_pending(&m->sd))
+		ev_io_stop(loop, w);
+	else
+		master_sd_wait(m);
+}
+
 /* The line systemd shows: "9/9 workers ready; 4 CPUs (...), ...". */
 static void
 master_status(struct master *m)
@@ -264,6 +298,7 @@ master_status(struct master *m)
 	    explain_summary(&m->decision, summary, sizeof(summary)));
 	if (notify_status(&m->sd, status) == -1)
 		log_warn("notify systemd");
+	master_sd_wait(m);
 }
 
 static void
@@ -271,6 +306,7 @@ master_tell(struct master *m, const char *msg)
 {
 	if (notify_send(&m->sd, msg) == -1)
 		log_warn("notify systemd: %s", msg);
+	master_sd_wait(m);
 }
 
 static void
@@ -489,9 +525,11 @@ master_reload(struct master *m)
 
 	if (m->stopping)
 		return;
+	/* Before its first READY=1, systemd is still waiting for that one. */
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)(mono_now() * 1e6));
-	master_tell(m, msg);
+	if (m->started)
+		master_tell(m, msg);
 	if (conf_build(&next, m->src, &errs) > 0) {
 		report(&errs);
 		log_errorx("%s has errors: keeping the running configuration",
@@ -510,7 +548,8 @@ master_reload(struct master *m)
 		pool_set_generation(&m->pool, ++m->gen, true, mono_now());
 	}
 	master_resize(m, m->decision.result.workers, "SIGHUP");
-	master_tell(m, "READY=1");
+	if (m->started)
+		master_tell(m, "READY=1");
 }
 
 static void

@@ -56,6 +56,30 @@ notify_watchdog(void)
 	return v;
 }
 
+/*
+ * A connected socket: the kernel then tells us, by polling writable,
+ * when the manager's queue has room again; and send() fails at once
+ * with EAGAIN rather than blocking the master when it has none.
+ */
+static int
+notify_connect(struct notify *n)
+{
+	int	fd;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, (const struct sockaddr *)&n->addr, n->addrlen) ==
+	    -1) {
+		close(fd);
+		return -1;
+	}
+	if (n->fd != -1)
+		close(n->fd);
+	n->fd = fd;
+	return 0;
+}
+
 int
 notify_open(struct notify *n)
 {
@@ -64,27 +88,95 @@ notify_open(struct notify *n)
 	*n = (struct notify)NOTIFY_INIT;
 	if (s == NULL || *s == '\0')
 		return 0;
-	if (notify_parse_address(s, &n->addr, &n->addrlen) == -1)
-		return -1;
-	n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (n->fd == -1)
+	if (notify_parse_address(s, &n->addr, &n->addrlen) == -1 ||
+	    notify_connect(n) == -1)
 		return -1;
 	n->watchdog_usec = notify_watchdog();
+	return 0;
+}
+
+/* One send; a manager that re-created its socket gets reconnected. */
+static ssize_t
+notify_send1(struct notify *n, const char *msg)
+{
+	ssize_t	r;
+
+	do
+		r = send(n->fd, msg, strlen(msg), MSG_NOSIGNAL);
+	while (r == -1 && errno == EINTR);
+	if (r == -1 && (errno == ECONNREFUSED || errno == ENOTCONN) &&
+	    notify_connect(n) == 0)
+		r = send(n->fd, msg, strlen(msg), MSG_NOSIGNAL);
+	return r;
+}
+
+bool
+notify_pending(const struct notify *n)
+{
+	return n->queue.n > 0;
+}
+
+/* Queues msg, folding repeated heartbeats and status lines. */
+static int
+notify_enqueue(struct notify *n, const char *msg)
+{
+	size_t	i;
+	char	*copy;
+
+	for (i = 0; i < n->queue.n; i++) {
+		if (strcmp(msg, "WATCHDOG=1") == 0 &&
+		    strcmp(n->queue.v[i], msg) == 0)
+			return 0;
+		if (strncmp(msg, "STATUS=", 7) == 0 &&
+		    strncmp(n->queue.v[i], "STATUS=", 7) == 0) {
+			if ((copy = strdup(msg)) == NULL)
+				return -1;
+			free(n->queue.v[i]);
+			n->queue.v[i] = copy;
+			return 0;
+		}
+	}
+	if (n->queue.n >= NOTIFY_QUEUE_MAX) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	return strv_push(&n->queue, msg);
+}
+
+int
+notify_flush(struct notify *n)
+{
+	int	lost = 0;
+
+	while (n->queue.n > 0) {
+		if (notify_send1(n, n->queue.v[0]) == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 1;
+			/* Dropped: the rest must not wait behind it forever. */
+			lost = errno;
+		}
+		free(n->queue.v[0]);
+		/* The n pointers after the first: the closing NULL too. */
+		memmove(n->queue.v, n->queue.v + 1, n->queue.n * sizeof(char *));
+		n->queue.n--;
+	}
+	if (lost != 0) {
+		errno = lost;
+		return -1;
+	}
 	return 0;
 }
 
 int
 notify_send(struct notify *n, const char *msg)
 {
-	ssize_t	r;
-
 	if (n->fd == -1)
 		return 0;
-	do
-		r = sendto(n->fd, msg, strlen(msg), MSG_NOSIGNAL,
-		    (const struct sockaddr *)&n->addr, n->addrlen);
-	while (r == -1 && errno == EINTR);
-	return r == -1 ? -1 : 0;
+	if (n->queue.n == 0 && notify_send1(n, msg) != -1)
+		return 0;
+	if (n->queue.n == 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+		return -1;
+	return notify_enqueue(n, msg);
 }
 
 int
@@ -104,6 +196,7 @@ notify_close(struct notify *n)
 {
 	if (n->fd != -1)
 		close(n->fd);
+	strv_free(&n->queue);
 	*n = (struct notify)NOTIFY_INIT;
 }
 

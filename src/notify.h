@@ -19,16 +19,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util.h"
+
 /* Our service manager, from NOTIFY_SOCKET and WATCHDOG_USEC. */
 struct notify {
 	int			fd;		/* -1: not under systemd */
 	struct sockaddr_un	addr;
 	socklen_t		addrlen;
 	uint64_t		watchdog_usec;	/* 0: no watchdog for us */
-	char			status[256];	/* last STATUS= sent */
+	char			status[256];	/* last STATUS= given */
+	struct strv		queue;		/* not sent yet, in order */
 };
 
-#define NOTIFY_INIT	{ -1, { 0 }, 0, 0, "" }
+#define NOTIFY_INIT	{ -1, { 0 }, 0, 0, "", STRV_INIT }
+
+/* Messages kept while the manager does not read; then some are dropped. */
+#define NOTIFY_QUEUE_MAX	64
 
 /*
  * Sets n up from the environment: NOTIFY_SOCKET (a path, or "@name" for
@@ -41,10 +47,24 @@ int	notify_open(struct notify *n);
 
 /*
  * Sends one message ("READY=1", "STOPPING=1", several lines joined by
- * '\n'). Does nothing without a service manager. Returns 0, or -1 with
- * errno set; the caller may log it, but nothing depends on it.
+ * '\n'), or queues it, in order, when the manager's queue is full; the
+ * socket is connected, so it polls writable once there is room again, and
+ * notify_flush() sends the rest. A queued WATCHDOG=1 is not queued twice,
+ * and a queued STATUS= is replaced by the newer one. Does nothing without
+ * a service manager. Returns 0, or -1 with errno set when the message was
+ * lost (ENOBUFS: the queue is full); the caller may log it.
  */
 int	notify_send(struct notify *n, const char *msg);
+
+/*
+ * Sends what is queued. Returns 0 when nothing is left, 1 when the
+ * manager is still busy (wait until the socket is writable), -1 with
+ * errno set when a message had to be dropped (the rest stays queued).
+ */
+int	notify_flush(struct notify *n);
+
+/* True when messages wait to be sent. */
+bool	notify_pending(const struct notify *n);
 
 /* Sends "STATUS=status" if it differs from the last one sent. */
 int	notify_status(struct notify *n, const char *status);

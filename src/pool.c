@@ -157,6 +157,7 @@ slot_spawn(struct pool *p, unsigned i, double now)
 	}
 	w->slot = i;
 	w->generation = p->gen;
+	w->heartbeat = p->par.heartbeat_timeout;
 	w->spawned = w->seen = now;
 	w->state = WORKER_STARTING;
 	p->all[p->nall++] = w;
@@ -445,8 +446,9 @@ worker_deadline(const struct pool *p, const struct worker *w)
 	if (w->state == WORKER_STARTING)
 		return p->par.ready_timeout > 0 ?
 		    w->spawned + p->par.ready_timeout : 0;
-	if (p->par.heartbeat_timeout > 0)
-		return w->seen + p->par.heartbeat_timeout;
+	/* A worker started before timeout was set was never told to talk. */
+	if (w->heartbeat > 0)
+		return w->seen + w->heartbeat;
 	return 0;
 }
 

@@ -32,6 +32,8 @@ struct worker {
 	double			 seen;		/* last sign of life */
 	double			 kill_at;	/* STOPPING or aborted: SIGKILL
 						   then */
+	double			 heartbeat;	/* its timeout, as it was told
+						   (WATCHDOG_USEC); 0 = none */
 	bool			 was_ready;	/* ready_at is set */
 	bool			 first;		/* of the first generation */
 	bool			 aborted;	/* timed out: SIGABRT sent */

@@ -1186,7 +1186,12 @@ test_exit69_first_generation(void **state)
 	char		 conf[PATH_MAX];
 	struct t_daemon	*d;
 
-	write_conf(conf, "first.ini", "[prefork]\nworkers = 2\n" TIMEOUTS);
+	/*
+	 * min_uptime 1s, not TIMEOUTS' 200ms: a sanitizer-built worker on a
+	 * loaded machine can take 0.4 s to exit 1, and would count as booted.
+	 */
+	write_conf(conf, "first.ini", "[prefork]\nworkers = 2\n" DELAYS
+	    "min_uptime = 1s\n");
 	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), "--exit", "1", NULL });
 	wait_exit(d, WAIT_MS, EX_UNAVAILABLE);

@@ -148,6 +148,7 @@ test_watchdog_env(void **state)
 {
 	struct notify	n;
 	char		pid[32];
+	int		fd = manager_socket("@prefork-notify-wd");
 
 	setenv("NOTIFY_SOCKET", "@prefork-notify-wd", 1);
 	setenv("WATCHDOG_USEC", "3000000", 1);
@@ -173,6 +174,69 @@ test_watchdog_env(void **state)
 	assert_int_equal(n.watchdog_usec, 0);
 	notify_close(&n);
 	unsetenv("WATCHDOG_USEC");
+	unsetenv("NOTIFY_SOCKET");
+	close(fd);
+}
+
+/* No manager listening where NOTIFY_SOCKET points: an error, at once. */
+static void
+test_manager_missing(void **state)
+{
+	struct notify	n;
+
+	setenv("NOTIFY_SOCKET", "@prefork-notify-nobody-here", 1);
+	assert_int_equal(notify_open(&n), -1);
+	assert_int_equal(n.fd, -1);
+	notify_close(&n);
+	unsetenv("NOTIFY_SOCKET");
+}
+
+/*
+ * A manager that does not read: messages wait in order, heartbeats and
+ * status lines fold, and once it reads again every one arrives, READY
+ * after the STATUS that came before it.
+ */
+static void
+test_queue_when_manager_busy(void **state)
+{
+	struct notify	n;
+	char		buf[512], want[64];
+	int		fd, i, sent = 0;
+
+	fd = manager_socket("@prefork-notify-busy");
+	setenv("NOTIFY_SOCKET", "@prefork-notify-busy", 1);
+	assert_int_equal(notify_open(&n), 0);
+	/* Fill the manager's queue (max_dgram_qlen) until we must queue. */
+	for (i = 0; i < 10000 && !notify_pending(&n); i++) {
+		snprintf(want, sizeof(want), "X=%d", i);
+		assert_int_equal(notify_send(&n, want), 0);
+		sent++;
+	}
+	assert_true(notify_pending(&n));
+	assert_int_equal(notify_flush(&n), 1);
+	assert_int_equal(notify_send(&n, "WATCHDOG=1"), 0);
+	assert_int_equal(notify_status(&n, "1/2 workers ready"), 0);
+	assert_int_equal(notify_send(&n, "WATCHDOG=1"), 0);
+	assert_int_equal(notify_status(&n, "2/2 workers ready"), 0);
+	assert_int_equal(notify_send(&n, "READY=1"), 0);
+	/* X=last, WATCHDOG=1, STATUS=2/2 (folded), READY=1 */
+	assert_int_equal(n.queue.n, 4);
+
+	/* The manager reads everything, and we flush. */
+	for (i = 0; i < sent - 1; i++) {
+		snprintf(want, sizeof(want), "X=%d", i);
+		assert_string_equal(receive(fd, buf, sizeof(buf)), want);
+	}
+	assert_int_equal(notify_flush(&n), 0);
+	assert_false(notify_pending(&n));
+	snprintf(want, sizeof(want), "X=%d", sent - 1);
+	assert_string_equal(receive(fd, buf, sizeof(buf)), want);
+	assert_string_equal(receive(fd, buf, sizeof(buf)), "WATCHDOG=1");
+	assert_string_equal(receive(fd, buf, sizeof(buf)),
+	    "STATUS=2/2 workers ready");
+	assert_string_equal(receive(fd, buf, sizeof(buf)), "READY=1");
+	notify_close(&n);
+	close(fd);
 	unsetenv("NOTIFY_SOCKET");
 }
 
@@ -311,6 +375,8 @@ main(void)
 		cmocka_unit_test(test_no_manager),
 		cmocka_unit_test(test_send),
 		cmocka_unit_test(test_watchdog_env),
+		cmocka_unit_test(test_manager_missing),
+		cmocka_unit_test(test_queue_when_manager_busy),
 		cmocka_unit_test(test_server_credentials),
 		cmocka_unit_test(test_server_drops_fds),
 		cmocka_unit_test(test_server_truncates),

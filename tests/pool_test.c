@@ -558,6 +558,32 @@ test_heartbeat_timeout(void **state)
 	assert_int_equal(rec.spawn[2].slot, 0);
 }
 
+/*
+ * A reload that turns the heartbeat timeout on applies to workers started
+ * from then on: the running ones were never told to send heartbeats.
+ */
+static void
+test_heartbeat_timeout_new_workers_only(void **state)
+{
+	struct pool_params	par = exec_params;
+	pid_t			old;
+
+	par.ready_on_spawn = false;
+	pool_set_params(&pool, &par);
+	pool_start(&pool, 1, 0);
+	old = slot_pid(0);
+	pool_ready(&pool, old, 0.5);
+	par.heartbeat_timeout = 1;
+	pool_set_params(&pool, &par);
+	assert_true(pool_next_deadline(&pool) == 0);
+	pool_tick(&pool, 100);
+	assert_false(signalled(old, SIGABRT));
+	pool_set_generation(&pool, 1, true, 100);
+	pool_ready(&pool, rec.spawn[1].pid, 100.5);
+	assert_true(signalled(old, SIGTERM));
+	assert_true(pool_next_deadline(&pool) == 101.5);
+}
+
 /* fork() failing: the slot backs off and fills once it works again. */
 static void
 test_spawn_failure(void **state)
@@ -640,6 +666,7 @@ main(void)
 		T(test_generation_without_roll),
 		T(test_ready_timeout),
 		T(test_heartbeat_timeout),
+		T(test_heartbeat_timeout_new_workers_only),
 		T(test_spawn_failure),
 		T(test_halt_code),
 		T(test_signal_all),

@@ -57,7 +57,16 @@
  *                     one in hand)
  *   --notify-ready MS send "READY=1\nSTATUS=testworker ready in slot
  *                     SLOT" to $NOTIFY_SOCKET MS after start (0: at once)
+ *   --ready-file FILE send that READY=1 only once FILE exists (looked
+ *                     for every 10 ms from --notify-ready MS on, which
+ *                     is then 0 by default): the test says when
  *   --heartbeat MS    send "WATCHDOG=1" to $NOTIFY_SOCKET every MS
+ *   --heartbeat-auto  the same every WATCHDOG_USEC / 4 (sd_watchdog_
+ *                     enabled(3) says half; a quarter leaves room on a
+ *                     loaded machine), when the watchdog is on for us as
+ *                     sd_watchdog_enabled(3) sees it: WATCHDOG_USEC set,
+ *                     WATCHDOG_PID unset or our pid. No heartbeat
+ *                     otherwise
  *   --heartbeat-stop MS
  *                     send no heartbeat from MS after start on
  *   --notify-child    at start, fork a child that sends "READY=1\n
@@ -117,8 +126,8 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +143,7 @@ struct options {
 	const char	*touch;
 	const char	*touch_pid;
 	const char	*on_usr1;
+	const char	*ready_file;
 	long		 after_ms;
 	long		 term_delay_ms;
 	long		 orphan_ms;	/* -1: no orphan */
@@ -149,6 +159,7 @@ struct options {
 	bool		 core;
 	bool		 serve;
 	bool		 notify_child;
+	bool		 heartbeat_auto;
 };
 
 /* Up to this many listening sockets are served. */
@@ -188,9 +199,10 @@ usage(void)
 	    "[--on-usr1 FILE]\n"
 	    "                  [--ignore-signal SIG] [--serve] "
 	    "[--serve-delay MS]\n"
-	    "                  [--notify-ready MS] [--heartbeat MS] "
-	    "[--heartbeat-stop MS]\n"
-	    "                  [--notify-child]\n");
+	    "                  [--notify-ready MS] [--ready-file FILE] "
+	    "[--heartbeat MS]\n"
+	    "                  [--heartbeat-auto] [--heartbeat-stop MS] "
+	    "[--notify-child]\n");
 	exit(2);
 }
 
@@ -238,7 +250,7 @@ parse_options(int argc, char *argv[], struct options *o)
 	    O_IGNORE_TERM, O_TERM_DELAY, O_EXIT, O_SIGNAL, O_CORE, O_AFTER,
 	    O_TOUCH, O_TOUCH_PID, O_ON_USR1, O_SERVE, O_NOTIFY_READY,
 	    O_HEARTBEAT, O_HEARTBEAT_STOP, O_NOTIFY_CHILD, O_IGNORE_SIGNAL,
-	    O_SERVE_DELAY };
+	    O_SERVE_DELAY, O_READY_FILE, O_HEARTBEAT_AUTO };
 	static const struct option	longopts[] = {
 		{ "report", required_argument, NULL, O_REPORT },
 		{ "crash-if", required_argument, NULL, O_CRASH_IF },
@@ -256,8 +268,10 @@ parse_options(int argc, char *argv[], struct options *o)
 		{ "on-usr1", required_argument, NULL, O_ON_USR1 },
 		{ "serve", no_argument, NULL, O_SERVE },
 		{ "serve-delay", required_argument, NULL, O_SERVE_DELAY },
+		{ "ready-file", required_argument, NULL, O_READY_FILE },
 		{ "notify-ready", required_argument, NULL, O_NOTIFY_READY },
 		{ "heartbeat", required_argument, NULL, O_HEARTBEAT },
+		{ "heartbeat-auto", no_argument, NULL, O_HEARTBEAT_AUTO },
 		{ "heartbeat-stop", required_argument, NULL,
 		    O_HEARTBEAT_STOP },
 		{ "notify-child", no_argument, NULL, O_NOTIFY_CHILD },
@@ -318,6 +332,9 @@ parse_options(int argc, char *argv[], struct options *o)
 		case O_SERVE_DELAY:
 			o->serve_delay_ms = parse_number(optarg, INT_MAX);
 			break;
+		case O_READY_FILE:
+			o->ready_file = optarg;
+			break;
 		case O_NOTIFY_READY:
 			o->notify_ready_ms = parse_number(optarg, INT_MAX);
 			break;
@@ -325,6 +342,9 @@ parse_options(int argc, char *argv[], struct options *o)
 			o->heartbeat_ms = parse_number(optarg, INT_MAX);
 			if (o->heartbeat_ms == 0)
 				usage();
+			break;
+		case O_HEARTBEAT_AUTO:
+			o->heartbeat_auto = true;
 			break;
 		case O_HEARTBEAT_STOP:
 			o->heartbeat_stop_ms = parse_number(optarg, INT_MAX);
@@ -660,6 +680,24 @@ notify(const char *msg)
 	close(fd);
 }
 
+/*
+ * The heartbeat period of --heartbeat-auto: a quarter of WATCHDOG_USEC,
+ * in ms, when the watchdog is meant for us (sd_watchdog_enabled(3)); or
+ * 0.
+ */
+static long
+watchdog_period(void)
+{
+	const char	*usec = getenv("WATCHDOG_USEC");
+	const char	*pid = getenv("WATCHDOG_PID");
+	long		 ms;
+
+	if (usec == NULL || (pid != NULL && atol(pid) != (long)getpid()))
+		return 0;
+	ms = atol(usec) / 4000;
+	return ms > 0 ? ms : 1;
+}
+
 /* --notify-child: a process of ours that is not the worker speaks. */
 static void
 notify_from_child(void)
@@ -687,7 +725,8 @@ notify_from_child(void)
 static int
 listen_fds(struct pollfd *pfd, int max)
 {
-	const char	*pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	const char	*pid = getenv("LISTEN_PID");
+	const char	*fds = getenv("LISTEN_FDS");
 	int		 n, i, fl;
 
 	if (pid == NULL || fds == NULL || atol(pid) != (long)getpid() ||
@@ -843,6 +882,7 @@ run(const struct options *o, const sigset_t *block, const sigset_t *waitmask)
 	char		 msg[128];
 	double		 start = now_ms(), t, next;
 	double		 ready_at = -1, beat_at = -1, beat_end = -1;
+	long		 beat_ms = o->heartbeat_ms;
 	int		 nl = 0, n, i;
 
 	if (o->serve)
@@ -851,12 +891,19 @@ run(const struct options *o, const sigset_t *block, const sigset_t *waitmask)
 		notify_from_child();
 	if (o->notify_ready_ms >= 0)
 		ready_at = start + (double)o->notify_ready_ms;
-	if (o->heartbeat_ms > 0)
-		beat_at = start + (double)o->heartbeat_ms;
+	else if (o->ready_file != NULL)
+		ready_at = start;
+	if (o->heartbeat_auto)
+		beat_ms = watchdog_period();
+	if (beat_ms > 0)
+		beat_at = start + (double)beat_ms;
 	if (o->heartbeat_stop_ms >= 0)
 		beat_end = start + (double)o->heartbeat_stop_ms;
 	for (;;) {
 		t = now_ms();
+		if (ready_at >= 0 && t >= ready_at && o->ready_file != NULL &&
+		    access(o->ready_file, F_OK) != 0)
+			ready_at = t + 10;	/* not yet: look again */
 		if (ready_at >= 0 && t >= ready_at) {
 			snprintf(msg, sizeof(msg), "READY=1\nSTATUS=testworker "
 			    "ready in slot %s", slot_name());
@@ -867,9 +914,9 @@ run(const struct options *o, const sigset_t *block, const sigset_t *waitmask)
 			beat_at = -1;
 		if (beat_at >= 0 && t >= beat_at) {
 			notify("WATCHDOG=1");
-			beat_at += (double)o->heartbeat_ms;
+			beat_at += (double)beat_ms;
 			if (beat_at <= t)
-				beat_at = t + (double)o->heartbeat_ms;
+				beat_at = t + (double)beat_ms;
 		}
 		next = sooner(ready_at, beat_at);
 		if (beat_at >= 0)
@@ -968,8 +1015,8 @@ main(int argc, char *argv[])
 				die("setitimer", NULL);
 		}
 	}
-	if (o.serve || o.notify_ready_ms >= 0 || o.heartbeat_ms > 0 ||
-	    o.notify_child)
+	if (o.serve || o.notify_ready_ms >= 0 || o.ready_file != NULL ||
+	    o.heartbeat_ms > 0 || o.heartbeat_auto || o.notify_child)
 		run(&o, &block, &waitmask);
 	for (;;) {
 		sigsuspend(&waitmask);
