@@ -57,13 +57,14 @@ enum spawn_stage {
 };
 
 struct spawn_result {
-	pid_t			pid;	/* -1 when fork failed */
+	pid_t			pid;	/* -1 when no child was made */
 	enum spawn_stage	stage;	/* SPAWN_OK once exec succeeded */
 	int			error;	/* errno of the failed stage */
 };
 
 /*
- * Forks and execs a worker, with every signal blocked around fork() so
+ * Starts and execs a worker (vfork-style: the child shares our memory
+ * until it execs, and we wait until then), with every signal blocked so
  * that no handler of the master runs in the child. Waits (briefly) until
  * the child has exec'd or failed, which it reports through a close-on-exec
  * pipe. On success r->pid is the worker and r->stage SPAWN_OK. When the
@@ -74,7 +75,8 @@ struct spawn_result {
  * fork() failed (EAGAIN, ENOMEM, EMFILE: try again later), or SPAWN_FDS
  * with EINVAL when cmd has more than SPAWN_FDS_MAX fds. The caller's
  * signal mask is the same on return as on entry, and nothing of cmd is
- * changed in the caller (pid_slots are written in the child's copy only).
+ * changed but what the pid_slots point at: scratch, which may hold the
+ * child's pid afterwards.
  * The wait lasts until the child execs or fails, so it is as long as
  * the child's chdir() and execve() take. The parent-death signal is set
  * again after the credentials change, because the kernel clears it
