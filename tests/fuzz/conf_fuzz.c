@@ -8,21 +8,25 @@
  * followed by the value. That value also goes to the value parsers on
  * their own (conf_parse_duration, _size, _uint, conf_split_words), and
  * the words it splits into go through conf_set_argv() and must split
- * back to the same words. Then conf_validate() runs, and conf_free()
- * must leave nothing behind, which LeakSanitizer checks.
+ * back to the same words. A known key must also mean the same, or fail
+ * with the same message, in a file of its own. Then conf_validate()
+ * runs, and conf_free() must leave nothing behind, which LeakSanitizer
+ * checks.
  *
  * An input that starts with the byte 0x01 is a file instead, NUL bytes
  * and all: written to a memfd, read back with conf_load() through
  * /proc/self/fd, the way prefork reads -c FILE.
  *
  * Every error message must be counted, name its file or origin, and be
- * free of control characters, as conf.h promises.
+ * free of control characters, as conf.h promises; those of a file name
+ * one of its lines, in order.
  */
 #include "config.h"
 
 #include <sys/mman.h>
 
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -34,8 +38,8 @@
 #include "conf.h"
 #include "fuzz.h"
 
-#define NAME	"fuzz.ini"
-#define ORIGIN	"-o"
+#define NAME		"fuzz.ini"
+#define ORIGIN		"-o"
 #define FILE_MODE	0x01	/* first byte: the rest is a file */
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -75,8 +79,8 @@ static const char *const key_names[] = {
 static_assert(nitems(key_names) == CONF_KEY_COUNT, "a key without a name");
 
 /*
- * Checks the messages errs gained since it held from of them: n of
- * them, each starting with prefix, none with a control character.
+ * Checks the messages added to errs from index from on: there are n,
+ * each starts with prefix, and none holds a control character.
  */
 static void
 check_errors(const struct strv *errs, size_t from, int n, const char *prefix)
@@ -89,6 +93,40 @@ check_errors(const struct strv *errs, size_t from, int n, const char *prefix)
 		FUZZ_CHECK(strncmp(errs->v[i], prefix, strlen(prefix)) == 0);
 		for (p = errs->v[i]; *p != '\0'; p++)
 			FUZZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f);
+	}
+}
+
+/* The lines of a file of n bytes: the last one may lack its newline. */
+static unsigned long
+count_lines(const char *s, size_t n)
+{
+	unsigned long	lines = 0;
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] == '\n')
+			lines++;
+	return lines + (n > 0 && s[n - 1] != '\n');
+}
+
+/*
+ * The messages of a file, "NAME:LINE: message", come sorted by line,
+ * and each names one of the file's nlines lines.
+ */
+static void
+check_lines(const struct strv *errs, const char *name, unsigned long nlines)
+{
+	unsigned long	 line, prev = 1;
+	size_t		 i, len = strlen(name);
+	const char	*s;
+	char		*end;
+
+	for (i = 0; i < errs->n; i++) {
+		s = errs->v[i] + len + 1;
+		line = strtoul(s, &end, 10);
+		FUZZ_CHECK(end > s && *end == ':');
+		FUZZ_CHECK(line >= prev && line <= nlines);
+		prev = line;
 	}
 }
 
@@ -151,13 +189,101 @@ fuzz_words(struct conf *c, const char *v)
 	strv_free(&back);
 }
 
+/*
+ * True when "KEY = v" on a line of its own reaches the handler as v:
+ * it fits on the line, and inih has no blank to trim around it, no
+ * inline comment to cut and no newline to split it at.
+ */
+static bool
+plain_value(const char *key, const char *v)
+{
+	size_t	i, n = strlen(v);
+
+	if (strlen(key) + 3 + n > CONF_LINE_MAX || n == 0)
+		return n == 0;
+	if (isspace((unsigned char)v[0]) || isspace((unsigned char)v[n - 1]))
+		return false;
+	/* v follows " = ": a ';' first starts a comment too. */
+	for (i = 0; i < n; i++)
+		if (v[i] == '\n' || (v[i] == ';' && (i == 0 ||
+		    isspace((unsigned char)v[i - 1]))))
+			return false;
+	return true;
+}
+
+/* The part of a message after its file, line and key, or its origin. */
+static const char *
+message_body(const char *msg, const char *prefix)
+{
+	size_t	n = strlen(prefix);
+
+	FUZZ_CHECK(strncmp(msg, prefix, n) == 0);
+	return msg + n;
+}
+
+/* Every setting that a key can change, compared. */
+static bool
+conf_same(const struct conf *a, const struct conf *b)
+{
+	return !conf_worker_changed(a, b) && a->profile == b->profile &&
+	    a->workers == b->workers && a->max_workers == b->max_workers &&
+	    a->min_workers == b->min_workers &&
+	    a->workers_per_cpu == b->workers_per_cpu &&
+	    a->extra_workers == b->extra_workers && a->cpus == b->cpus &&
+	    a->memory == b->memory && a->worker_memory == b->worker_memory &&
+	    a->graceful_timeout == b->graceful_timeout &&
+	    a->min_uptime == b->min_uptime &&
+	    a->restart_delay == b->restart_delay &&
+	    a->restart_delay_max == b->restart_delay_max &&
+	    memcmp(a->halt_exit_codes, b->halt_exit_codes,
+	    sizeof(a->halt_exit_codes)) == 0 &&
+	    a->ready_timeout == b->ready_timeout &&
+	    a->backlog == b->backlog && a->log_level == b->log_level &&
+	    util_streq(a->command, b->command) &&
+	    util_streq(a->user, b->user) && util_streq(a->group, b->group) &&
+	    util_streq(a->pidfile, b->pidfile) &&
+	    util_streq(a->log_file, b->log_file);
+}
+
+/*
+ * A key set from the command line and the same key in a file must mean
+ * the same: both take the value or both refuse it, with the same words.
+ */
+static void
+fuzz_agree(const char *key, const char *v)
+{
+	struct conf	 a, b;
+	struct strv	 ea = STRV_INIT, eb = STRV_INIT;
+	char		 text[CONF_LINE_MAX + 16], prefix[64];
+	int		 na, nb;
+
+	if (!plain_value(key, v))
+		return;
+	snprintf(text, sizeof(text), "[prefork]\n%s = %s\n", key, v);
+	snprintf(prefix, sizeof(prefix), NAME ":2: %s: ", key);
+	conf_init(&a);
+	conf_init(&b);
+	na = conf_load_string(&a, NAME, text, &ea);
+	nb = conf_set(&b, key, v, ORIGIN, &eb);
+	FUZZ_CHECK(na == nb);
+	if (na == 0)
+		FUZZ_CHECK(conf_same(&a, &b));
+	else
+		FUZZ_CHECK(strcmp(message_body(ea.v[0], prefix),
+		    message_body(eb.v[0], ORIGIN ": ")) == 0);
+	conf_free(&a);
+	conf_free(&b);
+	strv_free(&ea);
+	strv_free(&eb);
+}
+
 /* "KEY=VALUE", or a byte picking a key and then the value. */
 static void
 fuzz_override(struct conf *c, char *s, struct strv *errs)
 {
 	const char	*key, *value;
 	char		*eq;
-	size_t		 from = errs->n;
+	size_t		 i, from = errs->n;
 	int		 n;
 
 	if ((eq = strchr(s, '=')) != NULL) {
@@ -169,6 +295,9 @@ fuzz_override(struct conf *c, char *s, struct strv *errs)
 		value = s + 1;
 	} else
 		return;
+	for (i = 0; i < nitems(key_names); i++)
+		if (strcmp(key, key_names[i]) == 0)
+			fuzz_agree(key, value);
 	n = conf_set(c, key, value, ORIGIN, errs);
 	FUZZ_CHECK(n == 0 || n == 1);
 	check_errors(errs, from, n, ORIGIN ": ");
@@ -180,8 +309,9 @@ fuzz_override(struct conf *c, char *s, struct strv *errs)
 static void
 check_conf(struct conf *c, struct strv *errs, const char *name)
 {
-	size_t	from = errs->n;
-	int	n;
+	struct conf	def;
+	size_t		from = errs->n;
+	int		n;
 
 	FUZZ_CHECK(c->path != NULL && strcmp(c->path, name) == 0);
 	if (c->argv.n > 0)
@@ -190,6 +320,11 @@ check_conf(struct conf *c, struct strv *errs, const char *name)
 	check_errors(errs, from, n, "");
 	FUZZ_CHECK(conf_worker_class(c) != NULL);
 	FUZZ_CHECK(!conf_worker_changed(c, c));
+	conf_init(&def);
+	FUZZ_CHECK(conf_worker_changed(c, &def) ==
+	    conf_worker_changed(&def, c));
+	conf_free(&def);
+	FUZZ_CHECK(!conf_halts(c, -1) && !conf_halts(c, 256));
 }
 
 /*
@@ -216,6 +351,7 @@ fuzz_file(const uint8_t *data, size_t size)
 	conf_init(&c);
 	n = conf_load(&c, path, &errs);
 	check_errors(&errs, 0, n, path);
+	check_lines(&errs, path, count_lines((const char *)data, size));
 	check_conf(&c, &errs, path);
 	conf_free(&c);
 	strv_free(&errs);
@@ -240,6 +376,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	conf_init(&c);
 	n = conf_load_string(&c, NAME, text, &errs);
 	check_errors(&errs, 0, n, NAME ":");
+	check_lines(&errs, NAME, count_lines(text, strlen(text)));
 	if (over != NULL)
 		fuzz_override(&c, over, &errs);
 	check_conf(&c, &errs, NAME);

@@ -7,6 +7,7 @@
 #ifndef PREFORK_FUZZ_H
 #define PREFORK_FUZZ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@
 struct fuzz_in {
 	const uint8_t	*p;
 	size_t		 n;
-	int		 left;	/* 1 while a part remains, even empty */
+	bool		 left;	/* a part, maybe empty, remains */
 };
 
 static inline void
@@ -37,7 +38,7 @@ fuzz_in_init(struct fuzz_in *in, const uint8_t *data, size_t size)
 {
 	in->p = data;
 	in->n = size;
-	in->left = 1;
+	in->left = true;
 }
 
 /*
@@ -68,7 +69,7 @@ fuzz_in_next(struct fuzz_in *in)
 		in->p++;
 		in->n--;
 	} else
-		in->left = 0;
+		in->left = false;
 	return s;
 }
 

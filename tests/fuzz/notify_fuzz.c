@@ -52,8 +52,9 @@ fuzz_address(const char *s)
 	struct sockaddr_un	addr;
 	socklen_t		len = 0;
 	size_t			n = strlen(s);
-	const size_t		base = offsetof(struct sockaddr_un, sun_path);
+	size_t			base;
 
+	base = offsetof(struct sockaddr_un, sun_path);
 	errno = 0;
 	if (notify_parse_address(s, &addr, &len) == -1) {
 		FUZZ_CHECK(errno == EINVAL);

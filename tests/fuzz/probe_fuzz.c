@@ -34,11 +34,29 @@ static const char *const controllers[] = { NULL, "cpu", "memory",
 /* The output buffer sizes a variant picks, down to one byte. */
 static const size_t sizes[] = { PATH_MAX, 256, 64, 16, 8, 4, 2, 1 };
 
-/* True when text up to trailing white space is exactly a number. */
+/* True when only white space follows end. */
 static bool
 ends_at_space(const char *end)
 {
 	return end[strspn(end, " \t\n")] == '\0';
+}
+
+/* Counts a list the parser took again, the plain way, with strtoul(3). */
+static unsigned long
+recount(const char *p)
+{
+	unsigned long	 n = 0, lo, hi;
+	char		*end;
+
+	for (;;) {
+		lo = hi = strtoul(p, &end, 10);
+		if (*end == '-')
+			hi = strtoul(end + 1, &end, 10);
+		n += hi - lo + 1;
+		if (*end != ',')
+			return n;
+		p = end + 1;
+	}
 }
 
 static void
@@ -46,8 +64,10 @@ fuzz_cpulist(const char *text)
 {
 	unsigned	n;
 
-	if (probe_parse_cpulist(text, &n) == 0)
-		FUZZ_CHECK(n >= 1 && n <= 4194304);
+	if (probe_parse_cpulist(text, &n) == -1)
+		return;
+	FUZZ_CHECK(n >= 1 && n <= 4194304);
+	FUZZ_CHECK(recount(text) == n);
 }
 
 static void
