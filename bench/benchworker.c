@@ -3,6 +3,7 @@
  *
  *     benchworker                      a worker
  *     benchworker -x FILE PROG [ARG]   stamp FILE, then exec PROG
+ *     benchworker -b FILE N            the floor: fork+exec itself N times
  *
  * As a worker, the first thing it does is read CLOCK_MONOTONIC and append
  * "PID NANOSECONDS\n" to the file named by BENCH_START_FILE, with one
@@ -16,13 +17,21 @@
  * holds the time at which the measured master was executed, under the same
  * PID.
  *
+ * With -b it measures what no exec-based supervisor can beat on this
+ * machine: N times, it forks, execs itself as a worker stamping FILE, and
+ * prints the nanoseconds from just before fork(2) to the worker's stamp,
+ * then kills and reaps the worker and waits 20 ms.
+ *
  * Gunicorn's side of the benchmarks records the same clock from its
  * post_fork hook (gunicorn_conf.py), so that both are measured alike.
  *
  * Build: cc -O2 -o benchworker benchworker.c
  */
 #define _GNU_SOURCE
+#include <sys/wait.h>
+
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +56,76 @@ stamp(const char *path, long long ns)
 	close(fd);
 }
 
+static long long
+now_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The stamp of the file's only line, or -1 while there is none. */
+static long long
+read_stamp(const char *path)
+{
+	char		buf[64];
+	long long	ns;
+	ssize_t		n;
+	int		fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || buf[n - 1] != '\n')
+		return -1;
+	buf[n] = '\0';
+	if (sscanf(buf, "%*d %lld", &ns) != 1)
+		return -1;
+	return ns;
+}
+
+static int
+baseline(const char *self, const char *path, int n)
+{
+	struct timespec	pause_ts = { 0, 50000 };
+	long long	t0, ns, end;
+	pid_t		pid;
+	int		i;
+
+	if (setenv("BENCH_START_FILE", path, 1) == -1)
+		return 1;
+	unsetenv("BENCH_CRASH_FILE");
+	for (i = 0; i < n; i++) {
+		unlink(path);
+		t0 = now_ns();
+		if ((pid = fork()) == -1) {
+			perror("fork");
+			return 1;
+		}
+		if (pid == 0) {
+			execl(self, self, (char *)NULL);
+			_exit(127);
+		}
+		end = t0 + 5000000000LL;
+		while ((ns = read_stamp(path)) == -1 && now_ns() < end)
+			nanosleep(&pause_ts, NULL);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		if (ns == -1) {
+			fprintf(stderr, "no stamp within 5 s\n");
+			return 1;
+		}
+		printf("%lld\n", ns - t0);
+		fflush(stdout);
+		pause_ts.tv_nsec = 20000000;
+		nanosleep(&pause_ts, NULL);
+		pause_ts.tv_nsec = 50000;
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -57,6 +136,8 @@ main(int argc, char *argv[])
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ns = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 
+	if (argc == 4 && strcmp(argv[1], "-b") == 0)
+		return baseline(argv[0], argv[2], atoi(argv[3]));
 	if (argc >= 4 && strcmp(argv[1], "-x") == 0) {
 		stamp(argv[2], ns);
 		execvp(argv[3], argv + 3);
