@@ -208,7 +208,7 @@ master_note(void *ctx, const struct pool_note *n)
 		break;
 	case POOL_HEARTBEAT_TIMEOUT:
 		log_warnx("worker %u (pid %ld) silent for more than %.1fs: "
-		    "SIGABRT", n->slot, (long)w->pid, ms(m->conf.timeout));
+		    "SIGABRT", n->slot, (long)w->pid, w->heartbeat);
 		break;
 	case POOL_ROLLED:
 		log_info("rolling restart done");
