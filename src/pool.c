@@ -151,9 +151,16 @@ slot_spawn(struct pool *p, unsigned i, double now)
 	}
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		goto fail;
-	if ((w->pid = p->ops->spawn(p->ctx, i, p->gen)) == -1) {
+	if ((w->pid = p->ops->spawn(p->ctx, i, p->gen, &w->exec_failed)) ==
+	    -1) {
 		free(w);
 		goto fail;
+	}
+	if (p->slots[i].first_due) {
+		p->slots[i].first_due = false;
+		p->first_due--;
+		w->first = true;
+		p->first_spawned++;
 	}
 	w->slot = i;
 	w->generation = p->gen;
@@ -162,7 +169,7 @@ slot_spawn(struct pool *p, unsigned i, double now)
 	w->state = WORKER_STARTING;
 	p->all[p->nall++] = w;
 	note(p, POOL_SPAWNED, w, i);
-	if (p->par.ready_on_spawn) {
+	if (p->par.ready_on_spawn && !w->exec_failed) {
 		w->state = WORKER_READY;
 		w->ready_at = now;
 		w->was_ready = true;
@@ -211,6 +218,8 @@ slot_clear(struct pool *p, unsigned i, const char *why, double grace,
 		worker_stop(p, s->w, grace, why, now);
 	if (s->next != NULL)
 		worker_stop(p, s->next, grace, why, now);
+	if (s->first_due)
+		p->first_due--;
 	memset(s, 0, sizeof(*s));
 }
 
@@ -223,11 +232,11 @@ pool_start(struct pool *p, unsigned n, double now)
 		return -1;
 	p->size = n;
 	for (i = 0; i < n; i++) {
-		if ((p->slots[i].w = slot_spawn(p, i, now)) != NULL) {
-			p->slots[i].w->first = true;
-			p->first_spawned++;
-		}
+		p->slots[i].first_due = true;
+		p->first_due++;
 	}
+	for (i = 0; i < n; i++)
+		p->slots[i].w = slot_spawn(p, i, now);
 	return 0;
 }
 
@@ -334,9 +343,15 @@ slot_vacated(struct pool *p, unsigned i, bool booted, double now)
 		return;
 	}
 	if (booted) {
+		/*
+		 * At once, but from the next tick rather than from this exit:
+		 * libev calls the child watcher again for as long as there is
+		 * a child to reap, and if each call spawned, workers dying as
+		 * fast as we replace them would keep the loop from ever
+		 * reading a signal or firing a timer again.
+		 */
 		s->failures = 0;
-		s->restart_at = 0;
-		s->w = slot_spawn(p, i, now);
+		s->restart_at = now;
 	} else
 		slot_backoff(p, i, "exited before min_uptime", now);
 }
@@ -379,7 +394,8 @@ pool_exited(struct pool *p, pid_t pid, int status, double now)
 	else if (w->first)
 		p->first_failed++;
 	last_first = w->first && !booted && !p->stopping &&
-	    p->first_spawned > 0 && p->first_failed == p->first_spawned;
+	    p->first_due == 0 && p->first_spawned > 0 &&
+	    p->first_failed == p->first_spawned;
 
 	if (w->slot < p->size)
 		s = &p->slots[w->slot];

@@ -35,6 +35,7 @@ struct worker {
 	double			 heartbeat;	/* its timeout, as it was told
 						   (WATCHDOG_USEC); 0 = none */
 	bool			 was_ready;	/* ready_at is set */
+	bool			 exec_failed;	/* never ran the command */
 	bool			 first;		/* of the first generation */
 	bool			 aborted;	/* timed out: SIGABRT sent */
 	bool			 killed;	/* SIGKILL sent */
@@ -71,9 +72,11 @@ struct pool_ops {
 	/*
 	 * Starts a worker for slot under configuration generation gen.
 	 * Returns its pid, or -1 with errno set when no process could be
-	 * made (the slot backs off and tries again).
+	 * made (the slot backs off and tries again). Sets *failed when the
+	 * process was made but could not run the command (exec failed): it
+	 * is never ready, and its exit is a failure to boot.
 	 */
-	pid_t	(*spawn)(void *ctx, unsigned slot, unsigned gen);
+	pid_t	(*spawn)(void *ctx, unsigned slot, unsigned gen, bool *failed);
 	/* Sends sig to the worker (its process group). */
 	void	(*signal)(void *ctx, pid_t pid, int sig);
 	/* Reports an event; the note lives only during the call. */
@@ -97,7 +100,9 @@ struct slot {
 	struct worker	*w;		/* the slot's worker, or NULL */
 	struct worker	*next;		/* its replacement while rolling */
 	unsigned	 failures;	/* deaths before min_uptime in a row */
-	double		 restart_at;	/* end of a backoff; 0 = none */
+	double		 restart_at;	/* when to start again; 0 = none */
+	bool		 first_due;	/* its first-generation worker has not
+					   been made yet (fork failed) */
 };
 
 struct pool {
@@ -115,6 +120,7 @@ struct pool {
 	bool			 stopping;	/* shutting down */
 	unsigned		 first_spawned;
 	unsigned		 first_failed;
+	unsigned		 first_due;	/* slots still owing theirs */
 	bool			 booted_any;	/* some worker ever booted */
 };
 
@@ -140,8 +146,10 @@ void	pool_free(struct pool *p);
 void	pool_set_params(struct pool *p, const struct pool_params *par);
 
 /*
- * Starts the first generation: n workers in slots 0..n-1. Returns 0, or
- * -1 with errno set (ENOMEM) with nothing started.
+ * Starts the first generation: n workers in slots 0..n-1 (a slot whose
+ * fork fails gets its first-generation worker from the backoff timer).
+ * Times given to the pool are positive. Returns 0, or -1 with errno set
+ * (ENOMEM) with nothing started.
  */
 int	pool_start(struct pool *p, unsigned n, double now);
 

@@ -25,6 +25,7 @@
 static struct rec {
 	pid_t		next_pid;
 	int		fail_spawns;		/* this many spawns fail */
+	int		fail_execs;		/* this many children fail */
 	unsigned	nspawn;
 	struct {
 		unsigned	slot, gen;
@@ -45,13 +46,16 @@ static struct rec {
 } rec;
 
 static pid_t
-mock_spawn(void *ctx, unsigned slot, unsigned gen)
+mock_spawn(void *ctx, unsigned slot, unsigned gen, bool *failed)
 {
 	if (rec.fail_spawns > 0) {
 		rec.fail_spawns--;
 		errno = EAGAIN;
 		return -1;
 	}
+	*failed = rec.fail_execs > 0;
+	if (rec.fail_execs > 0)
+		rec.fail_execs--;
 	assert_true(rec.nspawn < MAXREC);
 	rec.spawn[rec.nspawn].slot = slot;
 	rec.spawn[rec.nspawn].gen = gen;
@@ -169,7 +173,11 @@ test_start_idle(void **state)
 	assert_int_equal(count_notes(POOL_READY), 3);
 }
 
-/* A worker that dies after min_uptime is replaced at once, same slot. */
+/*
+ * A worker that dies after min_uptime is replaced at once, same slot: by
+ * the next tick, due now, not inside the exit (which would let workers
+ * dying as fast as they are replaced starve the master's event loop).
+ */
 static void
 test_replace_at_once(void **state)
 {
@@ -180,6 +188,9 @@ test_replace_at_once(void **state)
 	kept = slot_pid(0);
 	assert_int_equal(pool_exited(&pool, old, W_EXITCODE(0, SIGKILL), 5),
 	    POOL_EXIT_WORKER);
+	assert_int_equal(rec.nspawn, 3);
+	assert_true(pool_next_deadline(&pool) == 5);
+	pool_tick(&pool, 5);
 	assert_int_equal(rec.nspawn, 4);
 	assert_int_equal(rec.spawn[3].slot, 1);
 	assert_int_not_equal(slot_pid(1), old);
@@ -216,6 +227,7 @@ test_backoff_doubles_and_resets(void **state)
 	assert_int_equal(rec.nspawn, 13);
 	/* A worker that lives min_uptime resets the backoff. */
 	pool_exited(&pool, slot_pid(0), exited(0), now + 2);
+	pool_tick(&pool, now + 2);
 	assert_non_null(pool.slots[0].w);
 	assert_int_equal(pool.slots[0].failures, 0);
 	assert_int_equal(rec.nspawn, 14);
@@ -498,6 +510,7 @@ test_generation_without_roll(void **state)
 	pool_set_generation(&pool, 3, false, 5);
 	assert_int_equal(rec.nspawn, 2);
 	pool_exited(&pool, p0, exited(0), 6);
+	pool_tick(&pool, 6);
 	assert_int_equal(rec.spawn[2].gen, 3);
 }
 
@@ -554,6 +567,7 @@ test_heartbeat_timeout(void **state)
 	assert_false(signalled(chatty, SIGKILL));
 	/* It had booted: it is replaced at once. */
 	pool_exited(&pool, quiet, W_EXITCODE(0, SIGKILL), 5.1);
+	pool_tick(&pool, 5.1);
 	assert_int_equal(rec.nspawn, 3);
 	assert_int_equal(rec.spawn[2].slot, 0);
 }
@@ -582,6 +596,54 @@ test_heartbeat_timeout_new_workers_only(void **state)
 	pool_ready(&pool, rec.spawn[1].pid, 100.5);
 	assert_true(signalled(old, SIGTERM));
 	assert_true(pool_next_deadline(&pool) == 101.5);
+}
+
+/*
+ * A child that could not exec is never ready (it must not count in the
+ * pool's readiness), and its exit, however late, is a failure: backoff.
+ */
+static void
+test_exec_failure_not_ready(void **state)
+{
+	struct pool_params	par = exec_params;
+	pid_t			bad;
+
+	par.min_uptime = 0;
+	pool_set_params(&pool, &par);
+	pool_start(&pool, 2, 1);
+	rec.fail_execs = 1;
+	pool_exited(&pool, slot_pid(0), W_EXITCODE(0, SIGKILL), 2);
+	pool_tick(&pool, 2);
+	bad = slot_pid(0);
+	assert_int_equal(pool_ready_count(&pool), 1);
+	assert_int_equal(pool_exited(&pool, bad, exited(127), 3),
+	    POOL_EXIT_WORKER);
+	assert_int_equal(count_notes(POOL_BACKOFF), 1);
+	assert_null(pool.slots[0].w);
+	assert_true(pool_next_deadline(&pool) == 3 + 0.1);
+}
+
+/*
+ * Forks that fail at start leave their slots owing a first-generation
+ * worker: the whole first generation has failed only once those were
+ * made and failed too.
+ */
+static void
+test_first_generation_after_fork_failures(void **state)
+{
+	rec.fail_spawns = 1;
+	pool_start(&pool, 2, 1);
+	assert_null(pool.slots[0].w);
+	assert_int_equal(pool.first_due, 1);
+	/* The one made fails; slot 0's is still owed: not yet. */
+	assert_int_equal(pool_exited(&pool, slot_pid(1), exited(1), 1.1),
+	    POOL_EXIT_WORKER);
+	pool_tick(&pool, pool_next_deadline(&pool));
+	assert_non_null(pool.slots[0].w);
+	assert_true(pool.slots[0].w->first);
+	assert_int_equal(pool.first_due, 0);
+	assert_int_equal(pool_exited(&pool, slot_pid(0), exited(1),
+	    pool_next_deadline(&pool) + 0.01), POOL_EXIT_FIRST_FAILED);
 }
 
 /* fork() failing: the slot backs off and fills once it works again. */
@@ -619,6 +681,7 @@ test_halt_code(void **state)
 	p1 = slot_pid(1);
 	assert_int_equal(pool_exited(&pool, p0, exited(3), 5),
 	    POOL_EXIT_WORKER);
+	pool_tick(&pool, 5);
 	assert_int_equal(rec.nspawn, 3);
 	assert_int_equal(pool_exited(&pool, slot_pid(0), exited(4), 9),
 	    POOL_EXIT_HALT);
@@ -667,6 +730,8 @@ main(void)
 		T(test_ready_timeout),
 		T(test_heartbeat_timeout),
 		T(test_heartbeat_timeout_new_workers_only),
+		T(test_exec_failure_not_ready),
+		T(test_first_generation_after_fork_failures),
 		T(test_spawn_failure),
 		T(test_halt_code),
 		T(test_signal_all),
