@@ -106,6 +106,17 @@ ms(uint64_t v)
 	return (double)v / 1000.0;
 }
 
+/* A delay for people: "50ms", "1.5s". */
+static char *
+describe_delay(double seconds, char *buf, size_t len)
+{
+	if (seconds < 1)
+		snprintf(buf, len, "%.0fms", seconds * 1000);
+	else
+		snprintf(buf, len, "%.1fs", seconds);
+	return buf;
+}
+
 /* "exited with code 1", "exited on signal 11 (core dumped)". */
 static char *
 describe_status(int status, char *buf, size_t len)
@@ -121,7 +132,7 @@ describe_status(int status, char *buf, size_t len)
 }
 
 static pid_t
-master_spawn(void *ctx, unsigned slot, unsigned gen)
+master_spawn(void *ctx, unsigned slot, unsigned gen, bool *failed)
 {
 	struct master		*m = ctx;
 	struct spawn_result	 r;
@@ -131,12 +142,16 @@ master_spawn(void *ctx, unsigned slot, unsigned gen)
 		errno = r.error;
 		return -1;
 	}
-	if (r.stage != SPAWN_OK) {
+	if ((*failed = r.stage != SPAWN_OK)) {
 		errno = r.error;
-		log_error("worker %u (pid %ld): %s %s", slot, (long)r.pid,
-		    spawn_stage_name(r.stage), r.stage == SPAWN_EXEC ?
-		    m->launch.path : r.stage == SPAWN_CHDIR ? m->conf.chdir :
-		    "");
+		if (r.stage == SPAWN_EXEC || r.stage == SPAWN_CHDIR)
+			log_error("worker %u (pid %ld): %s %s", slot,
+			    (long)r.pid, spawn_stage_name(r.stage),
+			    r.stage == SPAWN_EXEC ? m->launch.path :
+			    m->conf.chdir);
+		else
+			log_error("worker %u (pid %ld): %s", slot,
+			    (long)r.pid, spawn_stage_name(r.stage));
 	}
 	return r.pid;
 }
@@ -172,6 +187,7 @@ master_note(void *ctx, const struct pool_note *n)
 {
 	struct master		*m = ctx;
 	const struct worker	*w = n->worker;
+	char			 delay[32];
 
 	switch (n->event) {
 	case POOL_SPAWNED:
@@ -190,9 +206,9 @@ master_note(void *ctx, const struct pool_note *n)
 		note_exit(m, n);
 		break;
 	case POOL_BACKOFF:
-		log_warnx("worker %u: %s; starting again in %.1fs (failure "
-		    "%u in a row)", n->slot, n->why, n->delay,
-		    m->pool.slots[n->slot].failures);
+		log_warnx("worker %u: %s; starting again in %s (failure %u "
+		    "in a row)", n->slot, n->why, describe_delay(n->delay,
+		    delay, sizeof(delay)), m->pool.slots[n->slot].failures);
 		break;
 	case POOL_STOPPING:
 		log_info("stopping worker %u (pid %ld): %s", n->slot,
