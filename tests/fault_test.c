@@ -44,6 +44,7 @@
 
 #include <cmocka.h>
 
+#include "itest.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -76,13 +77,6 @@
  * the thing still fails; one that is merely slow does not.
  */
 #define SLACK_MS	5000
-
-/* None of systemd's variables reach a daemon unless a test sets them. */
-static const char *const clean_env[] = {
-	"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
-	"WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "PREFORK_SYSROOT",
-	NULL,
-};
 
 /* A set of pids, growing. */
 struct pids {
@@ -128,49 +122,7 @@ pid_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/*
- * The daemons a test started, and the workers it saw: the teardown ends
- * them all, even after a failed assertion.
- */
-static struct t_daemon	daemons[4];
-static size_t		ndaemons;
-static pid_t		seen[256];
-static size_t		nseen;
-/* Pid sets of the test in progress, freed by the teardown. */
 static struct pids	killed, exited, sampled;
-
-/* snprintf(), failing the test rather than cutting the text short. */
-static void __attribute__((format(printf, 3, 4)))
-xsnprintf(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len)
-		fail_msg("text too long for its buffer: %s", buf);
-}
-
-/* Starts prefork ARGS with clean_env plus env (may be NULL). */
-static struct t_daemon *
-start(const char *const env[], const char *const args[])
-{
-	const char	*all[32];
-	size_t		 n = 0, i;
-
-	assert_true(ndaemons < nitems(daemons));
-	for (i = 0; clean_env[i] != NULL; i++)
-		all[n++] = clean_env[i];
-	for (i = 0; env != NULL && env[i] != NULL; i++) {
-		assert_true(n < nitems(all) - 1);
-		all[n++] = env[i];
-	}
-	all[n] = NULL;
-	t_daemon_start(&daemons[ndaemons], all, NULL, args);
-	return &daemons[ndaemons++];
-}
 
 /*
  * The environment that preloads failfork.so into the daemon, with flag
@@ -203,114 +155,14 @@ failfork_env(const char *flag)
 	return env;
 }
 
-static void
-remember(const pid_t *pids, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n && nseen < nitems(seen); i++)
-		seen[nseen++] = pids[i];
-}
-
-/*
- * Prints a daemon's log to stderr, for a failure to show what happened
- * (cmocka's messages are cut at 1 KiB); the last 16 KiB of a long one.
- */
-static void
-dump_log(const struct t_daemon *d)
-{
-	char	*log = t_daemon_log(d);
-	size_t	 len = strlen(log);
-
-	fflush(stdout);
-	fprintf(stderr, "--- %s%s ---\n%s--- end of %s ---\n", d->log,
-	    len > 16384 ? " (its end)" : "", len > 16384 ?
-	    log + len - 16384 : log, d->log);
-	fflush(stderr);
-	free(log);
-}
-
-static bool
-has_sanitizer_report(const struct t_daemon *d)
-{
-	char	*log = t_daemon_log(d);
-	bool	 found = strstr(log, "runtime error") != NULL ||
-		    strstr(log, "Sanitizer") != NULL;
-
-	free(log);
-	return found;
-}
-
-/*
- * Fails the test when a daemon's log holds a sanitizer report (in a
- * --enable-sanitizers build, the daemon runs under ASan and UBSan).
- */
-static void
-assert_no_sanitizer_report(const struct t_daemon *d)
-{
-	if (has_sanitizer_report(d)) {
-		dump_log(d);
-		fail_msg("sanitizer report in %s", d->log);
-	}
-}
-
 static int
 teardown(void **state)
 {
-	size_t	i;
-	bool	clean = true;
-
-	for (i = 0; i < ndaemons; i++)
-		t_daemon_cleanup(&daemons[i]);
-	/* A worker the master left behind: still ours if it has a slot. */
-	for (i = 0; i < nseen; i++)
-		if (t_alive(seen[i]) && t_worker_slot(seen[i]) >= 0)
-			kill(seen[i], SIGKILL);
-	nseen = 0;
+	(void)state;
 	pids_free(&killed);
 	pids_free(&exited);
 	pids_free(&sampled);
-	for (i = 0; i < ndaemons; i++) {
-		if (has_sanitizer_report(&daemons[i])) {
-			dump_log(&daemons[i]);
-			clean = false;
-		}
-	}
-	ndaemons = 0;
-	return clean ? 0 : -1;
-}
-
-/* A new directory under t_tmpdir() for one test; its path in buf. */
-static const char *
-subdir(const char *name, char *buf)
-{
-	xsnprintf(buf, PATH_MAX, "%s/%s", t_tmpdir(), name);
-	assert_int_equal(mkdir(buf, 0700), 0);
-	return buf;
-}
-
-/*
- * Writes the configuration file name under t_tmpdir() from a format,
- * atomically (a new file renamed over the old), so that a master reading
- * it at a SIGHUP never sees half of it; its path in buf.
- */
-static const char * __attribute__((format(printf, 3, 4)))
-write_conf(char *buf, const char *name, const char *fmt, ...)
-{
-	char	text[4096], tmp[PATH_MAX];
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(text))
-		fail_msg("configuration %s too long", name);
-	xsnprintf(tmp, sizeof(tmp), "%s.new", name);
-	xsnprintf(tmp, sizeof(tmp), "%s", t_write_file(tmp, text));
-	xsnprintf(buf, PATH_MAX, "%s/%s", t_tmpdir(), name);
-	assert_int_equal(rename(tmp, buf), 0);
-	return buf;
+	return it_teardown();
 }
 
 static void
@@ -322,99 +174,6 @@ touch(const char *path)
 	assert_int_equal(close(fd), 0);
 }
 
-/* Waits for exactly n workers in slots 0..n-1, and remembers them. */
-static void
-pool(const struct t_daemon *d, unsigned n, pid_t *by_slot,
-    unsigned timeout_ms)
-{
-	if (!t_wait_pool(d->pid, n, by_slot, timeout_ms)) {
-		dump_log(d);
-		fail_msg("no pool of %u within %u ms", n, timeout_ms);
-	}
-	remember(by_slot, n);
-}
-
-static bool
-gone(void *arg)
-{
-	return !t_alive(*(pid_t *)arg);
-}
-
-static void
-wait_gone(pid_t pid, unsigned timeout_ms)
-{
-	if (!t_wait_until(gone, &pid, timeout_ms))
-		fail_msg("pid %ld still alive after %u ms", (long)pid,
-		    timeout_ms);
-}
-
-static void __attribute__((format(printf, 2, 3)))
-wait_logf(const struct t_daemon *d, const char *fmt, ...)
-{
-	char	needle[512];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(needle, sizeof(needle), fmt, ap);
-	va_end(ap);
-	if (!t_daemon_log_wait(d, needle, WAIT_MS))
-		fail_msg("no \"%s\" in the log", needle);
-}
-
-static bool __attribute__((format(printf, 2, 3)))
-log_has(const struct t_daemon *d, const char *fmt, ...)
-{
-	char	needle[512];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(needle, sizeof(needle), fmt, ap);
-	va_end(ap);
-	return t_daemon_log_count(d, needle) > 0;
-}
-
-struct log_count {
-	const struct t_daemon	*d;
-	const char		*needle;
-	unsigned		 n;
-};
-
-static bool
-log_count_reached(void *arg)
-{
-	struct log_count	*c = arg;
-
-	return t_daemon_log_count(c->d, c->needle) >= c->n;
-}
-
-/* Waits until needle occurs at least n times in the log. */
-static void
-wait_count(const struct t_daemon *d, const char *needle, unsigned n)
-{
-	struct log_count	c = { d, needle, n };
-
-	if (!t_wait_until(log_count_reached, &c, WAIT_MS)) {
-		dump_log(d);
-		fail_msg("\"%s\" %u times in the log, not %u", needle,
-		    t_daemon_log_count(d, needle), n);
-	}
-}
-
-/* Waits for the daemon's exit and checks its status. */
-static void
-wait_exit(struct t_daemon *d, unsigned timeout_ms, int status)
-{
-	if (!t_daemon_wait(d, timeout_ms)) {
-		dump_log(d);
-		fail_msg("prefork still running after %u ms", timeout_ms);
-	}
-	if (d->status != status) {
-		dump_log(d);
-		fail_msg("prefork exited %d, not %d", d->status, status);
-	}
-	assert_no_sanitizer_report(d);
-}
-
 /* Fails unless the master is alive (not a zombie). */
 static void
 assert_master_alive(const struct t_daemon *d)
@@ -423,39 +182,6 @@ assert_master_alive(const struct t_daemon *d)
 		dump_log(d);
 		fail_msg("the master (pid %ld) died", (long)d->pid);
 	}
-}
-
-struct aged {
-	const pid_t	*pids;
-	unsigned	 n;
-	unsigned	 ms;
-};
-
-static bool
-aged(void *arg)
-{
-	struct aged	*a = arg;
-	unsigned	 i;
-
-	/* The age may be a clock tick too high: 20 ms to spare. */
-	for (i = 0; i < a->n; i++)
-		if (t_proc_age_ms(a->pids[i]) < a->ms + 20)
-			return false;
-	return true;
-}
-
-/*
- * Waits until the workers have lived ms (min_uptime), so that they
- * booted: a worker killed younger failed to start, which backs its slot
- * off.
- */
-static void
-wait_lived(const pid_t *pids, unsigned n, unsigned ms)
-{
-	struct aged	a = { pids, n, ms };
-
-	if (!t_wait_until(aged, &a, WAIT_MS))
-		fail_msg("the workers did not live %u ms", ms);
 }
 
 struct zombies {
@@ -707,9 +433,9 @@ test_fork_fails_for_a_while(void **state)
 	subdir("forkfail", dir);
 	xsnprintf(flag, sizeof(flag), "%s/flag", dir);
 	write_conf(conf, "forkfail.ini", "[prefork]\nworkers = 3\n" TIMEOUTS);
-	d = start(failfork_env(flag), (const char *const[]){ "-c", conf, "--",
-	    t_testworker(), NULL });
-	pool(d, 3, a, WAIT_MS);
+	d = start(failfork_env(flag), NULL, (const char *const[]){ "-c", conf,
+	    "--", t_testworker(), NULL });
+	pool(d, d->pid, 3, a);
 	wait_lived(a, 3, MIN_UPTIME_MS);
 
 	cpu0 = t_proc_cpu_ms(d->pid);
@@ -758,7 +484,7 @@ test_fork_fails_for_a_while(void **state)
 	}
 
 	assert_int_equal(unlink(flag), 0);
-	pool(d, 4, b, RESTART_DELAY_MAX_MS + SLACK_MS);
+	pool_within(d, d->pid, 4, b, RESTART_DELAY_MAX_MS + SLACK_MS);
 	assert_int_equal(b[1], a[1]);
 	assert_no_zombies(d);
 	audit(d, b, 4);
@@ -783,8 +509,8 @@ test_fork_fails_at_start(void **state)
 	write_conf(conf, "forkstart.ini", "[prefork]\nworkers = 3\n"
 	    TIMEOUTS);
 	touch(flag);
-	d = start(failfork_env(flag), (const char *const[]){ "-c", conf, "--",
-	    t_testworker(), NULL });
+	d = start(failfork_env(flag), NULL, (const char *const[]){ "-c", conf,
+	    "--", t_testworker(), NULL });
 	for (i = 0; i < 3; i++)
 		wait_logf(d, "worker %u: no worker could be started; starting "
 		    "again in 200ms (failure 3 in a row)", i);
@@ -793,7 +519,7 @@ test_fork_fails_at_start(void **state)
 	assert_false(log_has(d, "pool ready"));
 
 	assert_int_equal(unlink(flag), 0);
-	pool(d, 3, a, RESTART_DELAY_MAX_MS + SLACK_MS);
+	pool_within(d, d->pid, 3, a, RESTART_DELAY_MAX_MS + SLACK_MS);
 	wait_logf(d, "pool ready: 3 workers");
 	audit(d, a, 3);
 }
@@ -826,8 +552,8 @@ test_fork_fails_at_start_then_crash(void **state)
 	    "min_uptime = 10s\nrestart_delay = 50ms\n"
 	    "restart_delay_max = 400ms\ngraceful_timeout = 500ms\n");
 	touch(flag);
-	d = start(failfork_env(flag), (const char *const[]){ "-c", conf, "--",
-	    t_testworker(), "--exit", "1", NULL });
+	d = start(failfork_env(flag), NULL, (const char *const[]){ "-c", conf,
+	    "--", t_testworker(), "--exit", "1", NULL });
 	for (i = 0; i < 3; i++)
 		wait_logf(d, "fork worker %u: Resource temporarily unavailable",
 		    i);
@@ -856,9 +582,9 @@ test_fork_fails_during_roll(void **state)
 	subdir("forkroll", dir);
 	xsnprintf(flag, sizeof(flag), "%s/flag", dir);
 	write_conf(conf, "forkroll.ini", "[prefork]\nworkers = 3\n" TIMEOUTS);
-	d = start(failfork_env(flag), (const char *const[]){ "-c", conf, "--",
-	    t_testworker(), NULL });
-	pool(d, 3, a, WAIT_MS);
+	d = start(failfork_env(flag), NULL, (const char *const[]){ "-c", conf,
+	    "--", t_testworker(), NULL });
+	pool(d, d->pid, 3, a);
 	wait_lived(a, 3, MIN_UPTIME_MS);
 
 	touch(flag);
@@ -874,7 +600,7 @@ test_fork_fails_during_roll(void **state)
 	if (!t_daemon_log_wait(d, "rolling restart done",
 	    RESTART_DELAY_MAX_MS + 3 * MIN_UPTIME_MS + SLACK_MS))
 		fail_msg("the roll did not finish");
-	pool(d, 3, b, WAIT_MS);
+	pool(d, d->pid, 3, b);
 	for (i = 0; i < 3; i++)
 		assert_int_not_equal(b[i], a[i]);
 	assert_no_zombies(d);
@@ -970,9 +696,9 @@ test_out_of_fds(void **state)
 	unsigned	 nfds;
 
 	write_conf(conf, "emfile.ini", "[prefork]\nworkers = 3\n" TIMEOUTS);
-	d = start(NULL, (const char *const[]){ "-c", conf, "--",
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), NULL });
-	pool(d, 3, a, WAIT_MS);
+	pool(d, d->pid, 3, a);
 	wait_lived(a, 3, MIN_UPTIME_MS);
 	wait_logf(d, "pool ready");
 
@@ -994,7 +720,7 @@ test_out_of_fds(void **state)
 	assert_no_zombies(d);
 
 	fds_restore(d->pid, &old);
-	pool(d, 4, b, RESTART_DELAY_MAX_MS + SLACK_MS);
+	pool_within(d, d->pid, 4, b, RESTART_DELAY_MAX_MS + SLACK_MS);
 	assert_int_equal(b[0], a[0]);
 	assert_int_equal(b[2], a[2]);
 	/* The failed spawns left no fd behind. */
@@ -1056,9 +782,9 @@ test_out_of_fds_in_child(void **state)
 
 	write_conf(conf, "emfile-child.ini", "[prefork]\nworkers = 2\n"
 	    TIMEOUTS);
-	d = start(NULL, (const char *const[]){ "-c", conf, "--",
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), NULL });
-	pool(d, 2, a, WAIT_MS);
+	pool(d, d->pid, 2, a);
 	wait_lived(a, 2, MIN_UPTIME_MS);
 
 	nfds = fds_exhaust_but(d->pid, 2, &old);
@@ -1073,7 +799,7 @@ test_out_of_fds_in_child(void **state)
 	assert_no_zombies(d);
 
 	fds_restore(d->pid, &old);
-	pool(d, 2, b, RESTART_DELAY_MAX_MS + SLACK_MS);
+	pool_within(d, d->pid, 2, b, RESTART_DELAY_MAX_MS + SLACK_MS);
 	assert_int_equal(b[1], a[1]);
 	assert_fds(d, nfds);
 	audit(d, b, 2);
@@ -1122,8 +848,9 @@ test_exec_failure_backs_off(void **state)
 	write_conf(conf, "execfail.ini", "[prefork]\nworkers = 2\n"
 	    "min_uptime = 0\nrestart_delay = 50ms\nrestart_delay_max = 400ms\n"
 	    "graceful_timeout = 500ms\n");
-	d = start(NULL, (const char *const[]){ "-c", conf, "--", tw, NULL });
-	pool(d, 2, a, WAIT_MS);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--", tw,
+	    NULL });
+	pool(d, d->pid, 2, a);
 
 	assert_int_equal(chmod(tw, 0644), 0);
 	t0 = t_now_ms();
@@ -1144,7 +871,7 @@ test_exec_failure_backs_off(void **state)
 	assert_true(t_alive(a[1]));
 
 	assert_int_equal(chmod(tw, 0755), 0);
-	pool(d, 2, b, RESTART_DELAY_MAX_MS + SLACK_MS);
+	pool_within(d, d->pid, 2, b, RESTART_DELAY_MAX_MS + SLACK_MS);
 	assert_int_equal(b[1], a[1]);
 	audit(d, b, 2);
 }
@@ -1255,9 +982,9 @@ test_out_of_fds_notify_listen(void **state)
 	write_conf(conf, "emfile-notify.ini", "[prefork]\nworkers = 2\n"
 	    "listen = unix:%s/sock\nready = notify\nready_timeout = 30s\n"
 	    TIMEOUTS, dir);
-	d = start(NULL, (const char *const[]){ "-c", conf, "--",
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), NULL });
-	pool(d, 2, a, WAIT_MS);
+	pool(d, d->pid, 2, a);
 	ready_all(d, a, 2);
 	wait_logf(d, "pool ready: 2 workers");
 	wait_lived(a, 2, MIN_UPTIME_MS);
@@ -1285,7 +1012,7 @@ test_out_of_fds_notify_listen(void **state)
 	assert_int_equal(count_fds(d->pid, &(int){ 0 }), nfds);
 
 	fds_restore(d->pid, &old);
-	pool(d, 3, b, RESTART_DELAY_MAX_MS + SLACK_MS);
+	pool_within(d, d->pid, 3, b, RESTART_DELAY_MAX_MS + SLACK_MS);
 	assert_int_equal(b[0], a[0]);
 	ready_all(d, b + 1, 1);
 	assert_fds(d, nfds);
@@ -1416,12 +1143,12 @@ test_kill9_storm(void **state)
 	write_conf(conf, "storm.ini", "[prefork]\nworkers = %u\n"
 	    "min_uptime = 0\nrestart_delay = 10ms\nrestart_delay_max = 100ms\n"
 	    "graceful_timeout = 500ms\n", STORM_WORKERS);
-	d = start(NULL, (const char *const[]){ "-c", conf, "--",
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), NULL });
-	pool(d, STORM_WORKERS, a, WAIT_MS);
+	pool(d, d->pid, STORM_WORKERS, a);
 
 	storm(d, STORM_WARMUP, &killed);
-	pool(d, STORM_WORKERS, a, WAIT_MS);
+	pool(d, d->pid, STORM_WORKERS, a);
 	assert_no_zombies(d);
 	rss0 = t_proc_status_num(d->pid, "VmRSS");
 	anon0 = t_proc_status_num(d->pid, "RssAnon");
@@ -1429,7 +1156,7 @@ test_kill9_storm(void **state)
 
 	t0 = t_now_ms();
 	picking = storm(d, STORM_KILLS, &killed);
-	pool(d, STORM_WORKERS, a, WAIT_MS);
+	pool(d, d->pid, STORM_WORKERS, a);
 	t1 = t_now_ms();
 	assert_no_zombies(d);
 	rss1 = t_proc_status_num(d->pid, "VmRSS");
@@ -1464,7 +1191,7 @@ test_kill9_storm(void **state)
 #endif
 
 	t_daemon_signal(d, SIGTTIN);
-	pool(d, STORM_WORKERS + 1, b, WAIT_MS);
+	pool(d, d->pid, STORM_WORKERS + 1, b);
 	assert_memory_equal(a, b, sizeof(a));
 	wait_logf(d, "SIGTTIN: %u -> %u workers", STORM_WORKERS,
 	    STORM_WORKERS + 1);
@@ -1496,12 +1223,12 @@ term_during_resize(const char *name, unsigned from, unsigned to,
 	xsnprintf(ini, sizeof(ini), "%s.ini", name);
 	write_conf(conf, ini, "[prefork]\nworkers = %u\n" TIMEOUTS, from);
 	if (stubborn)
-		d = start(NULL, (const char *const[]){ "-c", conf, "--",
+		d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
 		    t_testworker(), "--ignore-term", NULL });
 	else
-		d = start(NULL, (const char *const[]){ "-c", conf, "--",
+		d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
 		    t_testworker(), "--term-delay", "200", NULL });
-	pool(d, from, a, WAIT_MS);
+	pool(d, d->pid, from, a);
 	wait_lived(a, from, MIN_UPTIME_MS);
 	/* Every pid it has, sampled a few times. */
 	for (i = 0; i < 3; i++)
@@ -1564,15 +1291,15 @@ test_term_during_roll(void **state)
 	write_conf(conf, "termroll.ini", "[prefork]\nworkers = 4\n"
 	    "min_uptime = 1s\nrestart_delay = 50ms\nrestart_delay_max = 400ms\n"
 	    "graceful_timeout = 1s\n");
-	d = start(NULL, (const char *const[]){ "-c", conf, "--",
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), NULL });
-	pool(d, 4, a, WAIT_MS);
+	pool(d, d->pid, 4, a);
 	wait_lived(a, 4, 1000);
 
 	t_daemon_signal(d, SIGUSR2);
 	wait_logf(d, "rolling restart of 4 workers");
 	/* The replacement of slot 0: a fifth worker, waiting out 1 s. */
-	wait_count(d, ") spawned", 5);
+	wait_log_count(d, ") spawned", 5);
 	assert_false(log_has(d, "rolling restart done"));
 	t_daemon_signal(d, SIGTERM);
 	wait_exit(d, 1000 + SLACK_MS, 0);
@@ -1602,10 +1329,10 @@ test_term_during_respawn_loop(void **state)
 	write_conf(conf, "respawnloop.ini", "[prefork]\nworkers = 64\n"
 	    "min_uptime = 0\nrestart_delay = 10ms\nrestart_delay_max = 100ms\n"
 	    "graceful_timeout = 500ms\n");
-	d = start(NULL, (const char *const[]){ "-c", conf, "--", "true",
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--", "true",
 	    NULL });
 	/* Two generations: the loop is on. */
-	wait_count(d, ") spawned", 128);
+	wait_log_count(d, ") spawned", 128);
 	t_daemon_signal(d, SIGTERM);
 	if (!t_daemon_log_wait(d, "received SIGTERM", GRACEFUL_MS + SLACK_MS))
 		fail_msg("SIGTERM not handled while the workers respawn "
@@ -1645,9 +1372,9 @@ test_hup_storm(void **state)
 	write_conf(conf, "hupstorm.ini", "[prefork]\nworkers = 4\n" TIMEOUTS
 	    "[env]\nGEN = 0\n");
 	/* While crash exists, a new worker exits 3 after 300 ms. */
-	d = start(NULL, (const char *const[]){ "-c", conf, "--",
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), "--crash-if", crash, "--after", "300", NULL });
-	pool(d, 4, a, WAIT_MS);
+	pool(d, d->pid, 4, a);
 
 	for (i = 1; i <= HUP_STORM; i++) {
 		n = 2 + (unsigned)rand() % 5;
@@ -1659,7 +1386,7 @@ test_hup_storm(void **state)
 			if (nk > 0)
 				kill(kids[(size_t)rand() % nk], SIGKILL);
 		}
-		wait_count(d, "received SIGHUP", i);
+		wait_log_count(d, "received SIGHUP", i);
 	}
 	assert_master_alive(d);
 
@@ -1668,14 +1395,14 @@ test_hup_storm(void **state)
 	write_conf(conf, "hupstorm.ini", "[prefork]\nworkers = 4\n" TIMEOUTS
 	    "[env]\nGEN = final\n");
 	t_daemon_signal(d, SIGHUP);
-	wait_count(d, "received SIGHUP", HUP_STORM + 1);
+	wait_log_count(d, "received SIGHUP", HUP_STORM + 1);
 	/* Each round sees one more worker of an old generation go. */
 	for (round = 0;; round++) {
 		if (round == 64) {
 			dump_log(d);
 			fail_msg("the workers of old generations never went");
 		}
-		pool(d, 4, a, WAIT_MS);
+		pool(d, d->pid, 4, a);
 		for (i = 0; i < 4; i++)
 			if ((v = t_proc_env(a[i], "GEN")) == NULL ||
 			    strcmp(v, "final") != 0)
@@ -1722,5 +1449,6 @@ main(void)
 	/* FAULT_TEST=test_kill9_storm runs one test (a glob). */
 	if (getenv("FAULT_TEST") != NULL)
 		cmocka_set_test_filter(getenv("FAULT_TEST"));
+	it_wait_ms = WAIT_MS;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,6 +33,7 @@
 
 #include <cmocka.h>
 
+#include "itest.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -59,267 +60,23 @@
 
 #define ZEROS	"0000000000000000"
 
-/* None of systemd's variables reach a daemon unless a test sets them. */
-static const char *const clean_env[] = {
-	"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
-	"WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "PREFORK_SYSROOT",
-	NULL,
-};
-
-/*
- * The daemons a test started, and the workers it saw: the teardown ends
- * them all, even after a failed assertion.
- */
-static struct t_daemon	daemons[4];
-static size_t		ndaemons;
-static pid_t		seen[64];
-static size_t		nseen;
-
-/* snprintf(), failing the test rather than cutting the text short. */
-static void __attribute__((format(printf, 3, 4)))
-xsnprintf(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len)
-		fail_msg("text too long for its buffer: %s", buf);
-}
-
-/* Starts prefork ARGS with clean_env plus env (may be NULL). */
-static struct t_daemon *
-start(const char *const env[], const char *const wrapper[],
-    const char *const args[])
-{
-	const char	*all[32];
-	size_t		 n = 0, i;
-
-	assert_true(ndaemons < nitems(daemons));
-	for (i = 0; clean_env[i] != NULL; i++)
-		all[n++] = clean_env[i];
-	for (i = 0; env != NULL && env[i] != NULL; i++) {
-		assert_true(n < nitems(all) - 1);
-		all[n++] = env[i];
-	}
-	all[n] = NULL;
-	t_daemon_start(&daemons[ndaemons], all, wrapper, args);
-	return &daemons[ndaemons++];
-}
-
-static void
-remember(const pid_t *pids, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n && nseen < nitems(seen); i++)
-		seen[nseen++] = pids[i];
-}
-
-/*
- * Prints a daemon's whole log to stderr, for a failure to show what
- * happened (cmocka's messages are cut at 1 KiB).
- */
-static void
-dump_log(const struct t_daemon *d)
-{
-	char	*log = t_daemon_log(d);
-
-	fflush(stdout);
-	fprintf(stderr, "--- %s ---\n%s--- end of %s ---\n", d->log, log,
-	    d->log);
-	fflush(stderr);
-	free(log);
-}
-
-/*
- * Fails the test when a daemon's log holds a sanitizer report (in a
- * --enable-sanitizers build, the daemon runs under ASan and UBSan).
- */
-static void
-assert_no_sanitizer_report(const struct t_daemon *d)
-{
-	char	*log = t_daemon_log(d);
-	bool	 found = strstr(log, "runtime error") != NULL ||
-		    strstr(log, "AddressSanitizer") != NULL ||
-		    strstr(log, "LeakSanitizer") != NULL;
-
-	free(log);
-	if (found) {
-		dump_log(d);
-		fail_msg("sanitizer report in %s", d->log);
-	}
-}
-
 static int
 teardown(void **state)
 {
-	size_t	i;
-	bool	clean = true;
-
-	for (i = 0; i < ndaemons; i++)
-		t_daemon_cleanup(&daemons[i]);
-	/* A worker the master left behind: still ours if it has a slot. */
-	for (i = 0; i < nseen; i++)
-		if (t_alive(seen[i]) && t_worker_slot(seen[i]) >= 0)
-			kill(seen[i], SIGKILL);
-	nseen = 0;
-	for (i = 0; i < ndaemons; i++) {
-		char	*log = t_daemon_log(&daemons[i]);
-
-		if (strstr(log, "runtime error") != NULL ||
-		    strstr(log, "AddressSanitizer") != NULL ||
-		    strstr(log, "LeakSanitizer") != NULL) {
-			dump_log(&daemons[i]);
-			clean = false;
-		}
-		free(log);
-	}
-	ndaemons = 0;
-	return clean ? 0 : -1;
-}
-
-/* A new directory under t_tmpdir() for one test; its path in buf. */
-static const char *
-subdir(const char *name, char *buf)
-{
-	xsnprintf(buf, PATH_MAX, "%s/%s", t_tmpdir(), name);
-	assert_int_equal(mkdir(buf, 0700), 0);
-	return buf;
-}
-
-/* Writes dir/name from a format; its path in buf. */
-static const char * __attribute__((format(printf, 3, 4)))
-write_conf(char *buf, const char *name, const char *fmt, ...)
-{
-	char	text[4096];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	if ((size_t)vsnprintf(text, sizeof(text), fmt, ap) >= sizeof(text))
-		fail_msg("configuration %s too long", name);
-	va_end(ap);
-	xsnprintf(buf, PATH_MAX, "%s", t_write_file(name, text));
-	return buf;
-}
-
-/* Waits for exactly n workers in slots 0..n-1, and remembers them. */
-static void
-pool(const struct t_daemon *d, pid_t master, unsigned n, pid_t *by_slot)
-{
-	if (!t_wait_pool(master, n, by_slot, WAIT_MS)) {
-		dump_log(d);
-		fail_msg("no pool of %u", n);
-	}
-	remember(by_slot, n);
-}
-
-static bool
-gone(void *arg)
-{
-	return !t_alive(*(pid_t *)arg);
-}
-
-static void
-wait_gone(pid_t pid, unsigned timeout_ms)
-{
-	if (!t_wait_until(gone, &pid, timeout_ms))
-		fail_msg("pid %ld still alive after %u ms", (long)pid,
-		    timeout_ms);
-}
-
-static void
-wait_log(const struct t_daemon *d, const char *needle)
-{
-	if (!t_daemon_log_wait(d, needle, WAIT_MS))
-		fail_msg("no \"%s\" in the log", needle);
-}
-
-static void __attribute__((format(printf, 2, 3)))
-wait_logf(const struct t_daemon *d, const char *fmt, ...)
-{
-	char	needle[512];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(needle, sizeof(needle), fmt, ap);
-	va_end(ap);
-	wait_log(d, needle);
-}
-
-static bool __attribute__((format(printf, 2, 3)))
-log_has(const struct t_daemon *d, const char *fmt, ...)
-{
-	char	needle[512];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(needle, sizeof(needle), fmt, ap);
-	va_end(ap);
-	return t_daemon_log_count(d, needle) > 0;
+	(void)state;
+	return it_teardown();
 }
 
 /* Runs prefork in the foreground: no timeout, no sanitizer report. */
 static void
 run_prefork(struct t_run *r, const char *const args[])
 {
-	t_run_prefork(r, clean_env, args, WAIT_MS);
+	t_run_prefork(r, it_clean_env, args, WAIT_MS);
 	assert_false(r->timed_out);
-	if (strstr(r->err, "runtime error") != NULL ||
-	    strstr(r->err, "Sanitizer") != NULL) {
+	if (sanitizer_report(r->err)) {
 		fprintf(stderr, "%s", r->err);
 		fail_msg("sanitizer report");
 	}
-}
-
-/* Waits for the daemon's exit and checks its status. */
-static void
-wait_exit(struct t_daemon *d, unsigned timeout_ms, int status)
-{
-	if (!t_daemon_wait(d, timeout_ms)) {
-		dump_log(d);
-		fail_msg("prefork still running after %u ms", timeout_ms);
-	}
-	if (d->status != status) {
-		dump_log(d);
-		fail_msg("prefork exited %d, not %d", d->status, status);
-	}
-	assert_no_sanitizer_report(d);
-}
-
-struct aged {
-	const pid_t	*pids;
-	unsigned	 n;
-	unsigned	 ms;
-};
-
-static bool
-aged(void *arg)
-{
-	struct aged	*a = arg;
-	unsigned	 i;
-
-	/* The age may be a clock tick too high: 20 ms to spare. */
-	for (i = 0; i < a->n; i++)
-		if (t_proc_age_ms(a->pids[i]) < a->ms + 20)
-			return false;
-	return true;
-}
-
-/*
- * Waits until the workers have lived min_uptime, so that they booted: a
- * worker killed younger failed to start, which backs its slot off, and
- * a first generation killed that young makes prefork give up (exit 69).
- */
-static void
-wait_lived(const pid_t *pids, unsigned n, unsigned min_uptime_ms)
-{
-	struct aged	a = { pids, n, min_uptime_ms };
-
-	if (!t_wait_until(aged, &a, WAIT_MS))
-		fail_msg("the workers did not live %u ms", min_uptime_ms);
 }
 
 static void
@@ -343,21 +100,6 @@ wait_touched(const char *dir, const char *base, const pid_t *pids,
 			fail_msg("worker %ld never created %s",
 			    (long)pids[i], path);
 	}
-}
-
-/*
- * An observation window: how long the test watches for something that
- * must NOT happen. It is the measurement itself, not a wait for a
- * condition, so it is a plain sleep, and each use says why it is long
- * enough.
- */
-static void
-observe(unsigned ms)
-{
-	struct timespec	ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		continue;
 }
 
 /* The worker's report, with "\n" in front so that "\nkey " finds all. */
@@ -1710,5 +1452,6 @@ main(void)
 	/* MASTER_TEST=test_pid1 runs one test (a glob), when debugging. */
 	if (getenv("MASTER_TEST") != NULL)
 		cmocka_set_test_filter(getenv("MASTER_TEST"));
+	it_wait_ms = WAIT_MS;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

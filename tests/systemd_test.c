@@ -43,6 +43,7 @@
 
 #include <cmocka.h>
 
+#include "itest.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -63,38 +64,9 @@
 	"min_uptime = 200ms\n"
 #define TIMEOUTS	"graceful_timeout = 500ms\n" DELAYS
 
-/* None of systemd's variables reach a daemon unless a test sets them. */
-static const char *const clean_env[] = {
-	"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
-	"WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "PREFORK_SYSROOT",
-	NULL,
-};
-
-/*
- * The daemons a test started, the workers it saw and the sockets it
- * holds: the teardown ends or closes them all, even after a failed
- * assertion.
- */
-static struct t_daemon	daemons[4];
-static size_t		ndaemons;
-static pid_t		seen[64];
-static size_t		nseen;
+/* The sockets a test holds: the teardown closes them. */
 static int		held[8];
 static size_t		nheld;
-
-/* snprintf(), failing the test rather than cutting the text short. */
-static void __attribute__((format(printf, 3, 4)))
-xsnprintf(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len)
-		fail_msg("text too long for its buffer: %s", buf);
-}
 
 /*
  * The service manager the test plays: a datagram socket where
@@ -372,35 +344,6 @@ fake_sd_tally(struct fake_sd *s, size_t from, size_t to, const char *want)
 	return n;
 }
 
-/* Starts prefork ARGS with clean_env plus env (may be NULL). */
-static struct t_daemon *
-start(const char *const env[], const char *const wrapper[],
-    const char *const args[])
-{
-	const char	*all[32];
-	size_t		 n = 0, i;
-
-	assert_true(ndaemons < nitems(daemons));
-	for (i = 0; clean_env[i] != NULL; i++)
-		all[n++] = clean_env[i];
-	for (i = 0; env != NULL && env[i] != NULL; i++) {
-		assert_true(n < nitems(all) - 1);
-		all[n++] = env[i];
-	}
-	all[n] = NULL;
-	t_daemon_start(&daemons[ndaemons], all, wrapper, args);
-	return &daemons[ndaemons++];
-}
-
-static void
-remember(const pid_t *pids, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n && nseen < nitems(seen); i++)
-		seen[nseen++] = pids[i];
-}
-
 /* A socket the teardown closes. */
 static int
 hold(int fd)
@@ -411,216 +354,19 @@ hold(int fd)
 	return fd;
 }
 
-/* Prints a daemon's whole log (cmocka's messages are cut at 1 KiB). */
-static void
-dump_log(const struct t_daemon *d)
-{
-	char	*log = t_daemon_log(d);
-
-	fflush(stdout);
-	fprintf(stderr, "--- %s ---\n%s--- end of %s ---\n", d->log, log,
-	    d->log);
-	fflush(stderr);
-	free(log);
-}
-
-static bool
-sanitizer_report(const char *text)
-{
-	return strstr(text, "runtime error") != NULL ||
-	    strstr(text, "Sanitizer") != NULL;
-}
-
 static int
 teardown(void **state)
 {
 	size_t	i;
-	bool	clean = true;
+	int	rc;
 
-	for (i = 0; i < ndaemons; i++)
-		t_daemon_cleanup(&daemons[i]);
-	/* A worker the master left behind: still ours if it has a slot. */
-	for (i = 0; i < nseen; i++)
-		if (t_alive(seen[i]) && t_worker_slot(seen[i]) >= 0)
-			kill(seen[i], SIGKILL);
-	nseen = 0;
+	(void)state;
+	rc = it_teardown();
 	for (i = 0; i < nheld; i++)
 		close(held[i]);
 	nheld = 0;
 	fake_sd_close();
-	for (i = 0; i < ndaemons; i++) {
-		char	*log = t_daemon_log(&daemons[i]);
-
-		if (sanitizer_report(log)) {
-			dump_log(&daemons[i]);
-			clean = false;
-		}
-		free(log);
-	}
-	ndaemons = 0;
-	return clean ? 0 : -1;
-}
-
-/* A new directory under t_tmpdir() for one test; its path in buf. */
-static const char *
-subdir(const char *name, char *buf)
-{
-	xsnprintf(buf, PATH_MAX, "%s/%s", t_tmpdir(), name);
-	assert_int_equal(mkdir(buf, 0700), 0);
-	return buf;
-}
-
-/* Writes t_tmpdir()/name from a format; its path in buf. */
-static const char * __attribute__((format(printf, 3, 4)))
-write_conf(char *buf, const char *name, const char *fmt, ...)
-{
-	char	text[4096];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	if ((size_t)vsnprintf(text, sizeof(text), fmt, ap) >= sizeof(text))
-		fail_msg("configuration %s too long", name);
-	va_end(ap);
-	xsnprintf(buf, PATH_MAX, "%s", t_write_file(name, text));
-	return buf;
-}
-
-/* Waits for exactly n workers in slots 0..n-1, and remembers them. */
-static void
-pool(const struct t_daemon *d, pid_t master, unsigned n, pid_t *by_slot)
-{
-	if (!t_wait_pool(master, n, by_slot, WAIT_MS)) {
-		dump_log(d);
-		fail_msg("no pool of %u", n);
-	}
-	remember(by_slot, n);
-}
-
-static void
-wait_log(const struct t_daemon *d, const char *needle)
-{
-	if (!t_daemon_log_wait(d, needle, WAIT_MS))
-		fail_msg("no \"%s\" in the log", needle);
-}
-
-static void __attribute__((format(printf, 2, 3)))
-wait_logf(const struct t_daemon *d, const char *fmt, ...)
-{
-	char	needle[512];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(needle, sizeof(needle), fmt, ap);
-	va_end(ap);
-	wait_log(d, needle);
-}
-
-struct log_count {
-	const struct t_daemon	*d;
-	const char		*needle;
-	unsigned		 n;
-};
-
-static bool
-log_count_reached(void *arg)
-{
-	struct log_count	*c = arg;
-
-	return t_daemon_log_count(c->d, c->needle) >= c->n;
-}
-
-/* Waits until the log says needle n times. */
-static void
-wait_log_count(const struct t_daemon *d, const char *needle, unsigned n)
-{
-	struct log_count	c = { d, needle, n };
-
-	if (!t_wait_until(log_count_reached, &c, WAIT_MS)) {
-		dump_log(d);
-		fail_msg("\"%s\" not %u times in the log", needle, n);
-	}
-}
-
-static bool __attribute__((format(printf, 2, 3)))
-log_has(const struct t_daemon *d, const char *fmt, ...)
-{
-	char	needle[512];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(needle, sizeof(needle), fmt, ap);
-	va_end(ap);
-	return t_daemon_log_count(d, needle) > 0;
-}
-
-/* Where the log first says needle, failing the test if it does not. */
-static long __attribute__((format(printf, 2, 3)))
-log_pos(const struct t_daemon *d, const char *fmt, ...)
-{
-	char	needle[512];
-	va_list	ap;
-	long	pos;
-
-	va_start(ap, fmt);
-	vsnprintf(needle, sizeof(needle), fmt, ap);
-	va_end(ap);
-	if ((pos = t_daemon_log_pos(d, needle, 0)) == -1) {
-		dump_log(d);
-		fail_msg("no \"%s\" in the log", needle);
-	}
-	return pos;
-}
-
-/* Waits for the daemon's exit and checks its status. */
-static void
-wait_exit(struct t_daemon *d, unsigned timeout_ms, int status)
-{
-	char	*log;
-
-	if (!t_daemon_wait(d, timeout_ms)) {
-		dump_log(d);
-		fail_msg("prefork still running after %u ms", timeout_ms);
-	}
-	if (d->status != status) {
-		dump_log(d);
-		fail_msg("prefork exited %d, not %d", d->status, status);
-	}
-	log = t_daemon_log(d);
-	if (sanitizer_report(log)) {
-		dump_log(d);
-		free(log);
-		fail_msg("sanitizer report in %s", d->log);
-	}
-	free(log);
-}
-
-/*
- * An observation window: how long the test watches for something that
- * must NOT happen, or counts what happens. It is the measurement itself,
- * not a wait for a condition, so it is a plain sleep, and each use says
- * why it is long enough.
- */
-static void
-observe(unsigned ms)
-{
-	struct timespec	ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		continue;
-}
-
-static bool
-gone(void *arg)
-{
-	return !t_alive(*(pid_t *)arg);
-}
-
-static void
-wait_gone(pid_t pid, unsigned timeout_ms)
-{
-	if (!t_wait_until(gone, &pid, timeout_ms))
-		fail_msg("pid %ld still alive after %u ms", (long)pid,
-		    timeout_ms);
+	return rc;
 }
 
 /* An environment variable of pid that must be there. */
@@ -1153,11 +899,9 @@ test_notify_manager_busy(void **state)
 	 * The queue is full once a send fails; a master that blocks on it
 	 * instead (a fair design too) says nothing: then 4 s, 80 pings.
 	 */
-	full = t_wait_until(log_count_reached, &(struct log_count){ d,
-	    "Resource temporarily unavailable", 1 }, 4000);
+	full = t_daemon_log_wait(d, "Resource temporarily unavailable", 4000);
 	assert_non_null(t_write_file("busy/ready", ""));
-	t_wait_until(log_count_reached, &(struct log_count){ d, "pool ready",
-	    1 }, full ? WAIT_MS : 1000);
+	t_daemon_log_wait(d, "pool ready", full ? WAIT_MS : 1000);
 	fake_sd_pause(s, false);
 	wait_log(d, "pool ready: 2 workers");
 	if (!t_wait_until(sd_arrived, &(struct sd_wait){ s, 0, "READY=1",
@@ -1374,7 +1118,7 @@ test_bind_in_use(void **state)
 
 	write_conf(conf, "inuse.ini", "[prefork]\nworkers = 2\n"
 	    "listen = 127.0.0.1:%u\n" TIMEOUTS, port);
-	t_run_prefork(&r, clean_env, (const char *const[]){ "-c", conf, "--",
+	t_run_prefork(&r, it_clean_env, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), "--serve", NULL }, WAIT_MS);
 	assert_false(r.timed_out);
 	if (sanitizer_report(r.err))
@@ -2173,5 +1917,6 @@ main(void)
 	/* SYSTEMD_TEST=test_notify_path runs one test (a glob). */
 	if (getenv("SYSTEMD_TEST") != NULL)
 		cmocka_set_test_filter(getenv("SYSTEMD_TEST"));
+	it_wait_ms = WAIT_MS;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,126 @@
+/*
+ * The vocabulary of the integration tests (master_test, systemd_test,
+ * fault_test): start prefork in the background with a clean environment,
+ * remember the workers seen so that the teardown ends whatever a failed
+ * test left, wait on the log, the pool and exits with a deadline, and
+ * fail on a sanitizer report. Built on testlib.
+ */
+#ifndef PREFORK_ITEST_H
+#define PREFORK_ITEST_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "testlib.h"
+
+/*
+ * The deadline of every wait below that takes none: for a condition that
+ * should hold within milliseconds. Each test program sets its own in
+ * main() (5000 unless it loads the machine on purpose).
+ */
+extern unsigned	it_wait_ms;
+
+/* systemd's variables and PREFORK_SYSROOT, unset for every daemon. */
+extern const char *const	it_clean_env[];
+
+/* snprintf(), failing the test rather than cutting the text short. */
+void	xsnprintf(char *buf, size_t len, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Starts prefork args (NULL-terminated) under wrapper (NULL for none),
+ * with systemd's variables and PREFORK_SYSROOT removed from the
+ * environment and then env (NULL-terminated, or NULL) applied. At most
+ * four daemons a test; the teardown ends them.
+ */
+struct t_daemon	*start(const char *const env[], const char *const wrapper[],
+		    const char *const args[]);
+
+/* Remembers workers, so that the teardown kills any left behind. */
+void	remember(const pid_t *pids, size_t n);
+
+/*
+ * Ends the daemons a test started and the workers it saw, and checks the
+ * daemons' logs for sanitizer reports: 0, or -1 when there was one (a
+ * cmocka teardown's return value).
+ */
+int	it_teardown(void);
+
+/*
+ * Prints a daemon's log (its last 64 KiB) to stderr, for a failure to
+ * show what happened: cmocka's messages are cut at 1 KiB.
+ */
+void	dump_log(const struct t_daemon *d);
+
+/* True if text holds an AddressSanitizer, LeakSanitizer or UBSan report. */
+bool	sanitizer_report(const char *text);
+
+/* Fails the test when the daemon's log holds a sanitizer report. */
+void	assert_no_sanitizer_report(const struct t_daemon *d);
+
+/* Makes the directory t_tmpdir()/name; its path in buf (PATH_MAX). */
+const char	*subdir(const char *name, char *buf);
+
+/*
+ * Writes t_tmpdir()/name from a format, atomically (a new file renamed
+ * over the old one), so that a master reading it at a SIGHUP never sees
+ * half of it; its path in buf (PATH_MAX).
+ */
+const char	*write_conf(char *buf, const char *name, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Waits, it_wait_ms or timeout_ms, for exactly n workers of master in
+ * slots 0..n-1, their pids in by_slot, and remembers them; dumps the log
+ * and fails otherwise.
+ */
+void	pool(const struct t_daemon *d, pid_t master, unsigned n,
+	    pid_t *by_slot);
+void	pool_within(const struct t_daemon *d, pid_t master, unsigned n,
+	    pid_t *by_slot, unsigned timeout_ms);
+
+/* Waits until pid is gone (reaped, not a zombie of ours). */
+void	wait_gone(pid_t pid, unsigned timeout_ms);
+
+/* Waits until the log says needle; wait_logf() builds it from a format. */
+void	wait_log(const struct t_daemon *d, const char *needle);
+void	wait_logf(const struct t_daemon *d, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* Waits until the log says needle at least n times. */
+void	wait_log_count(const struct t_daemon *d, const char *needle,
+	    unsigned n);
+
+/* True if the log says what the format makes, now. */
+bool	log_has(const struct t_daemon *d, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* Where the log first says it, failing the test when it does not. */
+long	log_pos(const struct t_daemon *d, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Waits at most timeout_ms for the daemon's exit, and fails unless it
+ * exited with status and without a sanitizer report.
+ */
+void	wait_exit(struct t_daemon *d, unsigned timeout_ms, int status);
+
+/*
+ * Waits until each of the n workers has lived ms (its min_uptime), so
+ * that it booted: a worker killed younger failed to start, which backs
+ * its slot off, and a first generation killed that young makes prefork
+ * give up (exit 69).
+ */
+void	wait_lived(const pid_t *pids, unsigned n, unsigned ms);
+
+/*
+ * An observation window: how long a test watches for something that
+ * must NOT happen, or counts what happens. It is the measurement itself,
+ * not a wait for a condition, so it is a plain sleep, and each use says
+ * why it is long enough.
+ */
+void	observe(unsigned ms);
+
+#endif /* PREFORK_ITEST_H */
