@@ -294,7 +294,7 @@ spawn_maxfd(void)
 }
 
 /* The child's stack, made once; the children never run at once. */
-#define CHILD_STACK	(128 * 1024)
+#define CHILD_STACK	((size_t)128 * 1024)
 
 /*
  * AddressSanitizer cannot follow a child that runs on a stack it did not
