@@ -298,7 +298,9 @@ slot_promote(struct pool *p, unsigned i, double now)
  * One step of a rolling restart: finish the slot in progress, or start
  * the next one. One slot at a time, so that the pool never has fewer
  * ready workers than slots, and a bad new configuration is found on the
- * first slot, not on all of them.
+ * first slot, not on all of them. A replacement that a later reload
+ * made outdated while it started still takes over (it is ready, the old
+ * worker may not be), and is then replaced in turn.
  */
 static void
 pool_roll_step(struct pool *p, double now)
@@ -314,7 +316,6 @@ pool_roll_step(struct pool *p, double now)
 			if (!replacement_ok(p, s->next, now))
 				return;
 			slot_promote(p, i, now);
-			continue;
 		}
 		if (s->w == NULL || s->w->generation == p->gen)
 			continue;

@@ -499,6 +499,49 @@ test_roll_old_dies(void **state)
 	assert_true(pool_next_deadline(&pool) == 0);
 }
 
+/*
+ * A second reload while a slot's replacement is still starting: that
+ * replacement, of the first new generation, takes over once it is
+ * ready, and is itself replaced by one of the newest before the roll
+ * moves on or is done (found by fault_test's HUP storm).
+ */
+static void
+test_roll_superseded(void **state)
+{
+	pid_t	old0, old1, mid0;
+
+	pool_start(&pool, 2, 0);
+	old0 = slot_pid(0);
+	old1 = slot_pid(1);
+	pool_set_generation(&pool, 1, true, 10);
+	mid0 = rec.spawn[2].pid;
+	assert_int_equal(rec.spawn[2].gen, 1);
+	pool_set_generation(&pool, 2, true, 10.5);
+	assert_int_equal(rec.nspawn, 3);
+
+	/* mid0 has lived min_uptime: it takes over, and is outdated. */
+	pool_tick(&pool, 11);
+	assert_true(signalled(old0, SIGTERM));
+	assert_int_equal(slot_pid(0), mid0);
+	assert_int_equal(rec.nspawn, 4);
+	assert_int_equal(rec.spawn[3].slot, 0);
+	assert_int_equal(rec.spawn[3].gen, 2);
+	assert_false(signalled(old1, SIGTERM));
+
+	pool_tick(&pool, 12);
+	assert_true(signalled(mid0, SIGTERM));
+	assert_int_equal(slot_pid(0), rec.spawn[3].pid);
+	assert_int_equal(rec.spawn[4].slot, 1);
+	assert_int_equal(rec.spawn[4].gen, 2);
+	pool_tick(&pool, 13);
+	assert_true(signalled(old1, SIGTERM));
+	assert_int_equal(rec.nspawn, 5);
+	assert_int_equal(count_notes(POOL_ROLLED), 1);
+	assert_false(pool.rolling);
+	assert_int_equal(pool.slots[0].w->generation, 2);
+	assert_int_equal(pool.slots[1].w->generation, 2);
+}
+
 /* A new generation without roll only affects workers started later. */
 static void
 test_generation_without_roll(void **state)
@@ -725,6 +768,7 @@ main(void)
 		T(test_roll_exec),
 		T(test_roll_notify),
 		T(test_roll_replacement_fails),
+		T(test_roll_superseded),
 		T(test_roll_old_dies),
 		T(test_generation_without_roll),
 		T(test_ready_timeout),
