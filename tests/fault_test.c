@@ -1083,10 +1083,10 @@ pick_victim(void *arg)
 }
 
 /*
- * Kills n random workers of d, each one once; their pids are added to
- * to. Fails if no live worker shows up within the deadline. Returns
- * how long it spent finding them (ms): scanning /proc, and waiting when
- * every worker was dead.
+ * Kills n random workers of d, each one once, and waits until they have
+ * died; their pids are added to to. Fails if no live worker shows up
+ * within the deadline. Returns how long it spent finding them (ms):
+ * scanning /proc, and waiting when every worker was dead.
  */
 static double
 storm(const struct t_daemon *d, unsigned n, struct pids *to)
@@ -1114,6 +1114,12 @@ storm(const struct t_daemon *d, unsigned n, struct pids *to)
 		recent[i % nitems(recent)] = v.pid;
 		pids_add(to, v.pid);
 	}
+	/*
+	 * Until a killed worker has died, /proc still shows it running in
+	 * its slot, and a pool sampled now could hold it.
+	 */
+	for (i = 0; i < n; i++)
+		wait_gone(to->v[to->n - n + i], WAIT_MS);
 	return picking;
 }
 
@@ -1409,7 +1415,11 @@ test_hup_storm(void **state)
 				break;
 		if (i == 4)
 			break;
-		wait_gone(a[i], WAIT_MS);
+		if (!t_wait_until(gone, &a[i], WAIT_MS)) {
+			dump_log(d);
+			fail_msg("worker %ld of generation %s never went",
+			    (long)a[i], v != NULL ? v : "(none)");
+		}
 	}
 	assert_no_zombies(d);
 	audit(d, a, 4);

@@ -186,7 +186,7 @@ pool(const struct t_daemon *d, pid_t master, unsigned n, pid_t *by_slot)
 	pool_within(d, master, n, by_slot, it_wait_ms);
 }
 
-static bool
+bool
 gone(void *arg)
 {
 	return !t_alive(*(pid_t *)arg);

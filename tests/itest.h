@@ -81,8 +81,12 @@ void	pool(const struct t_daemon *d, pid_t master, unsigned n,
 void	pool_within(const struct t_daemon *d, pid_t master, unsigned n,
 	    pid_t *by_slot, unsigned timeout_ms);
 
-/* Waits until pid is gone (reaped, not a zombie of ours). */
+/*
+ * Waits until pid no longer runs (no such process, or a zombie not yet
+ * reaped); gone() is that condition, for t_wait_until() on a pid_t *.
+ */
 void	wait_gone(pid_t pid, unsigned timeout_ms);
+bool	gone(void *pid);
 
 /* Waits until the log says needle; wait_logf() builds it from a format. */
 void	wait_log(const struct t_daemon *d, const char *needle);
