@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,22 +69,24 @@ check_find_command(const char *name, char *buf, size_t len)
 int
 check_command(const struct conf *c, struct strv *errs)
 {
-	char		 path[4096];
-	const char	*where = c->path ? c->path : "the configuration";
+	char		 path[4096], where[PATH_MAX + 32];
+	const char	*in = c->path ? c->path : "the configuration";
+	const char	*w;
 
 	if (c->argv.n == 0) {
 		strv_pushf(errs, "no worker command: give it after -- or set "
-		    "command in %s", where);
+		    "command in %s", in);
 		return 1;
 	}
 	if (check_find_command(c->argv.v[0], path, sizeof(path)) == 0)
 		return 0;
+	w = conf_key_where(c, CONF_KEY_COMMAND, where, sizeof(where));
 	if (errno == ENOENT && strchr(c->argv.v[0], '/') == NULL)
-		strv_pushf(errs, "command '%s': not found in PATH (%s)",
+		strv_pushf(errs, "%scommand '%s': not found in PATH (%s)", w,
 		    c->argv.v[0], getenv("PATH") ? getenv("PATH") :
 		    "/bin:/usr/bin");
 	else
-		strv_pushf(errs, "command '%s': %s", c->argv.v[0],
+		strv_pushf(errs, "%scommand '%s': %s", w, c->argv.v[0],
 		    strerror(errno));
 	return 1;
 }
@@ -93,22 +96,26 @@ check_command(const struct conf *c, struct strv *errs)
  * or it does not exist and its directory is writable.
  */
 static int
-check_writable(const char *key, const char *path, struct strv *errs)
+check_writable(const struct conf *c, enum conf_key k, const char *key,
+    const char *path, struct strv *errs)
 {
-	char	*copy;
-	int	 rc;
+	char	*copy, where[PATH_MAX + 32];
+	int	 rc, err;
 
 	if (access(path, W_OK) == 0)
 		return 0;
-	if (errno == ENOENT) {
+	err = errno;
+	if (err == ENOENT) {
 		if ((copy = strdup(path)) == NULL)
 			return strv_pushf(errs, "out of memory"), 1;
 		rc = access(dirname(copy), W_OK | X_OK);
+		err = errno;
 		free(copy);
 		if (rc == 0)
 			return 0;
 	}
-	strv_pushf(errs, "%s: %s: %s", key, path, strerror(errno));
+	strv_pushf(errs, "%s%s: %s: %s", conf_key_where(c, k, where,
+	    sizeof(where)), key, path, strerror(err));
 	return 1;
 }
 
@@ -116,28 +123,43 @@ int
 check_system(const struct conf *c, struct strv *errs)
 {
 	struct stat	st;
+	char		where[PATH_MAX + 32];
+	const char	*w;
 	int		n = 0;
 
 	if (c->chdir != NULL) {
+		w = conf_key_where(c, CONF_KEY_CHDIR, where, sizeof(where));
 		if (stat(c->chdir, &st) == -1) {
-			strv_pushf(errs, "chdir: %s: %s", c->chdir,
+			strv_pushf(errs, "%schdir: %s: %s", w, c->chdir,
 			    strerror(errno));
 			n++;
 		} else if (!S_ISDIR(st.st_mode)) {
-			strv_pushf(errs, "chdir: %s: not a directory",
+			strv_pushf(errs, "%schdir: %s: not a directory", w,
 			    c->chdir);
 			n++;
 		}
 	}
 	if (geteuid() != 0 && ((c->uid != (uid_t)-1 && c->uid != geteuid()) ||
 	    (c->gid != (gid_t)-1 && c->gid != getegid()))) {
-		strv_pushf(errs, "%s: switching the workers' credentials "
-		    "needs root", c->user ? "user" : "group");
+		w = conf_key_where(c, c->user ? CONF_KEY_USER : CONF_KEY_GROUP,
+		    where, sizeof(where));
+		strv_pushf(errs, "%s%s: switching the workers' credentials "
+		    "needs root", w, c->user ? "user" : "group");
 		n++;
 	}
+	return n;
+}
+
+int
+check_files(const struct conf *c, struct strv *errs)
+{
+	int	n = 0;
+
 	if (c->log_file != NULL)
-		n += check_writable("log_file", c->log_file, errs);
+		n += check_writable(c, CONF_KEY_LOG_FILE, "log_file",
+		    c->log_file, errs);
 	if (c->pidfile != NULL)
-		n += check_writable("pidfile", c->pidfile, errs);
+		n += check_writable(c, CONF_KEY_PIDFILE, "pidfile",
+		    c->pidfile, errs);
 	return n;
 }

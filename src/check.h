@@ -27,9 +27,16 @@ int	check_find_command(const char *name, char *buf, size_t len);
 int	check_command(const struct conf *c, struct strv *errs);
 
 /*
- * Appends to errs each problem with chdir, credentials, log_file and
- * pidfile. Creates nothing. Returns the number of problems.
+ * Appends to errs each problem with chdir and credentials, prefixed with
+ * where the key was set. Returns the number of problems.
  */
 int	check_system(const struct conf *c, struct strv *errs);
+
+/*
+ * Appends to errs each problem with log_file and pidfile: neither the
+ * file nor, when it does not exist, its directory is writable. Creates
+ * nothing. Returns the number of problems.
+ */
+int	check_files(const struct conf *c, struct strv *errs);
 
 #endif /* PREFORK_CHECK_H */

@@ -1997,6 +1997,18 @@ conf_set_argv(struct conf *c, char *const argv[], int argc)
 	return 0;
 }
 
+const char *
+conf_key_where(const struct conf *c, enum conf_key k, char *buf, size_t len)
+{
+	if (c->lines[k] != 0 && c->path != NULL)
+		snprintf(buf, len, "%s:%u: ", c->path, c->lines[k]);
+	else if (c->origins[k] != NULL)
+		snprintf(buf, len, "%s: ", c->origins[k]);
+	else
+		return "";
+	return buf;
+}
+
 /*
  * Where a cross-key problem is reported: at the first of keys a, b that
  * was set, by its line in the file or its origin ("" for defaults).
@@ -2005,20 +2017,9 @@ static const char *
 conf_where(const struct conf *c, enum conf_key a, enum conf_key b,
     char *buf, size_t len)
 {
-	const enum conf_key	k[2] = { a, b };
-	size_t		i;
+	const char	*w = conf_key_where(c, a, buf, len);
 
-	for (i = 0; i < 2; i++) {
-		if (c->lines[k[i]] != 0 && c->path != NULL) {
-			snprintf(buf, len, "%s:%u: ", c->path, c->lines[k[i]]);
-			return buf;
-		}
-		if (c->origins[k[i]] != NULL) {
-			snprintf(buf, len, "%s: ", c->origins[k[i]]);
-			return buf;
-		}
-	}
-	return "";
+	return *w != '\0' ? w : conf_key_where(c, b, buf, len);
 }
 
 int

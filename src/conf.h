@@ -179,6 +179,14 @@ int	conf_set(struct conf *c, const char *key, const char *value,
 int	conf_set_argv(struct conf *c, char *const argv[], int argc);
 
 /*
+ * Where key k was set, as a prefix for a message about its value:
+ * "FILE:LINE: " from the file, "ORIGIN: " from elsewhere (the command
+ * line), "" for the default. Written into buf when not "".
+ */
+const char	*conf_key_where(const struct conf *c, enum conf_key k,
+		    char *buf, size_t len);
+
+/*
  * Builds c from scratch: the defaults, the file, then the command line's
  * overrides and command, which win; then conf_validate(). Returns the
  * number of problems appended to errs: c is usable only when it is 0,

@@ -189,6 +189,16 @@ load_conf(struct conf *c, struct options *o)
 
 	check_overrides(o);
 	if (conf_build(c, &o->src, &errs) > 0) {
+		/*
+		 * --check reports every problem: the keys that were read
+		 * are checked against the system too, the bad ones having
+		 * kept their defaults.
+		 */
+		if (o->mode == MODE_CHECK) {
+			check_command(c, &errs);
+			check_system(c, &errs);
+			check_files(c, &errs);
+		}
 		report(&errs);
 		if (o->mode == MODE_CHECK)
 			log_errorx("%s: %zu problem%s found",
@@ -211,6 +221,7 @@ run_check(const struct conf *c)
 
 	check_command(c, &errs);
 	check_system(c, &errs);
+	check_files(c, &errs);
 	report(&errs);
 	if (errs.n > 0) {
 		log_errorx("%s: %zu problem%s found",
@@ -238,9 +249,11 @@ run_explain(const struct conf *c, enum mode mode)
 }
 
 /*
- * Runs the pool. A command that cannot be run is EX_UNAVAILABLE, as a
- * first generation that cannot boot would be; other problems the system
- * shows (a missing chdir, credentials without root) are configuration.
+ * Runs the pool, once every problem the system shows was reported. A
+ * command that cannot be run is EX_UNAVAILABLE, as a first generation
+ * that cannot boot would be; a missing chdir or credentials without root
+ * are configuration; a pidfile or log_file that cannot be created is
+ * EX_CANTCREAT. The first of these, in that order, is the exit status.
  */
 static int
 run_pool(struct conf *c, const struct options *o)
@@ -255,8 +268,10 @@ run_pool(struct conf *c, const struct options *o)
 	}
 	if (check_command(c, &errs) > 0)
 		status = EX_UNAVAILABLE;
-	else if (check_system(c, &errs) > 0)
+	if (check_system(c, &errs) > 0 && status == 0)
 		status = EX_CONFIG;
+	if (check_files(c, &errs) > 0 && status == 0)
+		status = EX_CANTCREAT;
 	report(&errs);
 	strv_free(&errs);
 	if (status != 0)

@@ -491,7 +491,8 @@ master_adopt(struct master *m, struct conf *next)
 	struct pool_params	par;
 	bool			changed;
 
-	if (check_command(next, &errs) + check_system(next, &errs) > 0 ||
+	if (check_command(next, &errs) + check_system(next, &errs) +
+	    check_files(next, &errs) > 0 ||
 	    master_listen_workers(m, next) == -1 ||
 	    launch_prepare(&launch, next, NULL, m->ns.env) == -1 ||
 	    (!m->sockets.activated && sockets_update(&m->sockets,

@@ -189,10 +189,33 @@ test_check_problems(void **state)
 	    "chdir = /nonexistent-dir\n");
 	run(&r, (const char *const[]){ "-t", "-c", path, NULL });
 	assert_int_equal(r.status, EX_CONFIG);
-	assert_true(t_contains(r.err, "no-such-command-xyz"));
-	assert_true(t_contains(r.err, "not found"));
-	assert_true(t_contains(r.err, "/nonexistent-dir"));
+	assert_true(t_contains(r.err, "check.ini:2: command "
+	    "'no-such-command-xyz': not found in PATH"));
+	assert_true(t_contains(r.err, "check.ini:3: chdir: "
+	    "/nonexistent-dir: No such file or directory"));
 	assert_true(t_contains(r.err, "2 problems"));
+	t_run_free(&r);
+
+	/*
+	 * A file with a bad value still has the rest of it checked: every
+	 * problem in one run, each at its line.
+	 */
+	path = t_write_file("check-all.ini",
+	    "[prefork]\n"
+	    "workers = abc\n"
+	    "command = /nonexistent-dir/worker\n"
+	    "pidfile = /nonexistent-dir/prefork.pid\n"
+	    "log_file = /nonexistent-dir/prefork.log\n");
+	run(&r, (const char *const[]){ "-t", "-c", path, NULL });
+	assert_int_equal(r.status, EX_CONFIG);
+	assert_true(t_contains(r.err, "check-all.ini:2: workers: 'abc'"));
+	assert_true(t_contains(r.err, "check-all.ini:3: command "
+	    "'/nonexistent-dir/worker': No such file or directory"));
+	assert_true(t_contains(r.err, "check-all.ini:4: pidfile: "
+	    "/nonexistent-dir/prefork.pid: No such file or directory"));
+	assert_true(t_contains(r.err, "check-all.ini:5: log_file: "
+	    "/nonexistent-dir/prefork.log: No such file or directory"));
+	assert_true(t_contains(r.err, "4 problems"));
 	t_run_free(&r);
 
 	/* A file that is not executable. */
@@ -207,6 +230,63 @@ test_check_problems(void **state)
 	run(&r, (const char *const[]){ "-t", "-c", path, NULL });
 	assert_int_equal(r.status, EX_CONFIG);
 	assert_true(t_contains(r.err, "no worker command"));
+	t_run_free(&r);
+}
+
+/*
+ * A pidfile or log_file that cannot be created stops the start, exit 73
+ * (SPEC section 2), naming where it was set; a configuration problem
+ * found with it wins (78), and the command's comes first of all (69).
+ */
+static void
+test_cannot_create(void **state)
+{
+	struct t_run	 r;
+	const char	*path;
+
+	path = t_write_file("nopid.ini",
+	    "[prefork]\n"
+	    "command = true\n"
+	    "pidfile = /nonexistent-dir/prefork.pid\n");
+	run(&r, (const char *const[]){ "-c", path, NULL });
+	assert_int_equal(r.status, EX_CANTCREAT);
+	assert_true(t_contains(r.err, "nopid.ini:3: pidfile: "
+	    "/nonexistent-dir/prefork.pid: No such file or directory"));
+	t_run_free(&r);
+
+	run(&r, (const char *const[]){ "-p", "/nonexistent-dir/p.pid", "--",
+	    "true", NULL });
+	assert_int_equal(r.status, EX_CANTCREAT);
+	assert_true(t_contains(r.err, "/nonexistent-dir/p.pid: No such file"));
+	t_run_free(&r);
+
+	path = t_write_file("nolog.ini",
+	    "[prefork]\n"
+	    "log_file = /nonexistent-dir/prefork.log\n"
+	    "command = true\n");
+	run(&r, (const char *const[]){ "-c", path, NULL });
+	assert_int_equal(r.status, EX_CANTCREAT);
+	assert_true(t_contains(r.err, "nolog.ini:2: log_file: "
+	    "/nonexistent-dir/prefork.log: No such file or directory"));
+	t_run_free(&r);
+
+	path = t_write_file("nodir.ini",
+	    "[prefork]\n"
+	    "command = true\n"
+	    "chdir = /nonexistent-dir\n"
+	    "pidfile = /nonexistent-dir/prefork.pid\n");
+	run(&r, (const char *const[]){ "-c", path, NULL });
+	assert_int_equal(r.status, EX_CONFIG);
+	assert_true(t_contains(r.err, "nodir.ini:3: chdir:"));
+	assert_true(t_contains(r.err, "nodir.ini:4: pidfile:"));
+	t_run_free(&r);
+
+	run(&r, (const char *const[]){ "-c", path, "--",
+	    "/nonexistent-dir/worker", NULL });
+	assert_int_equal(r.status, EX_UNAVAILABLE);
+	assert_true(t_contains(r.err, "command '/nonexistent-dir/worker': "
+	    "No such file or directory"));
+	assert_true(t_contains(r.err, "nodir.ini:3: chdir:"));
 	t_run_free(&r);
 }
 
@@ -303,6 +383,7 @@ main(void)
 		cmocka_unit_test(test_missing_config),
 		cmocka_unit_test(test_check_ok),
 		cmocka_unit_test(test_check_problems),
+		cmocka_unit_test(test_cannot_create),
 		cmocka_unit_test(test_explain_text),
 		cmocka_unit_test(test_explain_json),
 		cmocka_unit_test(test_explain_overrides),
