@@ -1,10 +1,13 @@
 #include "config.h"
 
+#include <sys/types.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "env.h"
@@ -100,6 +103,17 @@ launch_spawn(struct launch *l, const struct conf *c, unsigned slot,
 		.ngroups = c->ngroups,
 	};
 
+	/*
+	 * Without root, user and group may only name what the master
+	 * already is (check_system() refuses the rest): nothing to switch,
+	 * and setgroups() would fail.
+	 */
+	if (geteuid() != 0 && (cmd.uid == (uid_t)-1 || cmd.uid == geteuid()) &&
+	    (cmd.gid == (gid_t)-1 || cmd.gid == getegid())) {
+		cmd.uid = (uid_t)-1;
+		cmd.gid = (gid_t)-1;
+		cmd.ngroups = 0;
+	}
 	snprintf(id, sizeof(id), "PREFORK_WORKER_ID=%u", slot);
 	snprintf(workers, sizeof(workers), "PREFORK_WORKERS=%u", size);
 	snprintf(class, sizeof(class), "PREFORK_WORKER_CLASS=%s",

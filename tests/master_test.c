@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <regex.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -176,7 +177,8 @@ test_worker_environment(void **state)
 {
 	const char *const env[] = { "NOTIFY_SOCKET=/nonexistent/notify",
 	    "LISTEN_FDS=1", "LISTEN_PID=1", "LISTEN_FDNAMES=web",
-	    "WATCHDOG_USEC=1000000", "WATCHDOG_PID=1", NULL };
+	    "WATCHDOG_USEC=1000000", "WATCHDOG_PID=1",
+	    "LISTEN_PORT=8080", NULL };
 	char		 dir[PATH_MAX], conf[PATH_MAX], *rep;
 	struct t_daemon	*d;
 	pid_t		 w[3];
@@ -199,8 +201,11 @@ test_worker_environment(void **state)
 		assert_true(has_line(rep, "env PREFORK_WORKER_CLASS=sync"));
 		assert_true(has_line(rep, "env A=1"));
 		assert_true(lacks(rep, "\nenv NOTIFY_SOCKET="));
-		assert_true(lacks(rep, "\nenv LISTEN_"));
+		assert_true(lacks(rep, "\nenv LISTEN_FD"));
+		assert_true(lacks(rep, "\nenv LISTEN_PID"));
 		assert_true(lacks(rep, "\nenv WATCHDOG_"));
+		/* Not systemd's: the application's own, passed on. */
+		assert_true(has_line(rep, "env LISTEN_PORT=8080"));
 		assert_true(has_line(rep, "SigBlk:\t" ZEROS));
 		assert_true(has_line(rep, "SigIgn:\t" ZEROS));
 		assert_true(has_line(rep, "fds 0 1 2"));
@@ -1123,6 +1128,59 @@ first_child(pid_t parent)
 }
 
 /*
+ * Path: launch_spawn without root, user = the master's own user. There
+ * is nothing to switch, and setgroups() would fail without privilege:
+ * the workers start, as that user. Runs the master as nobody through
+ * setpriv(1); skipped where that is not possible.
+ */
+static void
+test_unprivileged_own_user(void **state)
+{
+	const char *const wrapper[] = { "setpriv", "--reuid=nobody",
+	    "--regid=nogroup", "--clear-groups", NULL };
+	char		 dir[PATH_MAX], conf[PATH_MAX];
+	struct t_daemon	*d;
+	struct t_run	 r;
+	struct passwd	*pw;
+	pid_t		 a[2];
+	unsigned	 i;
+
+	if (geteuid() != 0 || (pw = getpwnam("nobody")) == NULL) {
+		print_message("skipped: needs root, and a user nobody\n");
+		skip();
+	}
+	t_run(&r, NULL, (const char *const[]){ "setpriv", "--reuid=nobody",
+	    "--regid=nogroup", "--clear-groups", "test", "-x", t_prefork(),
+	    "-a", "-x", t_testworker(), NULL }, WAIT_MS);
+	if (r.status != 0) {
+		print_message("skipped: nobody cannot run the build's "
+		    "binaries through setpriv (%d): %s\n", r.status, r.err);
+		t_run_free(&r);
+		skip();
+	}
+	t_run_free(&r);
+
+	/* A directory nobody may read: the test's own is private. */
+	subdir("nobody", dir);
+	assert_int_equal(chmod(t_tmpdir(), 0711), 0);
+	assert_int_equal(chmod(dir, 0755), 0);
+	xsnprintf(conf, sizeof(conf), "%s/own-user.ini", dir);
+	assert_non_null(t_write_file("nobody/own-user.ini", "[prefork]\n"
+	    "workers = 2\nuser = nobody\ngroup = nogroup\n" TIMEOUTS));
+	assert_int_equal(chmod(conf, 0644), 0);
+
+	d = start(NULL, wrapper, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL });
+	pool(d, d->pid, 2, a);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(t_proc_status_num(a[i], "Uid"), pw->pw_uid);
+	wait_log(d, "pool ready: 2 workers");
+	assert_false(log_has(d, "credentials"));
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, GRACEFUL_MS + WAIT_MS, 0);
+}
+
+/*
  * Path: the master as PID 1 of a PID namespace (unshare), end to end.
  *
  * Its workers run, its orphans are reaped, and SIGTERM ends it cleanly.
@@ -1440,6 +1498,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_teardown(test_pidfile, teardown),
 		cmocka_unit_test_teardown(test_pidfile_stale, teardown),
+		cmocka_unit_test_teardown(test_unprivileged_own_user,
+		    teardown),
 		cmocka_unit_test_teardown(test_pid1, teardown),
 		cmocka_unit_test_teardown(test_log_format, teardown),
 		cmocka_unit_test_teardown(test_log_journal, teardown),
