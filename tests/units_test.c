@@ -86,7 +86,7 @@ write_unit(const char *name, const char *in)
 	snprintf(bindir, sizeof(bindir), "%s", t_prefork());
 	text = read_src(in);
 	text = subst(text, "bindir", dirname(bindir));
-	text = subst(text, "sysconfdir", "/etc");
+	text = subst(text, "unitconfdir", "/etc/prefork");
 	t_write_file(name, text);
 	free(text);
 }
@@ -197,8 +197,45 @@ test_units_say_what_the_manual_says(void **state)
 		free(text);
 	}
 	text = read_src("systemd/prefork@.service.in");
-	assert_true(t_contains(text, "@sysconfdir@/prefork/%i.ini"));
+	assert_true(t_contains(text, "@unitconfdir@/%i.ini"));
 	free(text);
+}
+
+/*
+ * The units the build made (make substitutes them when it installs
+ * units): the template runs PREFORK_UNITCONFDIR/%i.ini, which is
+ * /etc/prefork (SPEC section 5) unless configure was told otherwise,
+ * whatever the prefix. Skipped when the build makes no units.
+ */
+static void
+test_built_template_reads_etc_prefork(void **state)
+{
+	const char	*built = getenv("PREFORK_UNITS");
+	const char	*confdir = getenv("PREFORK_UNITCONFDIR");
+	const char	*deflt = getenv("PREFORK_UNITCONFDIR_DEFAULT");
+	char		 path[1024], want[1024], *text;
+	struct t_run	 r;
+
+	if (built == NULL || confdir == NULL || deflt == NULL)
+		fail_msg("run the tests with make check");
+	if (strcmp(deflt, "yes") == 0)
+		assert_string_equal(confdir, "/etc/prefork");
+	snprintf(path, sizeof(path), "%s/prefork@.service", built);
+	if (access(path, R_OK) == -1) {
+		print_message("skipped: %s not built (configured "
+		    "--with-systemdsystemunitdir=no)\n", path);
+		skip();
+	}
+	t_run(&r, NULL, (const char *const[]){ "cat", path, NULL }, 10000);
+	assert_int_equal(r.status, 0);
+	text = r.out;
+	snprintf(want, sizeof(want), " -c %s/%%i.ini\n", confdir);
+	assert_true(t_contains(text, want));
+	assert_null(strstr(text, "@unitconfdir@"));
+	assert_null(strstr(text, "@bindir@"));
+	/* The program the build installs, by its full path. */
+	assert_true(t_contains(text, "\nExecStart=/"));
+	t_run_free(&r);
 }
 
 int
@@ -209,6 +246,7 @@ main(void)
 		cmocka_unit_test(test_socket_verifies),
 		cmocka_unit_test(test_template_verifies),
 		cmocka_unit_test(test_units_say_what_the_manual_says),
+		cmocka_unit_test(test_built_template_reads_etc_prefork),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
