@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -888,6 +889,82 @@ healthy(void *arg)
 }
 
 /*
+ * Whether a process here that dies of SIGSEGV in dir, with the core size
+ * limit at its hard limit, dumps core: core_pattern and the limits allow
+ * it. Tried on a child of the test, as a worker would.
+ */
+static bool
+dumps_core(const char *dir)
+{
+	struct rlimit	rl;
+	pid_t		pid;
+	int		status;
+
+	if ((pid = fork()) == 0) {
+		if (chdir(dir) == -1 || getrlimit(RLIMIT_CORE, &rl) == -1)
+			_exit(1);
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_CORE, &rl) == -1)
+			_exit(1);
+		signal(SIGSEGV, SIG_DFL);
+		raise(SIGSEGV);
+		_exit(1);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFSIGNALED(status) && WCOREDUMP(status);
+}
+
+/*
+ * Path: child_cb -> pool_exited -> note_exit: a worker's death by a
+ * signal is logged with the signal, its uptime, and "(core dumped)" when
+ * the kernel says so (WCOREDUMP); the worker inherits the master's core
+ * size limit and writes its core in its chdir. The core part is skipped
+ * where this machine makes no core file (core_pattern, hard limit 0).
+ */
+static void
+test_crash_signal_logged(void **state)
+{
+	char		 dir[PATH_MAX], conf[PATH_MAX], asan[1024];
+	const char	*env[] = { asan, NULL };
+	const char	*opts = getenv("ASAN_OPTIONS");
+	struct t_daemon	*d;
+	struct rlimit	 saved, rl;
+	pid_t		 a[1];
+	bool		 core;
+
+	/* In a sanitizer build, ASan would set the worker's limit to 0. */
+	xsnprintf(asan, sizeof(asan), "ASAN_OPTIONS=%s%sdisable_coredump=0",
+	    opts != NULL ? opts : "", opts != NULL && *opts != '\0' ? ":" :
+	    "");
+	subdir("cores", dir);
+	core = dumps_core(dir);
+	write_conf(conf, "segv.ini", "[prefork]\nworkers = 1\nchdir = %s\n"
+	    TIMEOUTS, dir);
+	/* The daemon inherits the limit at its start; ours is put back. */
+	assert_int_equal(getrlimit(RLIMIT_CORE, &saved), 0);
+	rl = saved;
+	rl.rlim_cur = rl.rlim_max;
+	assert_int_equal(setrlimit(RLIMIT_CORE, &rl), 0);
+	d = start(env, NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), "--signal", "SEGV", "--core", "--after", "400",
+	    NULL });
+	assert_int_equal(setrlimit(RLIMIT_CORE, &saved), 0);
+	pool(d, d->pid, 1, a);
+	if (core)
+		wait_logf(d, "worker 0 (pid %ld) exited on signal 11 (core "
+		    "dumped) after 0.", (long)a[0]);
+	else {
+		print_message("no core file on this machine (see "
+		    "/proc/sys/kernel/core_pattern): core part skipped\n");
+		wait_logf(d, "worker 0 (pid %ld) exited on signal 11 after "
+		    "0.", (long)a[0]);
+	}
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, GRACEFUL_MS + WAIT_MS, 0);
+}
+
+/*
  * Path: slot_backoff in a crash loop: bounded, cheap, and recovering.
  *
  * The workers boot, then the flag makes every new one exit 3 at once:
@@ -1605,6 +1682,7 @@ main(void)
 		cmocka_unit_test_teardown(test_master_sigkill_no_orphans,
 		    teardown),
 		cmocka_unit_test_teardown(test_orphans_reaped, teardown),
+		cmocka_unit_test_teardown(test_crash_signal_logged, teardown),
 		cmocka_unit_test_teardown(test_crash_loop_bounded, teardown),
 		cmocka_unit_test_teardown(test_exit69_missing_command,
 		    teardown),
