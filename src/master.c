@@ -51,6 +51,14 @@ struct master {
 	unsigned			 gen;		/* of conf */
 	struct pidfile			 pidfile;
 	bool				 started;	/* first pool ready */
+	bool				 reloading;	/* READY=1 owed for a
+							   reload */
+	char				 reload_failed[96]; /* why the
+							   pending one cannot
+							   finish, or "" */
+	char				 unfinished[96]; /* why the last
+							   one did not, until
+							   the pool settles */
 	bool				 stopping;
 	int				 status;	/* to exit with */
 	double				 watchdog_at;	/* next WATCHDOG=1 */
@@ -209,6 +217,10 @@ master_note(void *ctx, const struct pool_note *n)
 		log_warnx("worker %u: %s; starting again in %s (failure %u "
 		    "in a row)", n->slot, n->why, describe_delay(n->delay,
 		    delay, sizeof(delay)), m->pool.slots[n->slot].failures);
+		/* The first failure decides: master_update() acts on it. */
+		if (m->reloading && m->reload_failed[0] == '\0')
+			snprintf(m->reload_failed, sizeof(m->reload_failed),
+			    "worker %u: %s", n->slot, n->why);
 		break;
 	case POOL_STOPPING:
 		log_info("stopping worker %u (pid %ld): %s", n->slot,
@@ -301,15 +313,22 @@ sd_cb(struct ev_loop *loop, ev_io *w, int revents)
 		master_sd_wait(m);
 }
 
-/* The line systemd shows: "9/9 workers ready; 4 CPUs (...), ...". */
+/*
+ * The line systemd shows: "9/9 workers ready; 4 CPUs (...), ...", after
+ * a reload that could not finish "reload not complete (worker 0:
+ * replacement failed), older workers serve; 9/9 workers ready; ...".
+ */
 static void
 master_status(struct master *m)
 {
-	char	summary[256], status[320];
+	char	summary[256], note[160] = "", status[320];
 
 	if (m->sd.fd == -1)
 		return;
-	snprintf(status, sizeof(status), "%u/%u workers ready; %s",
+	if (m->unfinished[0] != '\0')
+		snprintf(note, sizeof(note), "reload not complete (%s), older "
+		    "workers serve; ", m->unfinished);
+	snprintf(status, sizeof(status), "%s%u/%u workers ready; %s", note,
 	    pool_ready_count(&m->pool), m->pool.size,
 	    explain_summary(&m->decision, summary, sizeof(summary)));
 	if (notify_status(&m->sd, status) == -1)
@@ -325,6 +344,22 @@ master_tell(struct master *m, const char *msg)
 	master_sd_wait(m);
 }
 
+/*
+ * Every slot's worker is ready: what the first READY=1 waits for, and,
+ * with no rolling restart left, what the READY=1 of a reload waits for.
+ */
+static bool
+master_pool_ready(const struct master *m)
+{
+	return pool_ready_count(&m->pool) == m->pool.size;
+}
+
+static bool
+master_settled(const struct master *m)
+{
+	return !m->pool.rolling && master_pool_ready(m);
+}
+
 static void
 master_started(struct master *m)
 {
@@ -334,6 +369,36 @@ master_started(struct master *m)
 		log_warn("pidfile %s", m->pidfile.path);
 	master_status(m);
 	master_tell(m, "READY=1");
+}
+
+/* The reload systemd waits for is over, done or not: READY=1. */
+static void
+master_reloaded(struct master *m)
+{
+	m->reloading = false;
+	master_status(m);
+	master_tell(m, "READY=1");
+}
+
+/*
+ * Under Type=notify-reload, READY=1 is when `systemctl reload` returns:
+ * only once the new workers serve, every slot ready and no rolling
+ * restart left. A worker that fails meanwhile would hold it forever (the
+ * pool retries it for as long as it fails), so its failure ends the
+ * reload at once, with the older workers serving and STATUS= saying so
+ * until the pool settles.
+ */
+static void
+master_reload_check(struct master *m)
+{
+	if (m->reload_failed[0] != '\0') {
+		log_warnx("reload not complete: %s; the older workers keep "
+		    "serving", m->reload_failed);
+		snprintf(m->unfinished, sizeof(m->unfinished), "%s",
+		    m->reload_failed);
+		master_reloaded(m);
+	} else if (master_settled(m))
+		master_reloaded(m);
 }
 
 static double
@@ -358,11 +423,15 @@ master_update(struct master *m)
 		ev_break(m->loop, EVBREAK_ALL);
 		return;
 	}
-	if (!m->started && !m->stopping &&
-	    pool_ready_count(&m->pool) == m->pool.size)
-		master_started(m);
-	if (!m->stopping)
+	if (!m->stopping) {
+		if (master_settled(m))
+			m->unfinished[0] = '\0';
+		if (!m->started && master_pool_ready(m))
+			master_started(m);
+		else if (m->reloading)
+			master_reload_check(m);
 		master_status(m);
+	}
 	ev_timer_stop(m->loop, &m->timer);
 	t = earliest(pool_next_deadline(&m->pool), m->watchdog_at);
 	if (t == 0)
@@ -383,6 +452,8 @@ master_shutdown(struct master *m, double grace, int status,
 		    "after %.1fs", why, m->pool.nall, grace);
 		master_tell(m, "STOPPING=1");
 	}
+	/* systemd is told STOPPING=1: no READY=1 may follow. */
+	m->reloading = false;
 	m->stopping = true;
 	pool_stop(&m->pool, grace, mono_now());
 }
@@ -542,31 +613,43 @@ master_reload(struct master *m)
 
 	if (m->stopping)
 		return;
-	/* Before its first READY=1, systemd is still waiting for that one. */
+	/*
+	 * Before its first READY=1, systemd is still waiting for that one.
+	 * A reload still pending is superseded: READY=1 waits for this one.
+	 */
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)(mono_now() * 1e6));
-	if (m->started)
+	if (m->started) {
 		master_tell(m, msg);
+		m->reloading = true;
+		m->reload_failed[0] = '\0';
+	}
 	if (conf_build(&next, m->src, &errs) > 0) {
 		report(&errs);
 		log_errorx("%s has errors: keeping the running configuration",
 		    m->src->path ? m->src->path : "configuration");
 		conf_free(&next);
+		changed = -1;
 	} else if ((changed = master_adopt(m, &next)) == -1) {
 		log_errorx("keeping the running configuration");
 		conf_free(&next);
-		changed = 0;
-	}
+	} else
+		m->unfinished[0] = '\0';
 	strv_free(&errs);
 	master_decide(m);
-	if (changed) {
+	if (changed == 1) {
 		log_info("the workers' command, environment or sockets "
 		    "changed: rolling restart");
 		pool_set_generation(&m->pool, ++m->gen, true, mono_now());
 	}
 	master_resize(m, m->decision.result.workers, "SIGHUP");
-	if (m->started)
-		master_tell(m, "READY=1");
+	/*
+	 * Nothing of a rejected configuration is waited for (only the
+	 * resize is applied): done, as far as systemd is concerned. An
+	 * accepted one is done when master_update() finds the pool settled.
+	 */
+	if (changed == -1 && m->reloading)
+		master_reloaded(m);
 }
 
 static void

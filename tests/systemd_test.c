@@ -1256,6 +1256,293 @@ test_hup_bind_fails(void **state)
 }
 
 /*
+ * The configuration of the reload tests below: two workers, ready =
+ * notify, [env] GEN = gen; a change of GEN replaces them by a rolling
+ * restart.
+ */
+static void
+gen_conf(char *conf, const char *name, unsigned gen)
+{
+	write_conf(conf, name, "[prefork]\nworkers = 2\nready = notify\n"
+	    TIMEOUTS "[env]\nGEN = %u\n", gen);
+}
+
+/*
+ * Starts prefork under the fake service manager over workers that say
+ * READY=1 200 ms after they start, and only while the file gate (under
+ * t_tmpdir(), created here) exists; waits for the first READY=1, whose
+ * index goes in *ready, and for the pool, in a.
+ */
+static struct t_daemon *
+start_gated(struct fake_sd *s, const char *conf, const char *gate,
+    pid_t a[2], size_t *ready)
+{
+	char		 path[PATH_MAX];
+	struct t_daemon	*d;
+
+	xsnprintf(path, sizeof(path), "%s/%s", t_tmpdir(), gate);
+	assert_non_null(t_write_file(gate, ""));
+	d = start((const char *const[]){ s->env, NULL }, NULL,
+	    (const char *const[]){ "-c", conf, "--", t_testworker(),
+	    "--notify-ready", "200", "--ready-file", path, NULL });
+	pool(d, d->pid, 2, a);
+	*ready = fake_sd_wait(s, 0, "READY=1");
+	return d;
+}
+
+/*
+ * Closes the gate, rewrites the configuration name (under t_tmpdir())
+ * to GEN = gen, sends HUP,
+ * and waits for RELOADING=1 (its index, from message from on) and for
+ * the spawn of slot 0's replacement, the nth worker of the test: the
+ * roll is then held at the gate.
+ */
+static size_t
+hup_held(struct fake_sd *s, struct t_daemon *d, const char *name,
+    const char *gate, unsigned gen, size_t from, unsigned nth)
+{
+	char	conf[PATH_MAX], path[PATH_MAX];
+	size_t	reload;
+
+	xsnprintf(path, sizeof(path), "%s/%s", t_tmpdir(), gate);
+	if (unlink(path) == -1 && errno != ENOENT)
+		fail_msg("unlink %s: %s", path, strerror(errno));
+	gen_conf(conf, name, gen);
+	t_daemon_signal(d, SIGHUP);
+	reload = fake_sd_wait(s, from, "RELOADING=1");
+	wait_log_count(d, "spawned", nth);
+	return reload;
+}
+
+/*
+ * The STATUS= line in force at message to, into line: the last one up
+ * to it (prefork says it again only when it changes).
+ */
+static void
+last_status(struct fake_sd *s, size_t to, char *line, size_t len)
+{
+	char	buf[4096];
+	size_t	i;
+
+	line[0] = '\0';
+	for (i = 0; i <= to; i++)
+		msg_line(fake_sd_get(s, i, buf, sizeof(buf), NULL), "STATUS=",
+		    line, len);
+	if (line[0] == '\0') {
+		fake_sd_dump(s);
+		fail_msg("no STATUS= up to message %zu", to);
+	}
+}
+
+/* Waits until the pool is n new workers, in now, every one of old gone. */
+static void
+wait_rolled(struct t_daemon *d, unsigned n, const pid_t *old, pid_t *now)
+{
+	struct rolled	r = { d->pid, n, old, now };
+
+	if (!t_wait_until(rolled, &r, WAIT_MS)) {
+		dump_log(d);
+		fail_msg("the workers were not replaced");
+	}
+	remember(now, n);
+}
+
+/*
+ * Path: master_reload with a new [env] -> rolling restart ->
+ * master_update -> master_reload_check: READY=1 once the roll is done.
+ *
+ * Under Type=notify-reload, READY=1 is when `systemctl reload` returns.
+ * The new workers take 200 ms each to be ready, from the moment the test
+ * opens their gate: READY=1 must come after that, after the log said
+ * "rolling restart done", with STATUS=2/2, and only once.
+ */
+static void
+test_hup_ready_after_roll(void **state)
+{
+	struct fake_sd	*s = fake_sd_open(false);
+	const char	*name = "hup-roll.ini";
+	char		 conf[PATH_MAX], buf[4096], line[512];
+	struct t_daemon	*d;
+	pid_t		 a[2], b[2];
+	size_t		 ready, reload, again;
+	double		 t_open, at;
+	unsigned	 i, n, size;
+
+	gen_conf(conf, name, 1);
+	d = start_gated(s, conf, "hup-roll-gate", a, &ready);
+	reload = hup_held(s, d, name, "hup-roll-gate", 2, ready + 1, 3);
+	t_open = t_now_ms();
+	assert_non_null(t_write_file("hup-roll-gate", ""));
+	again = fake_sd_wait(s, reload + 1, "READY=1");
+	fake_sd_get(s, again, buf, sizeof(buf), &at);
+	print_message("READY=1 %.0f ms after the gate opened\n", at - t_open);
+	/* prefork logs before it tells: the line is there by now. */
+	if (!log_has(d, "rolling restart done") || at < t_open + 200) {
+		fake_sd_dump(s);
+		dump_log(d);
+		fail_msg("READY=1 %.0f ms after the gate opened, before the "
+		    "rolling restart was done", at - t_open);
+	}
+	last_status(s, again, line, sizeof(line));
+	assert_status(line, &n, &size);
+	assert_int_equal(n, 2);
+	assert_int_equal(size, 2);
+	wait_rolled(d, 2, a, b);
+	for (i = 0; i < 2; i++) {
+		assert_env(b[i], "GEN", "2");
+		assert_true(log_pos(d, "worker %u (pid %ld) ready", i,
+		    (long)b[i]) < log_pos(d, "rolling restart done"));
+	}
+	assert_int_equal(fake_sd_tally(s, reload, fake_sd_count(s),
+	    "READY=1"), 1);
+	t_daemon_signal(d, SIGTERM);
+	fake_sd_wait(s, again + 1, "STOPPING=1");
+	wait_exit(d, WAIT_MS, EX_OK);
+}
+
+/*
+ * Path: master_reload while a reload is pending: a second RELOADING=1,
+ * and the one READY=1 waits for the newest configuration.
+ *
+ * The first HUP (GEN = 2) is held at the gate with slot 0's replacement
+ * starting; the second (GEN = 3) comes then. Once the gate opens, the
+ * GEN = 2 worker takes over and is replaced in turn: READY=1 comes when
+ * every worker is of GEN = 3, 2 x 200 ms after the gate at the soonest.
+ */
+static void
+test_hup_twice_ready_newest(void **state)
+{
+	struct fake_sd	*s = fake_sd_open(false);
+	const char	*name = "hup-twice.ini";
+	char		 conf[PATH_MAX], buf[4096];
+	struct t_daemon	*d;
+	pid_t		 a[2], b[2];
+	size_t		 ready, reload1, reload2, again;
+	double		 t_open, at;
+	unsigned	 i;
+
+	gen_conf(conf, name, 1);
+	d = start_gated(s, conf, "hup-twice-gate", a, &ready);
+	reload1 = hup_held(s, d, name, "hup-twice-gate", 2, ready + 1, 3);
+	wait_log_count(d, "changed: rolling restart", 1);
+	reload2 = hup_held(s, d, name, "hup-twice-gate", 3, reload1 + 1, 3);
+	wait_log_count(d, "changed: rolling restart", 2);
+	assert_int_equal(fake_sd_find(s, reload1, "READY=1"), -1);
+	t_open = t_now_ms();
+	assert_non_null(t_write_file("hup-twice-gate", ""));
+	again = fake_sd_wait(s, reload2 + 1, "READY=1");
+	fake_sd_get(s, again, buf, sizeof(buf), &at);
+	print_message("READY=1 %.0f ms after the gate opened\n", at - t_open);
+	if (!log_has(d, "rolling restart done") || at < t_open + 390) {
+		fake_sd_dump(s);
+		dump_log(d);
+		fail_msg("READY=1 %.0f ms after the gate opened, before the "
+		    "roll to the newest configuration was done", at - t_open);
+	}
+	wait_rolled(d, 2, a, b);
+	for (i = 0; i < 2; i++)
+		assert_env(b[i], "GEN", "3");
+	/* The GEN = 2 worker of slot 0 served, and was replaced too. */
+	assert_int_equal(t_daemon_log_count(d, "): replaced"), 3);
+	assert_int_equal(fake_sd_find(s, reload1, "READY=1"), (long)again);
+	assert_int_equal(fake_sd_tally(s, reload1, fake_sd_count(s),
+	    "READY=1"), 1);
+}
+
+/*
+ * Path: master_shutdown while a reload is pending: STOPPING=1, and no
+ * READY=1 after it, even with the gate open as the workers stop.
+ */
+static void
+test_hup_pending_term(void **state)
+{
+	struct fake_sd	*s = fake_sd_open(false);
+	const char	*name = "hup-term.ini";
+	char		 conf[PATH_MAX];
+	struct t_daemon	*d;
+	pid_t		 a[2];
+	size_t		 ready, reload, stop;
+
+	gen_conf(conf, name, 1);
+	d = start_gated(s, conf, "hup-term-gate", a, &ready);
+	reload = hup_held(s, d, name, "hup-term-gate", 2, ready + 1, 3);
+	t_daemon_signal(d, SIGTERM);
+	stop = fake_sd_wait(s, reload + 1, "STOPPING=1");
+	assert_non_null(t_write_file("hup-term-gate", ""));
+	wait_exit(d, WAIT_MS, EX_OK);
+	if (fake_sd_find(s, reload, "READY=1") != -1) {
+		fake_sd_dump(s);
+		fail_msg("READY=1 after RELOADING=1 (message %zu) and "
+		    "STOPPING=1 (message %zu)", reload, stop);
+	}
+}
+
+/*
+ * Path: master_reload -> rolling restart whose replacement exits at
+ * once -> POOL_BACKOFF -> master_reload_check: READY=1 all the same.
+ *
+ * A new command that cannot become ready must not keep systemd waiting
+ * forever (the pool retries it for as long as it fails): READY=1 comes
+ * once the first replacement failed, with a STATUS= that says the
+ * reload is not complete, and once only; the old workers serve on.
+ */
+static void
+test_hup_ready_incomplete(void **state)
+{
+	struct fake_sd		*s = fake_sd_open(false);
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	unsigned		 port = t_free_port(), i;
+	const char		*tw = t_testworker();
+	char			 conf[PATH_MAX], line[512];
+	struct t_daemon		*d;
+	pid_t			 a[2];
+	size_t			 ready, reload, again;
+	long			 failed, warned;
+	const char		*want = "STATUS=reload not complete (worker "
+	    "0: replacement failed), older workers serve; 2/2 workers ready; ";
+
+	write_conf(conf, "incomplete.ini", "[prefork]\nworkers = 2\n"
+	    "ready = notify\nlisten = 127.0.0.1:%u\ncommand = %s --serve "
+	    "--serve-delay 10 --notify-ready 0\n" TIMEOUTS, port, tw);
+	d = start((const char *const[]){ s->env, NULL }, NULL,
+	    (const char *const[]){ "-c", conf, NULL });
+	pool(d, d->pid, 2, a);
+	ready = fake_sd_wait(s, 0, "READY=1");
+
+	write_conf(conf, "incomplete.ini", "[prefork]\nworkers = 2\n"
+	    "ready = notify\nlisten = 127.0.0.1:%u\ncommand = %s --exit 1\n"
+	    TIMEOUTS, port, tw);
+	t_daemon_signal(d, SIGHUP);
+	reload = fake_sd_wait(s, ready + 1, "RELOADING=1");
+	again = fake_sd_wait(s, reload + 1, "READY=1");
+	/* prefork logs before it tells: the lines are there by now. */
+	failed = log_pos(d, "worker 0: replacement failed");
+	warned = log_pos(d, "reload not complete: worker 0: replacement "
+	    "failed; the older workers keep serving");
+	assert_true(failed < warned);
+	last_status(s, again, line, sizeof(line));
+	print_message("%s\n", line);
+	if (strncmp(line, want, strlen(want)) != 0)
+		fail_msg("no STATUS= saying the reload is not complete with "
+		    "READY=1: \"%s\"", line);
+
+	len = addr_tcp(port, &ss);
+	served_by_many(&ss, len, a, 2);
+	/* The pool retries; systemd hears nothing more of that reload. */
+	wait_log_count(d, "worker 0: replacement failed; starting again", 2);
+	for (i = 0; i < 2; i++)
+		assert_true(t_alive(a[i]));
+	assert_false(log_has(d, "rolling restart done"));
+	assert_false(log_has(d, "stopping worker"));
+	assert_int_equal(fake_sd_tally(s, reload, fake_sd_count(s),
+	    "READY=1"), 1);
+	t_daemon_signal(d, SIGTERM);
+	fake_sd_wait(s, again + 1, "STOPPING=1");
+	wait_exit(d, WAIT_MS, EX_OK);
+}
+
+/*
  * Path: sockets_update with two addresses -> spawn: fds 3 and 4, named
  * in order, both served.
  */
@@ -1894,6 +2181,11 @@ main(void)
 		cmocka_unit_test_teardown(test_bind_in_use, teardown),
 		cmocka_unit_test_teardown(test_hup_moves_socket, teardown),
 		cmocka_unit_test_teardown(test_hup_bind_fails, teardown),
+		cmocka_unit_test_teardown(test_hup_ready_after_roll, teardown),
+		cmocka_unit_test_teardown(test_hup_twice_ready_newest,
+		    teardown),
+		cmocka_unit_test_teardown(test_hup_pending_term, teardown),
+		cmocka_unit_test_teardown(test_hup_ready_incomplete, teardown),
 		cmocka_unit_test_teardown(test_two_sockets, teardown),
 		cmocka_unit_test_teardown(test_socket_activation, teardown),
 		cmocka_unit_test_teardown(test_ready_gating, teardown),
