@@ -67,6 +67,23 @@ check_find_command(const char *name, char *buf, size_t len)
 }
 
 int
+check_resolve_command(const struct conf *c, char *buf, size_t len)
+{
+	const char	*name = c->argv.v[0];
+	int		 n;
+
+	if (c->chdir == NULL || *name == '/' || strchr(name, '/') == NULL)
+		return check_find_command(name, buf, len);
+	/* The worker execs it from there, after its chdir. */
+	n = snprintf(buf, len, "%s/%s", c->chdir, name);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return check_executable(buf);
+}
+
+int
 check_command(const struct conf *c, struct strv *errs)
 {
 	char		 path[4096], where[PATH_MAX + 32];
@@ -78,13 +95,16 @@ check_command(const struct conf *c, struct strv *errs)
 		    "command in %s", in);
 		return 1;
 	}
-	if (check_find_command(c->argv.v[0], path, sizeof(path)) == 0)
+	if (check_resolve_command(c, path, sizeof(path)) == 0)
 		return 0;
 	w = conf_key_where(c, CONF_KEY_COMMAND, where, sizeof(where));
 	if (errno == ENOENT && strchr(c->argv.v[0], '/') == NULL)
 		strv_pushf(errs, "%scommand '%s': not found in PATH (%s)", w,
 		    c->argv.v[0], getenv("PATH") ? getenv("PATH") :
 		    "/bin:/usr/bin");
+	else if (strcmp(path, c->argv.v[0]) != 0 && strchr(c->argv.v[0], '/'))
+		strv_pushf(errs, "%scommand '%s' (%s): %s", w, c->argv.v[0],
+		    path, strerror(errno));
 	else
 		strv_pushf(errs, "%scommand '%s': %s", w, c->argv.v[0],
 		    strerror(errno));

@@ -21,6 +21,14 @@
 int	check_find_command(const char *name, char *buf, size_t len);
 
 /*
+ * Finds the worker command of c (argv[0]) as the worker will exec it:
+ * as check_find_command() does, except that a relative path with a
+ * slash ("./run", "bin/app") is taken from c's chdir when it has one,
+ * since the worker changes directory before it execs.
+ */
+int	check_resolve_command(const struct conf *c, char *buf, size_t len);
+
+/*
  * Appends to errs each problem with the worker command of c. Returns the
  * number of problems (0 or 1).
  */

@@ -35,8 +35,7 @@ launch_prepare(struct launch *l, const struct conf *c,
 {
 	struct launch	next = LAUNCH_INIT;
 
-	if (check_find_command(c->argv.v[0], next.path, sizeof(next.path)) ==
-	    -1)
+	if (check_resolve_command(c, next.path, sizeof(next.path)) == -1)
 		return -1;
 	if (env_base(&next.env, environ, &c->env) == -1)
 		goto fail;

@@ -1617,6 +1617,37 @@ copy_testworker(const char *path)
 }
 
 /*
+ * Path: check_resolve_command -> launch_prepare: a relative command with
+ * a slash is found from chdir, where the worker execs it, not from the
+ * master's directory (which here has no such file).
+ */
+static void
+test_relative_command_in_chdir(void **state)
+{
+	char		 dir[PATH_MAX], tw[PATH_MAX], conf[PATH_MAX];
+	char		 rep[PATH_MAX];
+	struct t_daemon	*d;
+	pid_t		 a[2];
+	char		*text;
+
+	subdir("reldir", dir);
+	xsnprintf(tw, sizeof(tw), "%s/testworker", dir);
+	copy_testworker(tw);
+	subdir("relrep", rep);
+	assert_int_equal(access("./testworker", F_OK), -1);
+	write_conf(conf, "relative.ini", "[prefork]\nworkers = 2\n"
+	    "chdir = %s\ncommand = ./testworker --report %s\n" TIMEOUTS,
+	    dir, rep);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, NULL });
+	pool(d, d->pid, 2, a);
+	text = report_wait(rep, a[0]);
+	assert_true(has_line(text, "cwd %s", dir));
+	free(text);
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, GRACEFUL_MS + WAIT_MS, 0);
+}
+
+/*
  * Path: a respawn whose execve() fails -> spawn's error pipe, backoff.
  *
  * The program loses its x bit: the errno is logged from the child's
@@ -1701,6 +1732,8 @@ main(void)
 		cmocka_unit_test_teardown(test_log_journal, teardown),
 		cmocka_unit_test_teardown(test_log_level_warn, teardown),
 		cmocka_unit_test_teardown(test_idle_master_sleeps, teardown),
+		cmocka_unit_test_teardown(test_relative_command_in_chdir,
+		    teardown),
 		cmocka_unit_test_teardown(test_exec_failure_survived,
 		    teardown),
 	};
