@@ -12,6 +12,7 @@
 #include <sys/un.h>
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
@@ -1049,19 +1050,35 @@ host_name_ok(const char *h, size_t len)
 	return h[len - 1] != '-';
 }
 
+/* What an interface name may hold (a zone index is digits). */
+#define IFNAME_CHARS	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+			"0123456789._-@"
+
 /* Checks the host part (len bytes at h) of HOST:PORT. */
 static const char *
 listen_host(const char *h, size_t len)
 {
-	char	addr[INET6_ADDRSTRLEN + 2];
-	struct in6_addr	a6;
+	char		 addr[INET6_ADDRSTRLEN + 2];
+	struct in6_addr	 a6;
+	const char	*zone;
+	size_t		 zlen;
 
 	if (len == 0)
 		return "missing host (use *:PORT for all addresses)";
 	if (len == 1 && *h == '*')
 		return NULL;
 	if (*h == '[') {
-		if (len < 3 || h[len - 1] != ']' || len - 2 >= sizeof(addr))
+		if (len < 3 || h[len - 1] != ']')
+			return "not an IPv6 address";
+		/* A zone, [fe80::1%eth0]: an interface name or index. */
+		if ((zone = memchr(h, '%', len)) != NULL) {
+			zlen = (size_t)(h + len - 1 - (zone + 1));
+			if (zlen == 0 || zlen >= IF_NAMESIZE ||
+			    strspn(zone + 1, IFNAME_CHARS) < zlen)
+				return "not an interface name after %";
+			len = (size_t)(zone - h) + 1;
+		}
+		if (len - 2 >= sizeof(addr))
 			return "not an IPv6 address";
 		memcpy(addr, h + 1, len - 2);
 		addr[len - 2] = '\0';

@@ -6,6 +6,7 @@
 #include <sys/un.h>
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 
 #include <errno.h>
@@ -101,7 +102,7 @@ sockets_resolve(const char *addr, struct sockaddr_storage *ss,
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
 	struct addrinfo		 hints, *res;
 	const char		*colon, *port, *h;
-	char			 host[NI_MAXHOST], *end;
+	char			 host[NI_MAXHOST], *end, *zone;
 	unsigned long		 pnum;
 	size_t			 hlen;
 	int			 rc;
@@ -148,11 +149,32 @@ sockets_resolve(const char *addr, struct sockaddr_storage *ss,
 		*sslen = sizeof(*sin);
 		return 0;
 	}
+	/* A zone after %: an interface name, or its index. */
+	if ((zone = strchr(host, '%')) != NULL)
+		*zone++ = '\0';
 	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons((uint16_t)pnum);
+		if (zone != NULL) {
+			errno = 0;
+			pnum = strtoul(zone, &end, 10);
+			if (*zone >= '0' && *zone <= '9' && *end == '\0' &&
+			    errno == 0 && pnum <= UINT32_MAX)
+				sin6->sin6_scope_id = (uint32_t)pnum;
+			else if ((sin6->sin6_scope_id =
+			    if_nametoindex(zone)) == 0) {
+				strv_pushf(errs, "listen %s: no network "
+				    "interface '%s'", addr, zone);
+				return -1;
+			}
+		}
 		*sslen = sizeof(*sin6);
 		return 0;
+	}
+	if (zone != NULL) {
+		strv_pushf(errs, "listen %s: a zone (%%) needs an IPv6 "
+		    "address", addr);
+		return -1;
 	}
 
 	/*

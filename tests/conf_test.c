@@ -652,6 +652,13 @@ test_listen(void **state)
 		{ "[1.2.3.4]:80", "'[1.2.3.4]:80': not an IPv6 address" },
 		{ "[]:80", "'[]:80': not an IPv6 address" },
 		{ "[::1:80", "'[::1:80': not an IPv6 address" },
+		{ "[fe80::1%]:80", "'[fe80::1%]:80': not an interface name "
+		    "after %" },
+		{ "[fe80::1%a/b]:80", "'[fe80::1%a/b]:80': not an interface "
+		    "name after %" },
+		{ "[fe80::1%abcdefghijklmnop]:80", "'[fe80::1%abcdefghijklmnop]"
+		    ":80': not an interface name after %" },
+		{ "[fe80::g%lo]:80", "'[fe80::g%lo]:80': not an IPv6 address" },
 		{ "256.1.1.1:80", "'256.1.1.1:80': not an IPv4 address" },
 		{ "1.2.3:80", "'1.2.3:80': not an IPv4 address" },
 		{ "-bad.example:80", "'-bad.example:80': not a valid host "
@@ -671,8 +678,9 @@ test_listen(void **state)
 	size_t		 i;
 
 	check_value(f, "listen", "0.0.0.0:80, *:8080 [::]:443 "
-	    "[fe80::1:2]:1 localhost:65535 app-1.example.com:9 unix:/a", NULL);
-	assert_int_equal(f->c.listen.n, 7);
+	    "[fe80::1:2]:1 localhost:65535 app-1.example.com:9 unix:/a "
+	    "[fe80::1%eth0]:80 [fe80::1%2]:80", NULL);
+	assert_int_equal(f->c.listen.n, 9);
 	assert_string_equal(f->c.listen.v[1], "*:8080");
 	assert_string_equal(f->c.listen.v[6], "unix:/a");
 	for (i = 0; i < nitems(cases); i++)

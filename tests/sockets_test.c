@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 
 #include <dirent.h>
@@ -471,6 +472,42 @@ test_tcp_ipv6(void **state)
 	assert_int_equal(int_opt(S.v[1].fd, SOL_SOCKET, SO_DOMAIN), AF_INET);
 	assert_string_equal(S.v[0].addr, any6);
 	assert_string_equal(S.v[1].addr, any4);
+}
+
+/*
+ * TCP: an IPv6 address with a zone, "[::1%lo]:PORT", is bound with that
+ * interface's index as its scope; a zone that names no interface, or one
+ * after an IPv4 address, is an error that says so.
+ */
+static void
+test_tcp_ipv6_zone(void **state)
+{
+	const char	*addrs[2], *want[2];
+	char		 addr[64], msg[160];
+
+	if (!have_ipv6() || if_nametoindex("lo") == 0)
+		skip();
+	update_free("[::1%lo]", AF_INET6, "::1", 16, addr, sizeof(addr));
+	assert_tcp_listener(S.v[0].fd, AF_INET6);
+	assert_int_equal(connect_tcp(AF_INET6, "::1", port_of(S.v[0].fd)),
+	    0);
+	sockets_close(&S);
+
+	addrs[0] = "[fe80::1%no-such-if0]:8080";
+	addrs[1] = NULL;
+	assert_int_equal(update(addrs, 16), -1);
+	snprintf(msg, sizeof(msg), "listen %s: no network interface "
+	    "'no-such-if0'", addrs[0]);
+	want[0] = msg;
+	want[1] = NULL;
+	assert_true(errs_are(want));
+	strv_free(&errs);
+
+	addrs[0] = "127.0.0.1%lo:8080";
+	assert_int_equal(update(addrs, 16), -1);
+	snprintf(msg, sizeof(msg), "listen %s: a zone (%%) needs an IPv6 "
+	    "address", addrs[0]);
+	assert_true(errs_are(want));
 }
 
 /* TCP: a host name is resolved and its first address bound. */
@@ -1222,6 +1259,7 @@ main(void)
 		cmocka_unit_test_teardown(test_tcp_ipv4, teardown),
 		cmocka_unit_test_teardown(test_tcp_any, teardown),
 		cmocka_unit_test_teardown(test_tcp_ipv6, teardown),
+		cmocka_unit_test_teardown(test_tcp_ipv6_zone, teardown),
 		cmocka_unit_test_teardown(test_tcp_hostname, teardown),
 		cmocka_unit_test_teardown(test_update_keep_add_remove,
 		    teardown),
