@@ -369,15 +369,34 @@ teardown(void **state)
 	return rc;
 }
 
-/* An environment variable of pid that must be there. */
+struct env_wait {
+	pid_t		 pid;
+	const char	*name;
+	const char	*value;
+};
+
+static bool
+env_there(void *arg)
+{
+	struct env_wait	*e = arg;
+
+	return (e->value = t_proc_env(e->pid, e->name)) != NULL;
+}
+
+/*
+ * An environment variable of pid that must be there. A worker run
+ * through "sh -c 'exec ...'" reads as having no environment at all for
+ * a moment while it execs (the kernel sets the new one up after the new
+ * memory), so a missing variable is read again until the deadline.
+ */
 static const char *
 env_of(pid_t pid, const char *name)
 {
-	const char	*v = t_proc_env(pid, name);
+	struct env_wait	e = { pid, name, NULL };
 
-	if (v == NULL)
+	if (!t_wait_until(env_there, &e, WAIT_MS))
 		fail_msg("worker %ld has no %s", (long)pid, name);
-	return v;
+	return e.value;
 }
 
 static void
@@ -398,10 +417,14 @@ assert_env_pid(pid_t pid, const char *name)
 	assert_env(pid, name, want);
 }
 
+/* A variable pid must not have, read from an environment it has. */
 static void
 assert_no_env(pid_t pid, const char *name)
 {
-	const char	*v = t_proc_env(pid, name);
+	const char	*v;
+
+	(void)env_of(pid, "PREFORK_WORKER_ID");
+	v = t_proc_env(pid, name);
 
 	if (v != NULL)
 		fail_msg("worker %ld has %s=%s", (long)pid, name, v);
