@@ -74,6 +74,8 @@ struct key {
 #define K_AUTO	0x02		/* "auto" means 0 */
 #define K_OFF	0x04		/* "off" means 0 */
 #define K_ABS	0x08		/* an absolute path */
+#define K_NONE	0x10		/* "none" means unset, the default */
+#define K_STDERR 0x20		/* "stderr" means unset, the default */
 
 enum line_kind {
 	LINE_NONE,		/* no line pending */
@@ -176,21 +178,24 @@ static const struct key keys[] = {
 	[CONF_KEY_RESTART_DELAY_MAX] = { "restart_delay_max", set_duration,
 	    F(restart_delay_max), 1, DMAX, 0 },
 	[CONF_KEY_HALT_EXIT_CODES] = { "halt_exit_codes", set_codes, 0, 0,
-	    255, K_CONT },
+	    255, K_CONT | K_NONE },
 	[CONF_KEY_READY] = { "ready", set_ready, 0, 0, 0, 0 },
 	[CONF_KEY_READY_TIMEOUT] = { "ready_timeout", set_duration,
 	    F(ready_timeout), 1, DMAX, 0 },
 	[CONF_KEY_TIMEOUT] = { "timeout", set_duration, F(timeout), 0, DMAX,
 	    K_OFF },
-	[CONF_KEY_LISTEN] = { "listen", set_listen, 0, 1, 65535, K_CONT },
+	[CONF_KEY_LISTEN] = { "listen", set_listen, 0, 1, 65535,
+	    K_CONT | K_NONE },
 	[CONF_KEY_BACKLOG] = { "backlog", set_uint, F(backlog), 1, 65535, 0 },
 	[CONF_KEY_USER] = { "user", set_user, 0, 0, 0, 0 },
 	[CONF_KEY_GROUP] = { "group", set_group, 0, 0, 0, 0 },
 	[CONF_KEY_CHDIR] = { "chdir", set_path, F(chdir), 0, 0, K_ABS },
 	[CONF_KEY_UMASK] = { "umask", set_umask, 0, 0, 0777, 0 },
-	[CONF_KEY_PIDFILE] = { "pidfile", set_path, F(pidfile), 0, 0, 0 },
+	[CONF_KEY_PIDFILE] = { "pidfile", set_path, F(pidfile), 0, 0,
+	    K_NONE },
 	[CONF_KEY_LOG_LEVEL] = { "log_level", set_log_level, 0, 0, 0, 0 },
-	[CONF_KEY_LOG_FILE] = { "log_file", set_path, F(log_file), 0, 0, 0 },
+	[CONF_KEY_LOG_FILE] = { "log_file", set_path, F(log_file), 0, 0,
+	    K_STDERR },
 };
 
 static_assert(nitems(keys) == CONF_KEY_COUNT, "a key without an entry");
@@ -879,6 +884,13 @@ set_path(struct conf *c, const struct key *k, const char *v,
 {
 	char	**field = (char **)(void *)((char *)c + k->off);
 
+	/* The default written out: a file so named is "./none". */
+	if (((k->flags & K_NONE) && strcmp(v, "none") == 0) ||
+	    ((k->flags & K_STDERR) && strcmp(v, "stderr") == 0)) {
+		free(*field);
+		*field = NULL;
+		return 0;
+	}
 	if ((k->flags & K_ABS) && *v != '/') {
 		report_value(r, "'%s' is not an absolute path", v);
 		return -1;
@@ -958,6 +970,10 @@ set_codes(struct conf *c, const struct key *k, const char *v,
 	enum perr	 rc = PE_OK;
 	size_t		 i;
 
+	if ((k->flags & K_NONE) && strcmp(v, "none") == 0) {
+		memset(c->halt_exit_codes, 0, sizeof(c->halt_exit_codes));
+		return 0;
+	}
 	if (list_split(v, &items, &why) == -1) {
 		report_value(r, "%s", why);
 		strv_free(&items);
@@ -1128,6 +1144,10 @@ set_listen(struct conf *c, const struct key *k, const char *v,
 	const char	*why = NULL;
 	size_t		 i, j;
 
+	if ((k->flags & K_NONE) && strcmp(v, "none") == 0) {
+		strv_free(&c->listen);
+		return 0;
+	}
 	if (list_split(v, &items, &why) == -1) {
 		report_value(r, "%s", why);
 		strv_free(&items);

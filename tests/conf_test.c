@@ -737,6 +737,19 @@ test_string_keys(void **state)
 	check_value(f, "pidfile", "run/prefork.pid", NULL);
 	assert_string_equal(f->c.pidfile, "run/prefork.pid");
 	check_value(f, "log_file", "prefork.log", NULL);
+	/* The defaults, written out, are the defaults, not file names. */
+	check_value(f, "pidfile", "none", NULL);
+	assert_null(f->c.pidfile);
+	check_value(f, "pidfile", "./none", NULL);
+	assert_string_equal(f->c.pidfile, "./none");
+	check_value(f, "log_file", "stderr", NULL);
+	assert_null(f->c.log_file);
+	check_value(f, "listen", "none", NULL);
+	assert_int_equal(f->c.listen.n, 0);
+	check_value(f, "halt_exit_codes", "none", NULL);
+	assert_memory_equal(f->c.halt_exit_codes,
+	    (uint8_t[sizeof(f->c.halt_exit_codes)]){ 0 },
+	    sizeof(f->c.halt_exit_codes));
 	check_value(f, "log_level", "warn", NULL);
 	assert_int_equal(f->c.log_level, LOG_LEVEL_WARN);
 	check_value(f, "log_level", "verbose", "unknown level 'verbose' "
