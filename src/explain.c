@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,16 +68,21 @@ static void
 explain_sources(FILE *f, const struct probe *p, enum probe_kind kind)
 {
 	const struct probe_source	*s;
-	size_t				 i;
+	size_t				 i, plen;
 	char				 val[32];
+	bool				 named;
 
 	for (i = 0; i < p->nsources; i++) {
 		s = &p->sources[i];
 		if (s->kind != kind)
 			continue;
+		/* A detail that names its file ("PATH: ...") says it once. */
+		plen = strlen(s->path);
+		named = plen == 0 || (strncmp(s->detail, s->path, plen) == 0 &&
+		    s->detail[plen] == ':');
 		fprintf(f, "  %-14s %-10s %s%s%s\n", s->name,
-		    explain_value(s, val, sizeof(val)), s->path,
-		    s->path[0] != '\0' ? ": " : "", s->detail);
+		    explain_value(s, val, sizeof(val)), named ? "" : s->path,
+		    named ? "" : ": ", s->detail);
 	}
 }
 

@@ -100,6 +100,10 @@ test_text_sections(void **state)
 	assert_true(t_contains(text, "max_workers    min(9, 6) = 6  "
 	    "(applied)"));
 	assert_true(t_contains(text, "Workers: 6"));
+	/* A source missing its file names that file once, not twice. */
+	assert_true(t_contains(text, "  memory blocks  missing    "
+	    "/sys/devices/system/memory/block_size_bytes: No such file or "
+	    "directory\n"));
 	free(text);
 	conf_free(&c);
 }
