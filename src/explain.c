@@ -196,8 +196,12 @@ explain_json(FILE *f, const struct decision *d)
 
 	fprintf(f, "{\"cpus\":%u,\"cpus_source\":", d->cpus);
 	json_string(f, d->cpus_from);
-	fprintf(f, ",\"memory_bytes\":%" PRIu64 ",\"memory_source\":",
-	    d->memory);
+	/* Unknown memory is null, not a machine with none. */
+	if (d->memory != 0)
+		fprintf(f, ",\"memory_bytes\":%" PRIu64 ",\"memory_source\":",
+		    d->memory);
+	else
+		fputs(",\"memory_bytes\":null,\"memory_source\":", f);
 	if (d->memory_from != NULL)
 		json_string(f, d->memory_from);
 	else

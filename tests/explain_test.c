@@ -148,6 +148,15 @@ test_json_fields(void **state)
 	    "any(s['name'] == 'online' for s in d['sources'])"), 0);
 	free(json);
 	conf_free(&c);
+
+	/* Memory that no source gives is unknown: null, not 0 bytes. */
+	conf_init(&c);
+	explain_decide(&d, &c, t_fixture("probe-empty"));
+	json = render(explain_json, &d);
+	assert_int_equal(json_valid(json, "d['memory_bytes'] is None and "
+	    "d['memory_source'] is None and d['workers'] >= 1"), 0);
+	free(json);
+	conf_free(&c);
 }
 
 /* Quotes, backslashes and control bytes from a file are escaped. */
