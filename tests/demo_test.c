@@ -86,45 +86,11 @@ static_assert(STOP_MS * 2 <= GRACE_MS, "a prompt exit is well within "
 	"timeout = 2s\n"						\
 	"graceful_timeout = 10s\n"
 
-/* The sockets a test holds: the teardown closes them. */
-static int		held[8];
-static size_t		nheld;
-
-/* A socket the teardown closes. */
-static int
-hold(int fd)
-{
-	assert_true(fd != -1);
-	assert_true(nheld < nitems(held));
-	held[nheld++] = fd;
-	return fd;
-}
-
-static void
-unhold(int fd)
-{
-	size_t	i;
-
-	for (i = 0; i < nheld; i++)
-		if (held[i] == fd) {
-			held[i] = held[--nheld];
-			break;
-		}
-	close(fd);
-}
-
 static int
 teardown(void **state)
 {
-	size_t	i;
-	int	rc;
-
 	(void)state;
-	rc = it_teardown();
-	for (i = 0; i < nheld; i++)
-		close(held[i]);
-	nheld = 0;
-	return rc;
+	return it_teardown();
 }
 
 /* The test needs python3 in PATH: skipped, and says so, without it. */
@@ -241,25 +207,6 @@ free_port6(void)
 	return port;
 }
 
-/* Waits until fd has events, or the deadline; false on timeout. */
-static bool
-wait_fd(int fd, short events, double deadline)
-{
-	struct pollfd	p = { .fd = fd, .events = events };
-	double		left;
-	int		r;
-
-	for (;;) {
-		if ((left = deadline - t_now_ms()) <= 0)
-			return false;
-		r = poll(&p, 1, (int)left + 1);
-		if (r > 0)
-			return true;
-		if (r == -1 && errno != EINTR)
-			return false;
-	}
-}
-
 /*
  * Connects to a, by the deadline, and sends what (may be ""). Returns the
  * connection, held until the teardown; fails the test on any error.
@@ -276,7 +223,7 @@ client(const struct addr *a, const char *what, double deadline)
 	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == -1) {
 		if (errno != EINPROGRESS)
 			err = errno;
-		else if (!wait_fd(fd, POLLOUT, deadline))
+		else if (!t_wait_fd(fd, POLLOUT, deadline))
 			err = ETIMEDOUT;
 		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err,
 		    &elen) == -1)
@@ -301,7 +248,7 @@ read_all(int fd, char *buf, size_t size, double deadline)
 	int	err = 0;
 
 	for (;;) {
-		if (!wait_fd(fd, POLLIN, deadline)) {
+		if (!t_wait_fd(fd, POLLIN, deadline)) {
 			err = ETIMEDOUT;
 			break;
 		}
@@ -616,16 +563,7 @@ main(void)
 		cmocka_unit_test_teardown(test_term_idle, teardown),
 		cmocka_unit_test_teardown(test_every_socket, teardown),
 	};
-	struct rlimit	rl;
-
-	/* A worker aborted as silent must leave no core file behind. */
-	if (getrlimit(RLIMIT_CORE, &rl) == 0) {
-		rl.rlim_cur = 0;
-		setrlimit(RLIMIT_CORE, &rl);
-	}
-	/* DEMO_TEST=test_hello runs one test (a glob). */
-	if (getenv("DEMO_TEST") != NULL)
-		cmocka_set_test_filter(getenv("DEMO_TEST"));
-	it_wait_ms = WAIT_MS;
+	/* DEMO_TEST=test_name runs one test (a glob). */
+	it_init(WAIT_MS, "DEMO_TEST", true);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1457,8 +1457,6 @@ main(void)
 	};
 
 	/* FAULT_TEST=test_kill9_storm runs one test (a glob). */
-	if (getenv("FAULT_TEST") != NULL)
-		cmocka_set_test_filter(getenv("FAULT_TEST"));
-	it_wait_ms = WAIT_MS;
+	it_init(WAIT_MS, "FAULT_TEST", false);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -40,6 +41,23 @@ static struct t_daemon	daemons[4];
 static size_t		ndaemons;
 static pid_t		seen[256];
 static size_t		nseen;
+/* The sockets it holds: the teardown closes them. */
+static int		held[16];
+static size_t		nheld;
+
+void
+it_init(unsigned wait_ms, const char *filter_env, bool no_cores)
+{
+	struct rlimit	rl;
+
+	it_wait_ms = wait_ms;
+	if (getenv(filter_env) != NULL)
+		cmocka_set_test_filter(getenv(filter_env));
+	if (no_cores && getrlimit(RLIMIT_CORE, &rl) == 0) {
+		rl.rlim_cur = 0;
+		setrlimit(RLIMIT_CORE, &rl);
+	}
+}
 
 void
 xsnprintf(char *buf, size_t len, const char *fmt, ...)
@@ -83,6 +101,28 @@ remember(const pid_t *pids, size_t n)
 }
 
 int
+hold(int fd)
+{
+	assert_true(fd != -1);
+	assert_true(nheld < nitems(held));
+	held[nheld++] = fd;
+	return fd;
+}
+
+void
+unhold(int fd)
+{
+	size_t	i;
+
+	for (i = 0; i < nheld; i++)
+		if (held[i] == fd) {
+			held[i] = held[--nheld];
+			break;
+		}
+	close(fd);
+}
+
+int
 it_teardown(void)
 {
 	size_t	i;
@@ -95,6 +135,9 @@ it_teardown(void)
 		if (t_alive(seen[i]) && t_worker_slot(seen[i]) >= 0)
 			kill(seen[i], SIGKILL);
 	nseen = 0;
+	for (i = 0; i < nheld; i++)
+		close(held[i]);
+	nheld = 0;
 	for (i = 0; i < ndaemons; i++) {
 		char	*log = t_daemon_log(&daemons[i]);
 

@@ -22,6 +22,14 @@
  */
 extern unsigned	it_wait_ms;
 
+/*
+ * For main(): the deadline of the waits, and the one test (a cmocka
+ * glob) that the variable filter_env names, if set; with no_cores, a core
+ * size limit of 0, inherited by every daemon and worker, so that the
+ * workers a test aborts leave no core file behind.
+ */
+void	it_init(unsigned wait_ms, const char *filter_env, bool no_cores);
+
 /* systemd's variables and PREFORK_SYSROOT, unset for every daemon. */
 extern const char *const	it_clean_env[];
 
@@ -42,7 +50,15 @@ struct t_daemon	*start(const char *const env[], const char *const wrapper[],
 void	remember(const pid_t *pids, size_t n);
 
 /*
- * Ends the daemons a test started and the workers it saw, and checks the
+ * A socket the teardown closes (at most 16 at once), returned as is;
+ * unhold() closes it now and forgets it.
+ */
+int	hold(int fd);
+void	unhold(int fd);
+
+/*
+ * Ends the daemons a test started and the workers it saw, closes the
+ * sockets it holds, and checks the
  * daemons' logs for sanitizer reports: 0, or -1 when there was one (a
  * cmocka teardown's return value).
  */

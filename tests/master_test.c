@@ -1739,8 +1739,6 @@ main(void)
 	};
 
 	/* MASTER_TEST=test_pid1 runs one test (a glob), when debugging. */
-	if (getenv("MASTER_TEST") != NULL)
-		cmocka_set_test_filter(getenv("MASTER_TEST"));
-	it_wait_ms = WAIT_MS;
+	it_init(WAIT_MS, "MASTER_TEST", false);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -64,10 +64,6 @@
 	"min_uptime = 200ms\n"
 #define TIMEOUTS	"graceful_timeout = 500ms\n" DELAYS
 
-/* The sockets a test holds: the teardown closes them. */
-static int		held[8];
-static size_t		nheld;
-
 /*
  * The service manager the test plays: a datagram socket where
  * NOTIFY_SOCKET points, read by a thread of its own, since the kernel
@@ -344,27 +340,13 @@ fake_sd_tally(struct fake_sd *s, size_t from, size_t to, const char *want)
 	return n;
 }
 
-/* A socket the teardown closes. */
-static int
-hold(int fd)
-{
-	assert_true(fd != -1);
-	assert_true(nheld < nitems(held));
-	held[nheld++] = fd;
-	return fd;
-}
-
 static int
 teardown(void **state)
 {
-	size_t	i;
 	int	rc;
 
 	(void)state;
 	rc = it_teardown();
-	for (i = 0; i < nheld; i++)
-		close(held[i]);
-	nheld = 0;
 	fake_sd_close();
 	return rc;
 }
@@ -479,25 +461,6 @@ addr_unix(const char *path, struct sockaddr_storage *ss)
 	return sizeof(*sun);
 }
 
-/* Waits until fd has events, or the deadline; false on timeout. */
-static bool
-wait_fd(int fd, short events, double deadline)
-{
-	struct pollfd	p = { .fd = fd, .events = events };
-	double		left;
-	int		r;
-
-	for (;;) {
-		if ((left = deadline - t_now_ms()) <= 0)
-			return false;
-		r = poll(&p, 1, (int)left + 1);
-		if (r > 0)
-			return true;
-		if (r == -1 && errno != EINTR)
-			return false;
-	}
-}
-
 /*
  * Connects to ss and sends the request line, by the deadline. Returns
  * the connection, or -1 with *err set to what went wrong.
@@ -516,7 +479,7 @@ request_send(const struct sockaddr_storage *ss, socklen_t sslen,
 	if (connect(fd, (const struct sockaddr *)ss, sslen) == -1) {
 		if (errno != EINPROGRESS)
 			*err = errno;
-		else if (!wait_fd(fd, POLLOUT, deadline))
+		else if (!t_wait_fd(fd, POLLOUT, deadline))
 			*err = ETIMEDOUT;
 		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, err,
 		    &elen) == -1)
@@ -544,7 +507,7 @@ request_answer(int fd, double deadline, struct answer *ans)
 	int	err = 0, end = -1;
 
 	for (;;) {
-		if (!wait_fd(fd, POLLIN, deadline)) {
+		if (!t_wait_fd(fd, POLLIN, deadline)) {
 			err = ETIMEDOUT;
 			goto out;
 		}
@@ -2222,16 +2185,7 @@ main(void)
 		cmocka_unit_test_teardown(test_zero_downtime_usr2, teardown),
 		cmocka_unit_test_teardown(test_zero_downtime_hup, teardown),
 	};
-	struct rlimit	rl;
-
-	/* SIGABRT to a worker must leave no core file behind. */
-	if (getrlimit(RLIMIT_CORE, &rl) == 0) {
-		rl.rlim_cur = 0;
-		setrlimit(RLIMIT_CORE, &rl);
-	}
-	/* SYSTEMD_TEST=test_notify_path runs one test (a glob). */
-	if (getenv("SYSTEMD_TEST") != NULL)
-		cmocka_set_test_filter(getenv("SYSTEMD_TEST"));
-	it_wait_ms = WAIT_MS;
+	/* SYSTEMD_TEST=test_name runs one test (a glob). */
+	it_init(WAIT_MS, "SYSTEMD_TEST", true);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

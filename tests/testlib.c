@@ -64,6 +64,24 @@ t_now_ms(void)
 }
 
 bool
+t_wait_fd(int fd, short events, double deadline)
+{
+	struct pollfd	p = { .fd = fd, .events = events };
+	double		left;
+	int		r;
+
+	for (;;) {
+		if ((left = deadline - t_now_ms()) <= 0)
+			return false;
+		r = poll(&p, 1, (int)left + 1);
+		if (r > 0)
+			return true;
+		if (r == -1 && errno != EINTR)
+			return false;
+	}
+}
+
+bool
 t_wait_until(bool (*cond)(void *), void *arg, unsigned timeout_ms)
 {
 	struct timespec	tick = { 0, 2 * 1000 * 1000 };

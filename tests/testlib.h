@@ -49,6 +49,12 @@ bool	t_wait_until(bool (*cond)(void *), void *arg, unsigned timeout_ms);
 double	t_now_ms(void);
 
 /*
+ * Waits until fd has one of events (poll(2)'s), or deadline (t_now_ms()
+ * time) has passed. Returns false at the deadline or on an error.
+ */
+bool	t_wait_fd(int fd, short events, double deadline);
+
+/*
  * Creates a private temporary directory for this test program, removed
  * recursively at exit, and returns its path (static).
  */
