@@ -805,24 +805,6 @@ test_out_of_fds_in_child(void **state)
 	audit(d, b, 2);
 }
 
-/* Copies the test worker to path, executable. */
-static void
-copy_testworker(const char *path)
-{
-	char	buf[65536];
-	ssize_t	n;
-	int	in, out;
-
-	assert_true((in = open(t_testworker(), O_RDONLY | O_CLOEXEC)) != -1);
-	assert_true((out = open(path, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC, 0755)) != -1);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		assert_int_equal(write(out, buf, (size_t)n), n);
-	assert_int_equal(n, 0);
-	close(in);
-	assert_int_equal(close(out), 0);
-}
-
 /*
  * Path: child_cb -> slot_vacated -> slot_spawn -> execve() fails in the
  * child (EACCES, through the error pipe) -> its exit -> slot_backoff.

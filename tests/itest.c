@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -89,6 +90,23 @@ start(const char *const env[], const char *const wrapper[],
 	all[n] = NULL;
 	t_daemon_start(&daemons[ndaemons], all, wrapper, args);
 	return &daemons[ndaemons++];
+}
+
+void
+copy_testworker(const char *path)
+{
+	char	buf[65536];
+	ssize_t	n;
+	int	in, out;
+
+	assert_true((in = open(t_testworker(), O_RDONLY | O_CLOEXEC)) != -1);
+	assert_true((out = open(path, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC, 0755)) != -1);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(out, buf, (size_t)n), n);
+	assert_int_equal(n, 0);
+	close(in);
+	assert_int_equal(close(out), 0);
 }
 
 void

@@ -46,6 +46,9 @@ void	xsnprintf(char *buf, size_t len, const char *fmt, ...)
 struct t_daemon	*start(const char *const env[], const char *const wrapper[],
 		    const char *const args[]);
 
+/* Copies the test worker's program to path, executable (0755). */
+void	copy_testworker(const char *path);
+
 /* Remembers workers, so that the teardown kills any left behind. */
 void	remember(const pid_t *pids, size_t n);
 

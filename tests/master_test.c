@@ -105,41 +105,6 @@ wait_touched(const char *dir, const char *base, const pid_t *pids,
 	}
 }
 
-/* The worker's report, with "\n" in front so that "\nkey " finds all. */
-static char *
-report_wait(const char *dir, pid_t pid)
-{
-	char	 path[PATH_MAX], *raw, *text;
-
-	xsnprintf(path, sizeof(path), "%s/report.%ld", dir, (long)pid);
-	if (!t_wait_file(path, WAIT_MS))
-		fail_msg("no report from worker %ld", (long)pid);
-	raw = util_read_file(path, 1 << 20);
-	assert_non_null(raw);
-	text = malloc(strlen(raw) + 2);
-	assert_non_null(text);
-	text[0] = '\n';
-	strcpy(text + 1, raw);
-	free(raw);
-	return text;
-}
-
-static bool __attribute__((format(printf, 2, 3)))
-has_line(const char *report, const char *fmt, ...)
-{
-	char	line[1024], pat[1100];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	xsnprintf(pat, sizeof(pat), "\n%s\n", line);
-	if (strstr(report, pat) != NULL)
-		return true;
-	print_error("no line \"%s\" in the report:%s\n", line, report);
-	return false;
-}
-
 static bool
 lacks(const char *report, const char *needle)
 {
@@ -193,28 +158,28 @@ test_worker_environment(void **state)
 	    t_testworker(), "--report", dir, NULL });
 	pool(d, d->pid, 3, w);
 	for (i = 0; i < 3; i++) {
-		rep = report_wait(dir, w[i]);
-		assert_true(has_line(rep, "ppid %ld", (long)d->pid));
-		assert_true(has_line(rep, "pgid %ld", (long)w[i]));
-		assert_true(has_line(rep, "slot %u", i));
-		assert_true(has_line(rep, "workers 3"));
-		assert_true(has_line(rep, "env PREFORK_WORKER_ID=%u", i));
-		assert_true(has_line(rep, "env PREFORK_WORKERS=3"));
-		assert_true(has_line(rep, "env PREFORK_WORKER_CLASS=sync"));
-		assert_true(has_line(rep, "env A=1"));
+		rep = t_report_wait(dir, w[i], WAIT_MS);
+		assert_true(t_has_line(rep, "ppid %ld", (long)d->pid));
+		assert_true(t_has_line(rep, "pgid %ld", (long)w[i]));
+		assert_true(t_has_line(rep, "slot %u", i));
+		assert_true(t_has_line(rep, "workers 3"));
+		assert_true(t_has_line(rep, "env PREFORK_WORKER_ID=%u", i));
+		assert_true(t_has_line(rep, "env PREFORK_WORKERS=3"));
+		assert_true(t_has_line(rep, "env PREFORK_WORKER_CLASS=sync"));
+		assert_true(t_has_line(rep, "env A=1"));
 		assert_true(lacks(rep, "\nenv NOTIFY_SOCKET="));
 		assert_true(lacks(rep, "\nenv LISTEN_FD"));
 		assert_true(lacks(rep, "\nenv LISTEN_PID"));
 		assert_true(lacks(rep, "\nenv WATCHDOG_"));
 		/* Not systemd's: the application's own, passed on. */
-		assert_true(has_line(rep, "env LISTEN_PORT=8080"));
-		assert_true(has_line(rep, "SigBlk:\t" ZEROS));
-		assert_true(has_line(rep, "SigIgn:\t" ZEROS));
-		assert_true(has_line(rep, "fds 0 1 2"));
-		assert_true(has_line(rep, "fd0 /dev/null"));
+		assert_true(t_has_line(rep, "env LISTEN_PORT=8080"));
+		assert_true(t_has_line(rep, "SigBlk:\t" ZEROS));
+		assert_true(t_has_line(rep, "SigIgn:\t" ZEROS));
+		assert_true(t_has_line(rep, "fds 0 1 2"));
+		assert_true(t_has_line(rep, "fd0 /dev/null"));
 		/* stdout and stderr are the master's: the log file. */
-		assert_true(has_line(rep, "fd2 %s", d->log));
-		assert_true(has_line(rep, "pdeathsig 15"));
+		assert_true(t_has_line(rep, "fd2 %s", d->log));
+		assert_true(t_has_line(rep, "pdeathsig 15"));
 		free(rep);
 	}
 }
@@ -1598,24 +1563,6 @@ test_idle_master_sleeps(void **state)
 		fail_msg("the idle master will wake up in %lld ms", timeout);
 }
 
-/* Copies the test worker to path, executable. */
-static void
-copy_testworker(const char *path)
-{
-	char	buf[65536];
-	ssize_t	n;
-	int	in, out;
-
-	assert_true((in = open(t_testworker(), O_RDONLY | O_CLOEXEC)) != -1);
-	assert_true((out = open(path, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC, 0755)) != -1);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		assert_int_equal(write(out, buf, (size_t)n), n);
-	assert_int_equal(n, 0);
-	close(in);
-	assert_int_equal(close(out), 0);
-}
-
 /*
  * Path: check_resolve_command -> launch_prepare: a relative command with
  * a slash is found from chdir, where the worker execs it, not from the
@@ -1640,8 +1587,8 @@ test_relative_command_in_chdir(void **state)
 	    dir, rep);
 	d = start(NULL, NULL, (const char *const[]){ "-c", conf, NULL });
 	pool(d, d->pid, 2, a);
-	text = report_wait(rep, a[0]);
-	assert_true(has_line(text, "cwd %s", dir));
+	text = t_report_wait(rep, a[0], WAIT_MS);
+	assert_true(t_has_line(text, "cwd %s", dir));
 	free(text);
 	t_daemon_signal(d, SIGTERM);
 	wait_exit(d, GRACEFUL_MS + WAIT_MS, 0);

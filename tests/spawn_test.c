@@ -85,46 +85,6 @@ exists(void *path)
 	return access(path, F_OK) == 0;
 }
 
-/*
- * Waits for dir/report.PID and returns its text, with a newline put in
- * front so that every line, the first one too, is found as "\nkey ".
- * The caller frees it.
- */
-static char *
-report_wait(const char *dir, pid_t pid)
-{
-	char	 path[PATH_MAX], *raw, *text;
-
-	snprintf(path, sizeof(path), "%s/report.%ld", dir, (long)pid);
-	if (!t_wait_until(exists, path, DEADLINE_MS))
-		fail_msg("no report %s", path);
-	raw = util_read_file(path, 1 << 20);
-	assert_non_null(raw);
-	text = malloc(strlen(raw) + 2);
-	assert_non_null(text);
-	text[0] = '\n';
-	strcpy(text + 1, raw);
-	free(raw);
-	return text;
-}
-
-/* True when the report holds this whole line; prints the report if not. */
-static bool __attribute__((format(printf, 2, 3)))
-has_line(const char *report, const char *fmt, ...)
-{
-	char	line[1024], pat[1100];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	snprintf(pat, sizeof(pat), "\n%s\n", line);
-	if (strstr(report, pat) != NULL)
-		return true;
-	print_error("no line \"%s\" in the report:%s\n", line, report);
-	return false;
-}
-
 /* The number after "key ", or -1. */
 static long
 report_num(const char *report, const char *key)
@@ -265,7 +225,7 @@ spawn_reporting(struct spawn_cmd *cmd, const char *dir,
 	if (r->stage != SPAWN_OK)
 		fail_msg("spawn failed at %s: %s", spawn_stage_name(r->stage),
 		    strerror(r->error));
-	return report_wait(dir, r->pid);
+	return t_report_wait(dir, r->pid, DEADLINE_MS);
 }
 
 static void
@@ -347,8 +307,8 @@ test_signals_reset(void **state)
 	    NULL, &r);
 	get_mask(&after);
 	assert_same_mask(&before, &after);
-	assert_true(has_line(rep, "SigBlk:\t" ZEROS));
-	assert_true(has_line(rep, "SigIgn:\t" ZEROS));
+	assert_true(t_has_line(rep, "SigBlk:\t" ZEROS));
+	assert_true(t_has_line(rep, "SigIgn:\t" ZEROS));
 
 	stop(r.pid);
 	free(rep);
@@ -393,13 +353,13 @@ test_fds_group_deathsig(void **state)
 		dup2(stdin0, 0);
 		close(stdin0);
 	}
-	assert_true(has_line(rep, "fds 0 1 2"));
-	assert_true(has_line(rep, "fd0 /dev/null"));
+	assert_true(t_has_line(rep, "fds 0 1 2"));
+	assert_true(t_has_line(rep, "fd0 /dev/null"));
 	assert_int_equal(report_num(rep, "pid"), r.pid);
 	assert_int_equal(report_num(rep, "pgid"), r.pid);
 	assert_int_equal(report_num(rep, "ppid"), getpid());
 	assert_int_equal(report_num(rep, "sid"), getsid(0));
-	assert_true(has_line(rep, "pdeathsig %d", SIGTERM));
+	assert_true(t_has_line(rep, "pdeathsig %d", SIGTERM));
 	assert_int_equal(getpgid(r.pid), r.pid);
 
 	stop(r.pid);
@@ -456,10 +416,10 @@ test_sockets_cross(void **state)
 	close(3);
 	close(4);
 
-	assert_true(has_line(rep, "fds 0 1 2 3 4"));
-	assert_true(has_line(rep, "fd3 socket:[%lu]",
+	assert_true(t_has_line(rep, "fds 0 1 2 3 4"));
+	assert_true(t_has_line(rep, "fd3 socket:[%lu]",
 	    (unsigned long)st3.st_ino));
-	assert_true(has_line(rep, "fd4 socket:[%lu]",
+	assert_true(t_has_line(rep, "fd4 socket:[%lu]",
 	    (unsigned long)st4.st_ino));
 	stop(r.pid);
 	free(rep);
@@ -531,11 +491,11 @@ test_env_pid_slot(void **state)
 	rep = spawn_reporting(&cmd, subdir("env", dir, sizeof(dir)), NULL,
 	    &r);
 	assert_int_equal(count(rep, "\nenv "), 4);
-	assert_true(has_line(rep, "env A=1"));
-	assert_true(has_line(rep, "env B=two words"));
-	assert_true(has_line(rep, "env LISTEN_PID=%ld", (long)r.pid));
-	assert_true(has_line(rep, "env WATCHDOG_PID=%ld", (long)r.pid));
-	assert_true(has_line(rep, "slot -"));
+	assert_true(t_has_line(rep, "env A=1"));
+	assert_true(t_has_line(rep, "env B=two words"));
+	assert_true(t_has_line(rep, "env LISTEN_PID=%ld", (long)r.pid));
+	assert_true(t_has_line(rep, "env WATCHDOG_PID=%ld", (long)r.pid));
+	assert_true(t_has_line(rep, "slot -"));
 	/*
 	 * The caller's strings are scratch: a vfork-style child writes its
 	 * pid into the very memory it shares with us, a forked one into its
@@ -561,8 +521,8 @@ test_chdir_umask(void **state)
 	cmd.umask = 027;
 	rep = spawn_reporting(&cmd, subdir("chdir", dir, sizeof(dir)), NULL,
 	    &r);
-	assert_true(has_line(rep, "cwd %s", cwd));
-	assert_true(has_line(rep, "umask 0027"));
+	assert_true(t_has_line(rep, "cwd %s", cwd));
+	assert_true(t_has_line(rep, "umask 0027"));
 	/* Ours is unchanged. */
 	mine = umask(022);
 	umask(mine);
@@ -609,11 +569,11 @@ test_credentials(void **state)
 		skip();
 	}
 	assert_int_equal(r.stage, SPAWN_OK);
-	rep = report_wait(dir, r.pid);
-	assert_true(has_line(rep, "uid 65534"));
-	assert_true(has_line(rep, "gid 65534"));
-	assert_true(has_line(rep, "groups 100 65534"));
-	assert_true(has_line(rep, "pdeathsig %d", SIGTERM));
+	rep = t_report_wait(dir, r.pid, DEADLINE_MS);
+	assert_true(t_has_line(rep, "uid 65534"));
+	assert_true(t_has_line(rep, "gid 65534"));
+	assert_true(t_has_line(rep, "groups 100 65534"));
+	assert_true(t_has_line(rep, "pdeathsig %d", SIGTERM));
 
 	stop(r.pid);
 	free(rep);
@@ -859,7 +819,7 @@ test_signal_group(void **state)
 	pid = report_pid(dir);
 	assert_true(pid > 0 && pid != r.pid);
 	track(pid);
-	rep = report_wait(dir, pid);
+	rep = t_report_wait(dir, pid, DEADLINE_MS);
 	assert_int_equal(report_num(rep, "pgid"), r.pid);
 
 	assert_int_equal(spawn_signal(r.pid, SIGTERM), 0);
@@ -948,7 +908,7 @@ test_master_death(void **state)
 	status = reap(master);
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 
-	rep = report_wait(dir, worker);
+	rep = t_report_wait(dir, worker, DEADLINE_MS);
 	assert_int_equal(report_num(rep, "ppid"), master);
 	/* Reparented to us; its SIGTERM handler exits 0. */
 	assert_exited(reap(worker), 0);

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <ftw.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -26,6 +27,7 @@
 #include <cmocka.h>
 
 #include "testlib.h"
+#include "util.h"
 
 #define nitems_of(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -259,6 +261,40 @@ t_write_file(const char *name, const char *text)
 	assert_int_equal(fputs(text, f) >= 0, 1);
 	assert_int_equal(fclose(f), 0);
 	return path;
+}
+
+char *
+t_report_wait(const char *dir, pid_t pid, unsigned timeout_ms)
+{
+	char	 path[PATH_MAX], *raw, *text;
+
+	snprintf(path, sizeof(path), "%s/report.%ld", dir, (long)pid);
+	if (!t_wait_file(path, timeout_ms))
+		fail_msg("no report from worker %ld in %s", (long)pid, dir);
+	raw = util_read_file(path, 1 << 20);
+	assert_non_null(raw);
+	text = malloc(strlen(raw) + 2);
+	assert_non_null(text);
+	text[0] = '\n';
+	strcpy(text + 1, raw);
+	free(raw);
+	return text;
+}
+
+bool
+t_has_line(const char *report, const char *fmt, ...)
+{
+	char	line[1024], pat[1100];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	snprintf(pat, sizeof(pat), "\n%s\n", line);
+	if (strstr(report, pat) != NULL)
+		return true;
+	print_error("no line \"%s\" in the report:%s\n", line, report);
+	return false;
 }
 
 bool

@@ -66,6 +66,18 @@ const char	*t_tmpdir(void);
  */
 const char	*t_write_file(const char *name, const char *text);
 
+/*
+ * The report the test worker writes with --report DIR (DIR/report.PID),
+ * waited for at most timeout_ms, with "\n" in front so that "\nkey "
+ * finds every line, the first one too. Fails the test without one. The
+ * caller frees it.
+ */
+char	*t_report_wait(const char *dir, pid_t pid, unsigned timeout_ms);
+
+/* True when the report holds this whole line; prints the report if not. */
+bool	t_has_line(const char *report, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
 /* True if needle occurs in haystack; prints both when it does not. */
 bool	t_contains(const char *haystack, const char *needle);
 
