@@ -526,23 +526,36 @@ t_daemon_log_count(const struct t_daemon *d, const char *needle)
 	return n;
 }
 
+/*
+ * Reads /proc/PID/stat into buf and returns what follows the command
+ * name (which may hold spaces and parentheses): " STATE PPID ...", the
+ * third field on. NULL when there is no such process.
+ */
+static const char *
+t_proc_stat_fields(pid_t pid, char *buf, size_t len)
+{
+	char	 path[64], *p;
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	p = fgets(buf, (int)len, f);
+	fclose(f);
+	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
+		return NULL;
+	return p + 1;
+}
+
 /* Reads /proc/PID/stat: the state letter and the parent. */
 static bool
 t_proc_stat(pid_t pid, char *state, pid_t *ppid)
 {
-	char	 path[64], buf[512], *p;
-	FILE	*f;
-	int	 pp;
+	char		 buf[1024];
+	const char	*p = t_proc_stat_fields(pid, buf, sizeof(buf));
+	int		 pp;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return false;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	/* The command name may hold spaces and parentheses: skip it. */
-	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
-		return false;
-	if (sscanf(p + 1, " %c %d", state, &pp) != 2)
+	if (p == NULL || sscanf(p, " %c %d", state, &pp) != 2)
 		return false;
 	*ppid = pp;
 	return true;
@@ -594,21 +607,14 @@ t_proc_state(pid_t pid)
 long long
 t_proc_cpu_ms(pid_t pid)
 {
-	char		 path[64], buf[1024], *p;
+	char		 buf[1024];
+	const char	*p = t_proc_stat_fields(pid, buf, sizeof(buf));
 	unsigned long	 utime, stime;
 	long		 hz = sysconf(_SC_CLK_TCK);
-	FILE		*f;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	/* After the name: state, then fields 4 to 13, then utime, stime. */
-	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
-		return -1;
-	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-	    "%lu %lu", &utime, &stime) != 2)
+	/* State, then fields 4 to 13, then utime, stime. */
+	if (p == NULL || sscanf(p, " %*c %*d %*d %*d %*d %*d %*u %*u %*u "
+	    "%*u %*u %lu %lu", &utime, &stime) != 2)
 		return -1;
 	return (long long)(utime + stime) * 1000 / (hz > 0 ? hz : 100);
 }
@@ -616,22 +622,15 @@ t_proc_cpu_ms(pid_t pid)
 long long
 t_proc_age_ms(pid_t pid)
 {
-	char			 path[64], buf[1024], *p;
+	char			 buf[1024];
+	const char		*p = t_proc_stat_fields(pid, buf, sizeof(buf));
 	unsigned long long	 start;
 	long			 hz = sysconf(_SC_CLK_TCK);
 	struct timespec		 now;
-	FILE			*f;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
 	/* starttime is field 22: the 20th after the name. */
-	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
-		return -1;
-	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-	    "%*u %*u %*d %*d %*d %*d %*d %*d %llu", &start) != 1)
+	if (p == NULL || sscanf(p, " %*c %*d %*d %*d %*d %*d %*u %*u %*u "
+	    "%*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &start) != 1)
 		return -1;
 	if (clock_gettime(CLOCK_BOOTTIME, &now) == -1)
 		return -1;
