@@ -86,9 +86,10 @@ check_resolve_command(const struct conf *c, char *buf, size_t len)
 int
 check_command(const struct conf *c, struct strv *errs)
 {
-	char		 path[4096], where[PATH_MAX + 32];
+	char		 path[4096] = "", where[PATH_MAX + 32];
 	const char	*in = c->path ? c->path : "the configuration";
 	const char	*w;
+	int		 err;
 
 	if (c->argv.n == 0) {
 		strv_pushf(errs, "no worker command: give it after -- or set "
@@ -97,17 +98,18 @@ check_command(const struct conf *c, struct strv *errs)
 	}
 	if (check_resolve_command(c, path, sizeof(path)) == 0)
 		return 0;
+	err = errno;
 	w = conf_key_where(c, CONF_KEY_COMMAND, where, sizeof(where));
-	if (errno == ENOENT && strchr(c->argv.v[0], '/') == NULL)
+	if (err == ENOENT && strchr(c->argv.v[0], '/') == NULL)
 		strv_pushf(errs, "%scommand '%s': not found in PATH (%s)", w,
 		    c->argv.v[0], getenv("PATH") ? getenv("PATH") :
 		    "/bin:/usr/bin");
 	else if (strcmp(path, c->argv.v[0]) != 0 && strchr(c->argv.v[0], '/'))
 		strv_pushf(errs, "%scommand '%s' (%s): %s", w, c->argv.v[0],
-		    path, strerror(errno));
+		    path, strerror(err));
 	else
 		strv_pushf(errs, "%scommand '%s': %s", w, c->argv.v[0],
-		    strerror(errno));
+		    strerror(err));
 	return 1;
 }
 
