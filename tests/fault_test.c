@@ -18,6 +18,7 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -97,14 +98,20 @@ pids_add(struct pids *s, pid_t pid)
 }
 
 static bool
-pids_has(const struct pids *s, pid_t pid)
+pid_in(const pid_t *v, size_t n, pid_t pid)
 {
 	size_t	i;
 
-	for (i = 0; i < s->n; i++)
-		if (s->v[i] == pid)
+	for (i = 0; i < n; i++)
+		if (v[i] == pid)
 			return true;
 	return false;
+}
+
+static bool
+pids_has(const struct pids *s, pid_t pid)
+{
+	return pid_in(s->v, s->n, pid);
 }
 
 static void
@@ -253,6 +260,66 @@ log_pids(const char *log, const char *what, struct pids *s)
 		qsort(s->v, s->n, sizeof(*s->v), pid_cmp);
 }
 
+/*
+ * The log's worker lines in order: each "worker N (pid P) spawned" and
+ * "worker N (pid P) exited ...", as a pid and whether it was a spawn.
+ */
+struct event {
+	pid_t	pid;
+	bool	spawn;
+};
+
+static size_t
+log_events(const char *log, struct event **out)
+{
+	struct pids	 sp = { 0 }, ex = { 0 };
+	struct event	*v = NULL;
+	const char	*line, *eol;
+	size_t		 n = 0, cap = 0;
+	bool		 spawn;
+
+	/* One line at a time, so that the order is the log's. */
+	for (line = log; *line != '\0'; line = eol + (*eol != '\0')) {
+		char	one[512];
+		size_t	len;
+
+		if ((eol = strchr(line, '\n')) == NULL)
+			eol = line + strlen(line);
+		len = (size_t)(eol - line) < sizeof(one) - 1 ?
+		    (size_t)(eol - line) : sizeof(one) - 1;
+		memcpy(one, line, len);
+		one[len] = '\0';
+		log_pids(one, ") spawned", &sp);
+		log_pids(one, ") exited ", &ex);
+		if (sp.n + ex.n == 0)
+			continue;
+		spawn = sp.n > 0;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			v = realloc(v, cap * sizeof(*v));
+			assert_non_null(v);
+		}
+		v[n++] = (struct event){ spawn ? sp.v[0] : ex.v[0], spawn };
+		sp.n = ex.n = 0;
+	}
+	pids_free(&sp);
+	pids_free(&ex);
+	*out = v;
+	return n;
+}
+
+static void
+pids_del(struct pids *s, pid_t pid)
+{
+	size_t	i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i] == pid) {
+			s->v[i] = s->v[--s->n];
+			return;
+		}
+}
+
 struct audit {
 	const struct t_daemon	*d;
 	const pid_t		*live;
@@ -262,81 +329,87 @@ struct audit {
 };
 
 /*
- * The log's account of the workers: every pid spawned was reaped (an
- * "exited" line) or is one of live, exactly once, and no pid was reaped
- * twice or without being spawned.
+ * The log's account of the workers, line by line: no pid was spawned
+ * again before the exit of its last spawn, none exited that was not
+ * running, and the ones left running are exactly live. A pid may come
+ * back once it exited: pids wrap around (32768 by default), and a
+ * storm of spawns while other tests run gets there.
  */
 static bool
 audit_ok(void *arg)
 {
 	struct audit	*a = arg;
-	struct pids	 sp = { 0 }, ex = { 0 };
+	struct pids	 running = { 0 };
+	struct event	*ev;
 	char		*log = t_daemon_log(a->d);
-	size_t		 i, j = 0, k;
-	bool		 ok = true, live;
+	size_t		 i, n;
+	bool		 ok = true;
 
-	log_pids(log, ") spawned", &sp);
-	log_pids(log, ") exited ", &ex);
+	n = log_events(log, &ev);
 	free(log);
-	a->spawned = sp.n;
+	a->spawned = 0;
 	a->why[0] = '\0';
-	for (i = 0; i < sp.n && ok; i++) {
-		if (i > 0 && sp.v[i] == sp.v[i - 1]) {
-			snprintf(a->why, sizeof(a->why), "pid %ld spawned "
-			    "twice", (long)sp.v[i]);
-			ok = false;
-			break;
-		}
-		for (live = false, k = 0; k < a->nlive; k++)
-			live = live || a->live[k] == sp.v[i];
-		if (j < ex.n && ex.v[j] == sp.v[i]) {
-			j++;
-			if (live) {
+	for (i = 0; i < n && ok; i++) {
+		if (ev[i].spawn) {
+			a->spawned++;
+			if (pids_has(&running, ev[i].pid)) {
 				snprintf(a->why, sizeof(a->why), "pid %ld "
-				    "exited, yet is in the pool",
-				    (long)sp.v[i]);
+				    "spawned again before it exited",
+				    (long)ev[i].pid);
 				ok = false;
-			}
-		} else if (!live) {
+			} else
+				pids_add(&running, ev[i].pid);
+		} else if (!pids_has(&running, ev[i].pid)) {
+			snprintf(a->why, sizeof(a->why), "pid %ld exited, "
+			    "not running (never spawned, or reaped twice)",
+			    (long)ev[i].pid);
+			ok = false;
+		} else
+			pids_del(&running, ev[i].pid);
+	}
+	for (i = 0; ok && i < running.n; i++)
+		if (!pid_in(a->live, a->nlive, running.v[i])) {
 			snprintf(a->why, sizeof(a->why), "pid %ld spawned, "
-			    "neither exited nor in the pool", (long)sp.v[i]);
+			    "neither exited nor in the pool",
+			    (long)running.v[i]);
 			ok = false;
 		}
-	}
-	if (ok && j != ex.n) {
-		snprintf(a->why, sizeof(a->why), "%zu exits of pids never "
-		    "spawned (or reaped twice), the first pid %ld",
-		    ex.n - j, (long)ex.v[j]);
-		ok = false;
-	}
-	for (k = 0; ok && k < a->nlive; k++) {
-		if (!bsearch(&a->live[k], sp.v, sp.n, sizeof(*sp.v),
-		    pid_cmp)) {
+	for (i = 0; ok && i < a->nlive; i++)
+		if (!pids_has(&running, a->live[i])) {
 			snprintf(a->why, sizeof(a->why), "worker %ld in the "
-			    "pool was never logged as spawned",
-			    (long)a->live[k]);
+			    "pool: not logged as spawned, or logged as exited",
+			    (long)a->live[i]);
 			ok = false;
 		}
-	}
-	pids_free(&sp);
-	pids_free(&ex);
+	free(ev);
+	pids_free(&running);
 	return ok;
+}
+
+/*
+ * A worker of a master of this test that is gone: alive, with a slot,
+ * and (the test is a subreaper: see main()) reparented to the test. A
+ * pid of ours that another test's worker got again is not one.
+ */
+static bool
+orphan(pid_t pid)
+{
+	return t_alive(pid) && t_proc_ppid(pid) == getpid() &&
+	    t_worker_slot(pid) >= 0;
 }
 
 /*
  * Fails unless the log accounts for every worker (audit_ok), waiting for
  * the last lines to be written; returns how many were spawned. With the
- * master gone (live empty), also fails if any worker it spawned is
- * still alive: an orphan.
+ * master gone (live empty), also fails if any worker is still alive: an
+ * orphan.
  */
 static size_t
 audit(const struct t_daemon *d, const pid_t *live, size_t nlive)
 {
 	struct audit	 a = { d, live, nlive, 0, "" };
-	struct pids	 sp = { 0 };
-	char		*log;
-	size_t		 i;
-	pid_t		 orphan = 0;
+	pid_t		 kids[256];
+	size_t		 i, n;
 
 	if (!t_wait_until(audit_ok, &a, WAIT_MS)) {
 		dump_log(d);
@@ -345,17 +418,13 @@ audit(const struct t_daemon *d, const pid_t *live, size_t nlive)
 	}
 	if (!d->exited)
 		return a.spawned;
-	log = t_daemon_log(d);
-	log_pids(log, ") spawned", &sp);
-	free(log);
-	for (i = 0; i < sp.n && orphan == 0; i++)
-		if (t_alive(sp.v[i]) && t_worker_slot(sp.v[i]) >= 0)
-			orphan = sp.v[i];
-	pids_free(&sp);
-	if (orphan != 0) {
-		kill(orphan, SIGKILL);
-		fail_msg("worker %ld outlived the master", (long)orphan);
-	}
+	n = t_children(getpid(), kids, nitems(kids));
+	for (i = 0; i < n && i < nitems(kids); i++)
+		if (orphan(kids[i])) {
+			kill(kids[i], SIGKILL);
+			fail_msg("worker %ld outlived the master",
+			    (long)kids[i]);
+		}
 	return a.spawned;
 }
 
@@ -1234,7 +1303,7 @@ term_during_resize(const char *name, unsigned from, unsigned to,
 	wait_logf(d, "shutting down (SIGTERM)");
 	wait_logf(d, "exiting with status 0");
 	for (i = 0; i < sampled.n; i++)
-		if (t_alive(sampled.v[i]) && t_worker_slot(sampled.v[i]) >= 0)
+		if (orphan(sampled.v[i]))
 			fail_msg("worker %ld outlived the master",
 			    (long)sampled.v[i]);
 	audit(d, NULL, 0);
@@ -1440,5 +1509,15 @@ main(void)
 
 	/* FAULT_TEST=test_kill9_storm runs one test (a glob). */
 	it_init(WAIT_MS, "FAULT_TEST", false);
+	/*
+	 * A worker that outlives its master comes to us, not to init: an
+	 * orphan is then a child of ours, told apart from another test's
+	 * worker that got one of our old pids.
+	 */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1) {
+		fprintf(stderr, "PR_SET_CHILD_SUBREAPER: %s\n",
+		    strerror(errno));
+		return 1;
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
