@@ -429,16 +429,18 @@ audit(const struct t_daemon *d, const pid_t *live, size_t nlive)
 }
 
 /*
- * How many fds pid has open, from /proc/PID/fd, and the lowest one it
- * has not: the next one open() or pipe() would give it.
+ * How many fds pid has open, from /proc/PID/fd, and the lowest one above
+ * the room lowest it has not: the limit that leaves it room for exactly
+ * room more fds (open() and pipe() take the lowest free ones, and none
+ * at or above RLIMIT_NOFILE). With room 0, the lowest free fd.
  */
 static unsigned
-count_fds(pid_t pid, int *lowest_free)
+count_fds_room(pid_t pid, unsigned room, int *limit)
 {
 	char		 path[64];
 	DIR		*dir;
 	struct dirent	*e;
-	unsigned	 n = 0;
+	unsigned	 n = 0, free_seen = 0;
 	bool		 used[1024] = { false };
 	int		 fd;
 
@@ -453,10 +455,18 @@ count_fds(pid_t pid, int *lowest_free)
 			used[fd] = true;
 	}
 	closedir(dir);
-	for (fd = 0; (size_t)fd < nitems(used) && used[fd]; fd++)
-		continue;
-	*lowest_free = fd;
+	for (fd = 0; (size_t)fd < nitems(used); fd++)
+		if (!used[fd] && free_seen++ == room)
+			break;
+	*limit = fd;
 	return n;
+}
+
+/* How many fds pid has open, and the lowest one it has not. */
+static unsigned
+count_fds(pid_t pid, int *lowest_free)
+{
+	return count_fds_room(pid, 0, lowest_free);
 }
 
 /*
@@ -677,30 +687,29 @@ test_fork_fails_during_roll(void **state)
 }
 
 /*
- * Lowers pid's RLIMIT_NOFILE so that it can open no other fd: to the
- * number of fds it has open, when those are 0..n-1. The daemon may have
- * inherited a stray fd high up (make's jobserver pipe, a shell's): then
- * the limit is the lowest fd it does not have, which leaves no room
- * either, as the kernel hands out only fds below the limit. With room,
- * the limit is that much higher (room for a pipe: 2, when the fds above
- * the lowest free one are free too). The old limit goes to old. Skips
- * the test when lowering it is not allowed here. Returns the number of
- * fds open.
+ * Lowers pid's RLIMIT_NOFILE so that it can open room more fds and no
+ * other: to the lowest fd it does not have, for room 0, as the kernel
+ * hands out only fds below the limit. Its fds need not be 0..n-1: the
+ * daemon may have inherited stray ones (make's jobserver pipe, a CI
+ * runner's), and the limit is then set above the room lowest free fds,
+ * not above the lowest free one plus room. The old limit goes to old.
+ * Skips the test when lowering it is not allowed here. Returns the
+ * number of fds open.
  */
 static unsigned
 fds_exhaust_but(pid_t pid, unsigned room, struct rlimit *old)
 {
 	struct rlimit	rl;
 	unsigned	n;
-	int		lowest_free;
+	int		limit;
 
-	n = count_fds(pid, &lowest_free);
+	n = count_fds_room(pid, room, &limit);
 	if (prlimit(pid, RLIMIT_NOFILE, NULL, old) == -1) {
 		if (errno == EPERM)
 			skip();
 		fail_msg("prlimit: %s", strerror(errno));
 	}
-	rl = (struct rlimit){ (rlim_t)lowest_free + room, old->rlim_max };
+	rl = (struct rlimit){ (rlim_t)limit, old->rlim_max };
 	if (prlimit(pid, RLIMIT_NOFILE, &rl, NULL) == -1) {
 		if (errno == EPERM)
 			skip();
