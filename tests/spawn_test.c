@@ -391,9 +391,12 @@ test_sockets_cross(void **state)
 	int			 a[2], b[2], i;
 	const int		 fds[] = { 4, 3 };
 
-	/* 3 and 4 must be ours to place sockets on. */
-	assert_true(fcntl(3, F_GETFD) == -1 && errno == EBADF);
-	assert_true(fcntl(4, F_GETFD) == -1 && errno == EBADF);
+	/*
+	 * 3 and 4 must be ours to place sockets on: a stray fd this test
+	 * inherited there (from make, or a CI runner) is not used here.
+	 */
+	close(3);
+	close(4);
 	socketpair_high(a);
 	socketpair_high(b);
 	/* The worker's 3 is our 4 and its 4 our 3, without O_CLOEXEC. */
@@ -668,7 +671,7 @@ test_bad_fd(void **state)
 	struct spawn_result	 r;
 	const int		 fds[] = { 900 };
 
-	assert_true(fcntl(900, F_GETFD) == -1 && errno == EBADF);
+	close(900);	/* not open, even if this test inherited it */
 	cmd.fds = fds;
 	cmd.nfds = 1;
 	assert_true(spawn(&cmd, &r) > 0);
