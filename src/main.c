@@ -279,22 +279,6 @@ run_pool(struct conf *c, const struct options *o)
 	return master_run(c, &o->src);
 }
 
-/*
- * With 0, 1 or 2 closed at start, the first file the master opens (the
- * pidfile, a socket) would take that number, and the workers, who share
- * the master's stdout and stderr, would write into it.
- */
-static void
-open_std_fds(void)
-{
-	int	fd;
-
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= STDERR_FILENO)
-		continue;
-	if (fd > STDERR_FILENO)
-		close(fd);
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -302,7 +286,12 @@ main(int argc, char *argv[])
 	struct conf	c;
 	int		first, status;
 
-	open_std_fds();
+	/*
+	 * With 0, 1 or 2 closed at start, the first file the master opens
+	 * (the pidfile, a socket) would take that number, and the workers,
+	 * who share the master's stdout and stderr, would write into it.
+	 */
+	util_std_fds();
 	log_init(LOG_LEVEL_INFO);
 	first = parse_options(&o, argc, argv);
 	if (o.mode == MODE_RUN && first == argc && o.src.path == NULL)

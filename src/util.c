@@ -183,3 +183,14 @@ util_read_file(const char *path, size_t max)
 	buf[len] = '\0';
 	return buf;
 }
+
+void
+util_std_fds(void)
+{
+	int	fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= STDERR_FILENO)
+		continue;
+	if (fd > STDERR_FILENO)
+		close(fd);
+}

@@ -57,4 +57,12 @@ bool	util_streq(const char *a, const char *b);
  */
 char	*util_read_file(const char *path, size_t max);
 
+/*
+ * Opens /dev/null on whichever of 0, 1 and 2 is closed, so that the
+ * first file or socket opened later does not take that number (and get
+ * the output meant for stdout or stderr). This function can't fail: if
+ * /dev/null cannot be opened, the fds stay as they were.
+ */
+void	 util_std_fds(void);
+
 #endif /* PREFORK_UTIL_H */

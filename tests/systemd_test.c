@@ -1040,6 +1040,59 @@ test_tcp_served(void **state)
 	assert_int_equal(connect_error(port), ECONNREFUSED);
 }
 
+/* readlink(/proc/PID/fd/FD), or "" when it is not open. */
+static const char *
+fd_target(pid_t pid, int fd, char *buf, size_t len)
+{
+	char	path[64];
+	ssize_t	n;
+
+	xsnprintf(path, sizeof(path), "/proc/%ld/fd/%d", (long)pid, fd);
+	n = readlink(path, buf, len - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+/*
+ * Path: main -> util_std_fds, then sockets_update. Started with stdin
+ * and stdout closed (as by a careless init script), the master puts
+ * /dev/null on them before it opens anything: the listening socket does
+ * not take fd 0 or 1, and the workers' stdout is /dev/null, not the
+ * socket.
+ */
+static void
+test_std_fds_closed(void **state)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	unsigned		port = t_free_port(), i;
+	char			conf[PATH_MAX], buf[64];
+	struct t_daemon		*d;
+	pid_t			a[2];
+	int			fd;
+	const char *const	wrapper[] = { "sh", "-c",
+	    "exec \"$@\" <&- >&-", "sh", NULL };
+
+	write_conf(conf, "stdclosed.ini", "[prefork]\nworkers = 2\n"
+	    "listen = 127.0.0.1:%u\n" TIMEOUTS, port);
+	d = start(NULL, wrapper, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), "--serve", "--serve-delay", "10", NULL });
+	pool(d, d->pid, 2, a);
+	for (fd = 0; fd <= 1; fd++)
+		assert_string_equal(fd_target(d->pid, fd, buf, sizeof(buf)),
+		    "/dev/null");
+	for (i = 0; i < 2; i++) {
+		assert_string_equal(fd_target(a[i], 1, buf, sizeof(buf)),
+		    "/dev/null");
+		assert_true(strncmp(fd_target(a[i], 3, buf, sizeof(buf)),
+		    "socket:[", 8) == 0);
+	}
+	len = addr_tcp(port, &ss);
+	served_by_many(&ss, len, a, 2);
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, WAIT_MS, EX_OK);
+}
+
 /*
  * Path: sockets_bind_unix: a stale socket file replaced, served, and
  * removed at exit.
@@ -2163,6 +2216,7 @@ main(void)
 		cmocka_unit_test_teardown(test_watchdog_foreign_pid,
 		    teardown),
 		cmocka_unit_test_teardown(test_tcp_served, teardown),
+		cmocka_unit_test_teardown(test_std_fds_closed, teardown),
 		cmocka_unit_test_teardown(test_unix_served, teardown),
 		cmocka_unit_test_teardown(test_bind_in_use, teardown),
 		cmocka_unit_test_teardown(test_hup_moves_socket, teardown),

@@ -34,6 +34,18 @@
 static char	tmpdir[256];
 static pid_t	tmpdir_owner;
 
+/*
+ * A test started with 0, 1 or 2 closed (a CI runner's stdin, `make check
+ * <&-`) would have its first pipe or log file take that number, then
+ * put /dev/null over it in the child it starts: /dev/null fills the gap
+ * before main(), as prefork's own main() does for itself.
+ */
+__attribute__((constructor)) static void
+t_std_fds(void)
+{
+	util_std_fds();
+}
+
 const char *
 t_prefork(void)
 {
