@@ -227,34 +227,56 @@ sample_children(pid_t parent, struct pids *s)
 }
 
 /*
- * The pids of the log's lines "LEVEL: worker N (pid P)WHAT", e.g. WHAT
- * = ") spawned", sorted, in s. Only a line's own message counts, not a
- * line that quotes another ("...; the last: worker 2 (pid 9) exited").
+ * P when the log line from line to eol is "LEVEL: worker N (pid P)WHAT",
+ * e.g. WHAT = ") spawned"; 0 otherwise. Only a line's own message
+ * counts, not one that quotes another ("...; the last: worker 2 (pid 9)
+ * exited").
  */
-static void
-log_pids(const char *log, const char *what, struct pids *s)
+static pid_t
+line_pid(const char *line, const char *eol, const char *what)
 {
-	const char	*line, *p, *eol;
+	const char	*p;
 	char		*end;
 	long		 pid;
 
+	/* "... prefork[PID]: LEVEL: " and the message. */
+	if ((p = strstr(line, "]: ")) == NULL || p > eol ||
+	    (p = strstr(p + 3, ": ")) == NULL || p > eol)
+		return 0;
+	p += 2;
+	if (strncmp(p, "worker ", 7) != 0)
+		return 0;
+	(void)strtoul(p + 7, &end, 10);
+	if (end == p + 7 || strncmp(end, " (pid ", 6) != 0)
+		return 0;
+	p = end + 6;
+	pid = strtol(p, &end, 10);
+	if (end == p || end + strlen(what) > eol ||
+	    strncmp(end, what, strlen(what)) != 0)
+		return 0;
+	return (pid_t)pid;
+}
+
+/* The end of the line at line: its newline, or its NUL. */
+static const char *
+line_end(const char *line)
+{
+	const char	*eol = strchr(line, '\n');
+
+	return eol != NULL ? eol : line + strlen(line);
+}
+
+/* The pids of the log's lines "LEVEL: worker N (pid P)WHAT", sorted. */
+static void
+log_pids(const char *log, const char *what, struct pids *s)
+{
+	const char	*line, *eol;
+	pid_t		 pid;
+
 	for (line = log; *line != '\0'; line = eol + (*eol != '\0')) {
-		if ((eol = strchr(line, '\n')) == NULL)
-			eol = line + strlen(line);
-		/* "... prefork[PID]: LEVEL: " and the message. */
-		if ((p = strstr(line, "]: ")) == NULL || p > eol ||
-		    (p = strstr(p + 3, ": ")) == NULL || p > eol)
-			continue;
-		p += 2;
-		if (strncmp(p, "worker ", 7) != 0)
-			continue;
-		(void)strtoul(p + 7, &end, 10);
-		if (end == p + 7 || strncmp(end, " (pid ", 6) != 0)
-			continue;
-		p = end + 6;
-		pid = strtol(p, &end, 10);
-		if (end != p && strncmp(end, what, strlen(what)) == 0)
-			pids_add(s, (pid_t)pid);
+		eol = line_end(line);
+		if ((pid = line_pid(line, eol, what)) != 0)
+			pids_add(s, pid);
 	}
 	if (s->n > 0)
 		qsort(s->v, s->n, sizeof(*s->v), pid_cmp);
@@ -272,38 +294,24 @@ struct event {
 static size_t
 log_events(const char *log, struct event **out)
 {
-	struct pids	 sp = { 0 }, ex = { 0 };
 	struct event	*v = NULL;
 	const char	*line, *eol;
 	size_t		 n = 0, cap = 0;
-	bool		 spawn;
+	pid_t		 sp, ex;
 
-	/* One line at a time, so that the order is the log's. */
 	for (line = log; *line != '\0'; line = eol + (*eol != '\0')) {
-		char	one[512];
-		size_t	len;
-
-		if ((eol = strchr(line, '\n')) == NULL)
-			eol = line + strlen(line);
-		len = (size_t)(eol - line) < sizeof(one) - 1 ?
-		    (size_t)(eol - line) : sizeof(one) - 1;
-		memcpy(one, line, len);
-		one[len] = '\0';
-		log_pids(one, ") spawned", &sp);
-		log_pids(one, ") exited ", &ex);
-		if (sp.n + ex.n == 0)
+		eol = line_end(line);
+		sp = line_pid(line, eol, ") spawned");
+		ex = sp != 0 ? 0 : line_pid(line, eol, ") exited ");
+		if (sp == 0 && ex == 0)
 			continue;
-		spawn = sp.n > 0;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 256;
 			v = realloc(v, cap * sizeof(*v));
 			assert_non_null(v);
 		}
-		v[n++] = (struct event){ spawn ? sp.v[0] : ex.v[0], spawn };
-		sp.n = ex.n = 0;
+		v[n++] = (struct event){ sp != 0 ? sp : ex, sp != 0 };
 	}
-	pids_free(&sp);
-	pids_free(&ex);
 	*out = v;
 	return n;
 }
@@ -429,10 +437,11 @@ audit(const struct t_daemon *d, const pid_t *live, size_t nlive)
 }
 
 /*
- * How many fds pid has open, from /proc/PID/fd, and the lowest one above
- * the room lowest it has not: the limit that leaves it room for exactly
- * room more fds (open() and pipe() take the lowest free ones, and none
- * at or above RLIMIT_NOFILE). With room 0, the lowest free fd.
+ * How many fds pid has open, from /proc/PID/fd, and in limit the fd
+ * number that leaves it room for exactly room more fds as
+ * RLIMIT_NOFILE: the (room + 1)th fd it does not have. open() and
+ * pipe() take the lowest free fds, and none at or above the limit. With
+ * room 0, the lowest free fd.
  */
 static unsigned
 count_fds_room(pid_t pid, unsigned room, int *limit)
