@@ -259,12 +259,35 @@ pool_resize(struct pool *p, unsigned n, double now)
 	return 0;
 }
 
+/*
+ * A rolling restart supersedes the first generation: the verdict "every
+ * worker of the first generation failed to boot" is about the command
+ * prefork was started with, and an operator who reloaded during
+ * start-up must not lose the pool because a worker of the old command
+ * then died young, killed from outside or stopped by the roll. From
+ * here on every failure backs off, as after a worker has booted.
+ */
+static void
+first_generation_superseded(struct pool *p)
+{
+	size_t		i;
+	unsigned	s;
+
+	for (i = 0; i < p->nall; i++)
+		p->all[i]->first = false;
+	for (s = 0; s < p->size; s++)
+		p->slots[s].first_due = false;
+	p->first_due = p->first_spawned = p->first_failed = 0;
+}
+
 void
 pool_set_generation(struct pool *p, unsigned gen, bool roll, double now)
 {
 	p->gen = gen;
-	if (roll && !p->stopping)
+	if (roll && !p->stopping) {
 		p->rolling = true;
+		first_generation_superseded(p);
+	}
 	pool_roll_step(p, now);
 }
 

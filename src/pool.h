@@ -164,6 +164,8 @@ int	pool_resize(struct pool *p, unsigned n, double now);
  * Makes gen the configuration of every worker started from now on, and
  * with roll, replaces every older worker, one slot at a time: a new
  * worker first, and the old one stopped only once the new one is ready.
+ * A roll also ends the first generation's verdict: after it, no exit is
+ * POOL_EXIT_FIRST_FAILED.
  */
 void	pool_set_generation(struct pool *p, unsigned gen, bool roll,
 	    double now);

@@ -1418,6 +1418,61 @@ test_term_during_respawn_loop(void **state)
 }
 
 /*
+ * Path: SIGHUP (new [env]) -> pool_set_generation (roll) during
+ * start-up, then child_cb -> pool_exited for both first-generation
+ * workers, killed young from outside. The reload superseded the first
+ * generation: the master must not give up with 69 ("every worker of the
+ * first generation failed to boot") but go on with the new one. Found
+ * by the HUP storm in CI, where the test's SIGKILLs took the last two
+ * first-generation workers. With min_uptime 30 s every death is young.
+ */
+static void
+test_kill_first_generation_during_reload(void **state)
+{
+	char		 conf[PATH_MAX];
+	struct t_daemon	*d;
+	pid_t		 a[2], b[2];
+	unsigned	 i;
+	const char	*v;
+
+	write_conf(conf, "firstreload.ini", "[prefork]\nworkers = 2\n"
+	    "min_uptime = 30s\nrestart_delay = 50ms\nrestart_delay_max = 400ms\n"
+	    "graceful_timeout = 500ms\n[env]\nGEN = 0\n");
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL });
+	pool(d, d->pid, 2, a);
+
+	write_conf(conf, "firstreload.ini", "[prefork]\nworkers = 2\n"
+	    "min_uptime = 30s\nrestart_delay = 50ms\nrestart_delay_max = 400ms\n"
+	    "graceful_timeout = 500ms\n[env]\nGEN = 1\n");
+	t_daemon_signal(d, SIGHUP);
+	wait_logf(d, "rolling restart");
+	for (i = 0; i < 2; i++)
+		assert_int_equal(kill(a[i], SIGKILL), 0);
+	for (i = 0; i < 2; i++)
+		wait_logf(d, "(pid %ld) exited on signal 9", (long)a[i]);
+
+	/* Both slots filled again, by the new generation. */
+	for (i = 0; i < 2; i++)
+		assert_true(t_wait_until(gone, &a[i], WAIT_MS));
+	pool(d, d->pid, 2, b);
+	for (i = 0; i < 2; i++) {
+		v = t_proc_env(b[i], "GEN");
+		if (v == NULL || strcmp(v, "1") != 0) {
+			dump_log(d);
+			fail_msg("worker %ld has GEN=%s, not 1", (long)b[i],
+			    v != NULL ? v : "(none)");
+		}
+	}
+	assert_master_alive(d);
+	assert_false(log_has(d, "first generation"));
+
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, GRACEFUL_MS + SLACK_MS, 0);
+	audit(d, NULL, 0);
+}
+
+/*
  * The HUP storm: this many SIGHUPs, each with a new file (a size from 2
  * to 6 and a new [env], so that each starts a rolling restart over the
  * last), while workers crash on their own and are killed.
@@ -1522,6 +1577,8 @@ main(void)
 		cmocka_unit_test_teardown(test_term_during_roll, teardown),
 		cmocka_unit_test_teardown(test_term_during_respawn_loop,
 		    teardown),
+		cmocka_unit_test_teardown(
+		    test_kill_first_generation_during_reload, teardown),
 		cmocka_unit_test_teardown(test_hup_storm, teardown),
 	};
 

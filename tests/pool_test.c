@@ -294,6 +294,44 @@ test_first_generation_one_boots(void **state)
 	    POOL_EXIT_WORKER);
 }
 
+/*
+ * A rolling restart before any worker booted (a reload or USR2 during
+ * start-up) supersedes the first generation: its young workers dying
+ * after that, killed from outside or stopped by the roll, no longer
+ * say that the command cannot start (found by fault_test's HUP storm,
+ * where the test's SIGKILLs took the last two first-generation workers
+ * and the master exited 69 with the new generation running).
+ */
+static void
+test_first_generation_superseded(void **state)
+{
+	pid_t		old0, old1;
+	double		now = 0.3;
+	unsigned	round, spawned;
+
+	pool_start(&pool, 2, 0);
+	old0 = slot_pid(0);
+	old1 = slot_pid(1);
+	pool_set_generation(&pool, 1, true, 0.1);
+	assert_int_equal(rec.nspawn, 3);
+	assert_int_equal(pool_exited(&pool, old0, W_EXITCODE(0, SIGKILL),
+	    0.2), POOL_EXIT_WORKER);
+	assert_int_equal(pool_exited(&pool, old1, W_EXITCODE(0, SIGKILL),
+	    0.3), POOL_EXIT_WORKER);
+	/* Nor does the new generation failing: it backs off like any. */
+	for (round = 0; round < 4; round++) {
+		while (pool.nall > 0)
+			assert_int_equal(pool_exited(&pool, slot_pid_any(),
+			    exited(1), now), POOL_EXIT_WORKER);
+		spawned = rec.nspawn;
+		now = pool_next_deadline(&pool);
+		assert_true(now > 0);
+		pool_tick(&pool, now);
+		assert_true(rec.nspawn > spawned);
+	}
+	assert_false(pool.stopping);
+}
+
 /* Unknown pids (orphans the master reaped) are not workers. */
 static void
 test_orphan_exit(void **state)
@@ -761,6 +799,7 @@ main(void)
 		T(test_first_generation_stopped_young),
 		T(test_first_generation_shrunk_then_fails),
 		T(test_first_generation_one_boots),
+		T(test_first_generation_superseded),
 		T(test_orphan_exit),
 		T(test_grow),
 		T(test_shrink),
