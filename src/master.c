@@ -144,6 +144,7 @@ master_spawn(void *ctx, unsigned slot, unsigned gen, bool *failed)
 {
 	struct master		*m = ctx;
 	struct spawn_result	 r;
+	const char		*what;
 
 	if (launch_spawn(&m->launch, &m->conf, slot, m->pool.size, &r) ==
 	    -1) {
@@ -151,15 +152,13 @@ master_spawn(void *ctx, unsigned slot, unsigned gen, bool *failed)
 		return -1;
 	}
 	if ((*failed = r.stage != SPAWN_OK)) {
+		/* "exec /path: No such file or directory" (errno's text). */
+		what = r.stage == SPAWN_EXEC ? m->launch.path :
+		    r.stage == SPAWN_CHDIR ? m->conf.chdir : NULL;
 		errno = r.error;
-		if (r.stage == SPAWN_EXEC || r.stage == SPAWN_CHDIR)
-			log_error("worker %u (pid %ld): %s %s", slot,
-			    (long)r.pid, spawn_stage_name(r.stage),
-			    r.stage == SPAWN_EXEC ? m->launch.path :
-			    m->conf.chdir);
-		else
-			log_error("worker %u (pid %ld): %s", slot,
-			    (long)r.pid, spawn_stage_name(r.stage));
+		log_error("worker %u (pid %ld): %s%s%s", slot, (long)r.pid,
+		    spawn_stage_name(r.stage), what != NULL ? " " : "",
+		    what != NULL ? what : "");
 	}
 	return r.pid;
 }
