@@ -1426,6 +1426,11 @@ test_term_during_respawn_loop(void **state)
  * by the HUP storm in CI, where the test's SIGKILLs took the last two
  * first-generation workers. With min_uptime 30 s every death is young.
  */
+#define FIRSTRELOAD_INI							\
+	"[prefork]\nworkers = 2\nmin_uptime = 30s\nrestart_delay = 50ms\n"	\
+	"restart_delay_max = 400ms\ngraceful_timeout = 500ms\n"		\
+	"[env]\nGEN = %u\n"
+
 static void
 test_kill_first_generation_during_reload(void **state)
 {
@@ -1435,16 +1440,12 @@ test_kill_first_generation_during_reload(void **state)
 	unsigned	 i;
 	const char	*v;
 
-	write_conf(conf, "firstreload.ini", "[prefork]\nworkers = 2\n"
-	    "min_uptime = 30s\nrestart_delay = 50ms\nrestart_delay_max = 400ms\n"
-	    "graceful_timeout = 500ms\n[env]\nGEN = 0\n");
+	write_conf(conf, "firstreload.ini", FIRSTRELOAD_INI, 0);
 	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), NULL });
 	pool(d, d->pid, 2, a);
 
-	write_conf(conf, "firstreload.ini", "[prefork]\nworkers = 2\n"
-	    "min_uptime = 30s\nrestart_delay = 50ms\nrestart_delay_max = 400ms\n"
-	    "graceful_timeout = 500ms\n[env]\nGEN = 1\n");
+	write_conf(conf, "firstreload.ini", FIRSTRELOAD_INI, 1);
 	t_daemon_signal(d, SIGHUP);
 	wait_logf(d, "rolling restart");
 	for (i = 0; i < 2; i++)
