@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "env.h"
 
 #define MIB		(UINT64_C(1) << 20)
 #define BLANKS		" \t\n"
@@ -132,6 +133,7 @@ struct parse {
 	size_t		 env_base;
 	unsigned	*env_lines;
 	size_t		 env_cap;
+	struct env_index env_names;	/* c->env by name */
 
 	struct error	*errv;
 	size_t		 nerr, errcap;
@@ -200,21 +202,6 @@ static const struct key keys[] = {
 
 static_assert(nitems(keys) == CONF_KEY_COUNT, "a key without an entry");
 
-/* [env] names prefork sets itself, and what to use instead. */
-static const struct {
-	const char	*name;
-	const char	*hint;
-} env_reserved[] = {
-	{ "PREFORK_WORKER_ID", "it is the worker's slot" },
-	{ "PREFORK_WORKERS", "use workers" },
-	{ "PREFORK_WORKER_CLASS", "use worker_class" },
-	{ "LISTEN_FDS", "use listen" },
-	{ "LISTEN_PID", "use listen" },
-	{ "LISTEN_FDNAMES", "use listen" },
-	{ "NOTIFY_SOCKET", "use ready and timeout" },
-	{ "WATCHDOG_USEC", "use ready and timeout" },
-	{ "WATCHDOG_PID", "use ready and timeout" },
-};
 
 /*
  * Error lists.
@@ -1544,18 +1531,6 @@ env_name_ok(const char *name)
 	    "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(name);
 }
 
-/* The index in env of the variable called name, or -1. */
-static ssize_t
-env_find(const struct strv *env, const char *name)
-{
-	size_t	i, n = strlen(name);
-
-	for (i = 0; i < env->n; i++)
-		if (strncmp(env->v[i], name, n) == 0 && env->v[i][n] == '=')
-			return (ssize_t)i;
-	return -1;
-}
-
 /* Adds NAME=value to env, remembering its line. */
 static void
 env_add(struct parse *p, const char *name, const char *v)
@@ -1580,13 +1555,15 @@ env_add(struct parse *p, const char *name, const char *v)
 		return;
 	}
 	p->env_lines[i] = p->lineno;
+	if (env_index_add(&p->env_names, &c->env, c->env.n - 1) == -1)
+		parse_error(p, p->lineno, "out of memory");
 }
 
 static void
 parse_env(struct parse *p, const char *name, const char *v)
 {
-	ssize_t	 i;
-	size_t	 j;
+	const char	*hint;
+	ssize_t		 i;
 
 	if (!env_name_ok(name)) {
 		parse_error(p, p->lineno, "[env] '%s' is not a valid variable "
@@ -1594,14 +1571,12 @@ parse_env(struct parse *p, const char *name, const char *v)
 		    name);
 		return;
 	}
-	for (j = 0; j < nitems(env_reserved); j++) {
-		if (strcmp(name, env_reserved[j].name) == 0) {
-			parse_error(p, p->lineno, "[env] %s is set by prefork "
-			    "(%s)", name, env_reserved[j].hint);
-			return;
-		}
+	if ((hint = env_reserved_hint(name)) != NULL) {
+		parse_error(p, p->lineno, "[env] %s is set by prefork (%s)",
+		    name, hint);
+		return;
 	}
-	if ((i = env_find(&p->c->env, name)) != -1) {
+	if ((i = env_index_find(&p->env_names, &p->c->env, name)) != -1) {
 		parse_error(p, p->lineno, "duplicate key '%s' (first set on "
 		    "line %u)", name, (size_t)i >= p->env_base ?
 		    p->env_lines[(size_t)i - p->env_base] : 0);
@@ -1836,11 +1811,15 @@ conf_parse(struct parse *p, struct strv *errs)
 {
 	struct conf	*c = p->c;
 	char		*msg;
+	size_t		 i;
 
 	free(c->path);
 	if ((c->path = strdup(p->name)) == NULL)
 		parse_collect(p, 0, NULL);
 	p->env_base = c->env.n;
+	for (i = 0; i < c->env.n; i++)
+		if (env_index_add(&p->env_names, &c->env, i) == -1)
+			parse_collect(p, 0, NULL);
 	ini_parse_stream(parse_reader, p, parse_handler, p);
 	parse_line_end(p);
 	pending_flush(p);
@@ -1853,6 +1832,7 @@ conf_parse(struct parse *p, struct strv *errs)
 	}
 	parse_emit(p, errs);
 	free(p->env_lines);
+	env_index_free(&p->env_names);
 	pending_drop(p);
 	return p->nproblems;
 }
