@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "env.h"
 
 /* True when path is a regular file this process may execute. */
 static int
@@ -141,6 +142,48 @@ check_writable(const struct conf *c, enum conf_key k, const char *key,
 	return 1;
 }
 
+/*
+ * The kernel takes the strings of execve(2), with their pointers, only
+ * within the quarter of the stack limit that sysconf() reports as
+ * ARG_MAX. Room is kept for the variables prefork adds per worker.
+ */
+#define EXEC_EXTRA_ROOM	4096
+
+/*
+ * Appends a problem when the workers' command and environment (the
+ * master's, less what it withholds, plus [env]) would be too large to
+ * exec: every worker would then fail with E2BIG. Returns 0 or 1.
+ */
+static int
+check_exec_size(const struct conf *c, struct strv *errs)
+{
+	extern char	**environ;
+	struct strv	  base = STRV_INIT;
+	long		  max = sysconf(_SC_ARG_MAX);
+	size_t		  i, total = EXEC_EXTRA_ROOM;
+	int		  problems = 0;
+
+	if (env_base(&base, environ, &c->env) == -1) {
+		strv_pushf(errs, "[env]: %s", strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < c->argv.n; i++)
+		total += strlen(c->argv.v[i]) + 1 + sizeof(char *);
+	for (i = 0; i < base.n; i++)
+		total += strlen(base.v[i]) + 1 + sizeof(char *);
+	if (max > 0 && total > (size_t)max) {
+		strv_pushf(errs, "%s%sthe workers' command and environment "
+		    "(%zu variables, %zu of them from [env]) take %zu bytes, "
+		    "over the %ld bytes execve(2) takes here (a quarter of "
+		    "the stack limit): set fewer variables, or raise the "
+		    "stack limit", c->path ? c->path : "", c->path ? ": " : "",
+		    base.n, c->env.n, total, max);
+		problems++;
+	}
+	strv_free(&base);
+	return problems;
+}
+
 int
 check_system(const struct conf *c, struct strv *errs)
 {
@@ -169,6 +212,7 @@ check_system(const struct conf *c, struct strv *errs)
 		    "needs root", w, c->user ? "user" : "group");
 		n++;
 	}
+	n += check_exec_size(c, errs);
 	return n;
 }
 
