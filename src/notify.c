@@ -252,7 +252,7 @@ notify_drop_fds(struct cmsghdr *c)
 
 int
 notify_server_recv(struct notify_server *ns, pid_t *pid, char *buf,
-    size_t len)
+    size_t len, size_t *size)
 {
 	/* The union aligns the buffer for a cmsghdr. */
 	union {
@@ -277,12 +277,15 @@ notify_server_recv(struct notify_server *ns, pid_t *pid, char *buf,
 
 	for (;;) {
 		msg.msg_controllen = sizeof(control);
-		n = recvmsg(ns->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		/* MSG_TRUNC: n is the datagram's real length. */
+		n = recvmsg(ns->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC |
+		    MSG_TRUNC);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
 			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
-		buf[n] = '\0';
+		*size = (size_t)n;
+		buf[(size_t)n < len ? (size_t)n : len - 1] = '\0';
 		found = false;
 		for (c = CMSG_FIRSTHDR(&msg); c != NULL;
 		    c = CMSG_NXTHDR(&msg, c)) {

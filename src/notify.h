@@ -95,12 +95,21 @@ struct notify_server {
 int	notify_server_open(struct notify_server *ns);
 
 /*
+ * The longest message from a worker that prefork reads. systemd takes
+ * 4 KiB; a worker's long STATUS= should not cost it the READY=1 after
+ * it, so prefork is more lenient, and says so when a message is longer.
+ */
+#define NOTIFY_MSG_MAX	65536
+
+/*
  * Reads the next message into buf (NUL-terminated, truncated to len - 1)
- * and its sender's pid. Returns 1, 0 when no message is waiting, or -1
- * with errno set. A message without credentials is skipped.
+ * and its sender's pid; *size is the message's real length, which is
+ * len or more when it was truncated. Returns 1, 0 when no message is
+ * waiting, or -1 with errno set. A message without credentials is
+ * skipped.
  */
 int	notify_server_recv(struct notify_server *ns, pid_t *pid, char *buf,
-	    size_t len);
+	    size_t len, size_t *size);
 
 void	notify_server_close(struct notify_server *ns);
 

@@ -13,6 +13,8 @@
 #include <sys/types.h>
 
 #include <stdbool.h>
+
+#include "util.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +41,7 @@ struct worker {
 	bool			 first;		/* of the first generation */
 	bool			 aborted;	/* timed out: SIGABRT sent */
 	bool			 killed;	/* SIGKILL sent */
+	struct ratelimit	 told;		/* its STATUS= lines logged */
 };
 
 /* What happened, for the master to log and to tell systemd. */

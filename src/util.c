@@ -194,3 +194,132 @@ util_std_fds(void)
 	if (fd > STDERR_FILENO)
 		close(fd);
 }
+
+/*
+ * The length of the UTF-8 character at s (2 to 4), or 0 when s does not
+ * start one that is valid, shortest-form and not a C1 control.
+ */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 && !(s[0] == 0xc2 && s[1] < 0xa0) ?
+		    2 : 0;
+	if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if ((s[0] == 0xe0 && s[1] < 0xa0) ||
+		    (s[0] == 0xed && s[1] >= 0xa0))
+			return 0;	/* overlong, or a surrogate */
+		return 3;
+	}
+	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
+			return 0;
+		if ((s[0] == 0xf0 && s[1] < 0x90) ||
+		    (s[0] == 0xf4 && s[1] >= 0x90))
+			return 0;	/* overlong, or past U+10FFFF */
+		return 4;
+	}
+	return 0;
+}
+
+/* The escape of byte c, or "" when c stands for itself. */
+static const char *
+escape_byte(unsigned char c, char *tmp)
+{
+	switch (c) {
+	case '\\':
+		return "\\\\";
+	case '\t':
+		return "\\t";
+	case '\r':
+		return "\\r";
+	case '\n':
+		return "\\n";
+	case '\a':
+		return "\\a";
+	case '\b':
+		return "\\b";
+	default:
+		break;
+	}
+	if (c < 0x20 || c >= 0x7f) {
+		snprintf(tmp, 5, "\\x%02x", c);
+		return tmp;
+	}
+	return "";
+}
+
+/*
+ * The text that stands for the character at p: the character itself or
+ * its escape, k bytes at *piece (tmp holds a \xNN); returns how many
+ * bytes of p it stands for.
+ */
+static size_t
+escape_next(const unsigned char *p, char *tmp, const char **piece,
+    size_t *k)
+{
+	size_t	n = *p >= 0x80 ? utf8_len(p) : 0;
+
+	if (n > 0) {
+		*piece = (const char *)p;
+		*k = n;
+		return n;
+	}
+	*piece = escape_byte(*p, tmp);
+	if (**piece == '\0') {
+		*piece = (const char *)p;
+		*k = 1;
+	} else
+		*k = strlen(*piece);
+	return 1;
+}
+
+char *
+util_escape(const char *s, char *buf, size_t len)
+{
+	const unsigned char	*p;
+	const char		*piece;
+	char			 tmp[5];
+	size_t			 n = 0, k, room = len - 1;
+
+	/* Whole if it fits; else as much as leaves room for "...". */
+	for (p = (const unsigned char *)s; *p != '\0' && n <= room;) {
+		p += escape_next(p, tmp, &piece, &k);
+		n += k;
+	}
+	if (n > room)
+		room = len - 4;
+	n = 0;
+	for (p = (const unsigned char *)s; *p != '\0';) {
+		p += escape_next(p, tmp, &piece, &k);
+		if (n + k > room) {
+			memcpy(buf + n, "...", 4);
+			return buf;
+		}
+		memcpy(buf + n, piece, k);
+		n += k;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+bool
+ratelimit_pass(struct ratelimit *rl, double now, double interval,
+    unsigned burst, unsigned *held)
+{
+	if (rl->n == 0 || now - rl->start >= interval || now < rl->start) {
+		rl->start = now;
+		rl->n = 0;
+	}
+	if (rl->n >= burst) {
+		rl->held++;
+		return false;
+	}
+	rl->n++;
+	*held = rl->held;
+	rl->held = 0;
+	return true;
+}

@@ -65,4 +65,33 @@ char	*util_read_file(const char *path, size_t max);
  */
 void	 util_std_fds(void);
 
+/*
+ * Copies text that someone else wrote (a worker's STATUS=) into buf as
+ * one line of plain text: control characters, DEL, C1 controls, a
+ * backslash and bytes that are not UTF-8 become C escapes ("\\r",
+ * "\\x1b"), so that nothing reaches a terminal or the journal that can
+ * move the cursor, ring, or forge a line. Text that does not fit in len
+ * bytes is cut at a whole character and ends in "...". Returns buf. This
+ * function can't fail (len is at least 4).
+ */
+char	*util_escape(const char *s, char *buf, size_t len);
+
+/*
+ * A limit on how often something is done: at most burst times in any
+ * window of interval seconds, counting what was held back.
+ */
+struct ratelimit {
+	double		start;		/* of the current window */
+	unsigned	n;		/* let through in it */
+	unsigned	held;		/* held back since the last one */
+};
+
+/*
+ * True when one more may pass at time now; counts it either way. When it
+ * passes, *held is how many were held back before it (and the count
+ * starts again). This function can't fail.
+ */
+bool	ratelimit_pass(struct ratelimit *rl, double now, double interval,
+	    unsigned burst, unsigned *held);
+
 #endif /* PREFORK_UTIL_H */

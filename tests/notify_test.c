@@ -248,11 +248,12 @@ test_server_credentials(void **state)
 	struct notify_server	ns = NOTIFY_SERVER_INIT;
 	char			buf[256];
 	pid_t			child, from = 0;
+	size_t			size;
 	int			status;
 
 	assert_int_equal(notify_server_open(&ns), 0);
 	assert_int_equal(strncmp(ns.env, "NOTIFY_SOCKET=@", 15), 0);
-	assert_int_equal(notify_server_recv(&ns, &from, buf, sizeof(buf)), 0);
+	assert_int_equal(notify_server_recv(&ns, &from, buf, sizeof(buf), &size), 0);
 
 	child = fork();
 	assert_true(child != -1);
@@ -265,10 +266,10 @@ test_server_credentials(void **state)
 	}
 	assert_int_equal(waitpid(child, &status, 0), child);
 	assert_int_equal(status, 0);
-	assert_int_equal(notify_server_recv(&ns, &from, buf, sizeof(buf)), 1);
+	assert_int_equal(notify_server_recv(&ns, &from, buf, sizeof(buf), &size), 1);
 	assert_int_equal(from, child);
 	assert_string_equal(buf, "READY=1\nSTATUS=serving");
-	assert_int_equal(notify_server_recv(&ns, &from, buf, sizeof(buf)), 0);
+	assert_int_equal(notify_server_recv(&ns, &from, buf, sizeof(buf), &size), 0);
 	notify_server_close(&ns);
 	assert_int_equal(ns.fd, -1);
 }
@@ -295,6 +296,7 @@ test_server_drops_fds(void **state)
 	int			 fds[3], before, s, i;
 	char			 buf[64];
 	pid_t			 from;
+	size_t			 size;
 
 	assert_int_equal(notify_server_open(&ns), 0);
 	assert_int_equal(notify_parse_address(ns.env + 14, &addr, &alen), 0);
@@ -312,14 +314,17 @@ test_server_drops_fds(void **state)
 	for (i = 0; i < 3; i++)
 		close(fds[i]);
 	before = count_fds();
-	assert_int_equal(notify_server_recv(&ns, &from, buf, sizeof(buf)), 1);
+	assert_int_equal(notify_server_recv(&ns, &from, buf, sizeof(buf), &size), 1);
 	assert_int_equal(from, getpid());
 	assert_int_equal(count_fds(), before);
 	close(s);
 	notify_server_close(&ns);
 }
 
-/* A long message is cut to the buffer, still NUL-terminated. */
+/*
+ * A long message is cut to the buffer, still NUL-terminated, and its
+ * real size says that it was.
+ */
 static void
 test_server_truncates(void **state)
 {
@@ -327,6 +332,7 @@ test_server_truncates(void **state)
 	struct notify		n;
 	char			big[300], buf[16];
 	pid_t			from;
+	size_t			size = 0;
 
 	assert_int_equal(notify_server_open(&ns), 0);
 	setenv("NOTIFY_SOCKET", ns.env + 14, 1);
@@ -334,8 +340,44 @@ test_server_truncates(void **state)
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	assert_int_equal(notify_send(&n, big), 0);
-	assert_int_equal(notify_server_recv(&ns, &from, buf, sizeof(buf)), 1);
+	assert_int_equal(notify_server_recv(&ns, &from, buf, sizeof(buf), &size), 1);
 	assert_int_equal(strlen(buf), sizeof(buf) - 1);
+	assert_int_equal(size, sizeof(big) - 1);
+	notify_close(&n);
+	notify_server_close(&ns);
+	unsetenv("NOTIFY_SOCKET");
+}
+
+/*
+ * A long STATUS= does not cost a worker the READY=1 after it: a message
+ * of up to NOTIFY_MSG_MAX bytes is read whole.
+ */
+static void
+test_server_long_message(void **state)
+{
+	static char		msg[NOTIFY_MSG_MAX + 1], buf[NOTIFY_MSG_MAX + 1];
+	struct notify_server	ns = NOTIFY_SERVER_INIT;
+	struct notify_msg	m;
+	struct notify		n;
+	size_t			size = 0, len;
+	pid_t			from;
+
+	assert_int_equal(notify_server_open(&ns), 0);
+	setenv("NOTIFY_SOCKET", ns.env + 14, 1);
+	assert_int_equal(notify_open(&n), 0);
+	len = NOTIFY_MSG_MAX - strlen("\nREADY=1");
+	memcpy(msg, "STATUS=", 7);
+	memset(msg + 7, 's', len - 7);
+	strcpy(msg + len, "\nREADY=1");
+	assert_int_equal(strlen(msg), NOTIFY_MSG_MAX);
+	assert_int_equal(notify_send(&n, msg), 0);
+	assert_int_equal(notify_server_recv(&ns, &from, buf, sizeof(buf),
+	    &size), 1);
+	assert_int_equal(size, NOTIFY_MSG_MAX);
+	notify_parse(buf, &m);
+	assert_true(m.ready);
+	assert_non_null(m.status);
+	assert_int_equal(strlen(m.status), len - 7);
 	notify_close(&n);
 	notify_server_close(&ns);
 	unsetenv("NOTIFY_SOCKET");
@@ -380,6 +422,7 @@ main(void)
 		cmocka_unit_test(test_server_credentials),
 		cmocka_unit_test(test_server_drops_fds),
 		cmocka_unit_test(test_server_truncates),
+		cmocka_unit_test(test_server_long_message),
 		cmocka_unit_test(test_parse_message),
 	};
 
