@@ -30,6 +30,7 @@
 #include "notify.h"
 #include "pidfile.h"
 #include "pool.h"
+#include "safefile.h"
 #include "sockets.h"
 #include "spawn.h"
 
@@ -501,11 +502,18 @@ master_ttou(struct master *m)
 		master_resize(m, m->pool.size - 1, "SIGTTOU");
 }
 
+/*
+ * A log file that cannot be reopened keeps the old one, and the failure
+ * goes to standard error too: the old file may be rotated away already.
+ */
 static void
 master_usr1(struct master *m)
 {
-	if (log_reopen() == -1)
-		log_warn("reopen %s", m->conf.log_file);
+	char	why[SAFEFILE_WHY_MAX];
+
+	if (log_reopen(why, sizeof(why)) == -1)
+		log_errorx_tee("log_file %s: %s: keeping the old log file",
+		    m->conf.log_file, why);
 	pool_signal_all(&m->pool, SIGUSR1);
 }
 
@@ -559,6 +567,7 @@ master_adopt(struct master *m, struct conf *next)
 	struct strv		errs = STRV_INIT;
 	struct launch		launch = LAUNCH_INIT;
 	struct pool_params	par;
+	char			why[SAFEFILE_WHY_MAX];
 	bool			changed;
 
 	if (check_command(next, &errs) + check_system(next, &errs) +
@@ -590,9 +599,9 @@ master_adopt(struct master *m, struct conf *next)
 		log_warnx("pidfile: a new pidfile takes effect at the next "
 		    "start");
 	if (!util_streq(next->log_file, m->conf.log_file) &&
-	    log_open(next->log_file) == -1)
-		log_warn("log_file %s: keeping the current log",
-		    next->log_file);
+	    log_open(next->log_file, why, sizeof(why)) == -1)
+		log_errorx_tee("log_file %s: %s: keeping the current log",
+		    next->log_file, why);
 	log_set_level(next->log_level);
 	changed = conf_worker_changed(&m->conf, next);
 	conf_free(&m->conf);
@@ -789,10 +798,12 @@ master_watch(struct master *m)
 static int
 master_files(struct master *m)
 {
+	char	why[SAFEFILE_WHY_MAX];
 	pid_t	holder;
 
-	if (m->conf.log_file != NULL && log_open(m->conf.log_file) == -1) {
-		log_error("log_file %s", m->conf.log_file);
+	if (m->conf.log_file != NULL && log_open(m->conf.log_file, why,
+	    sizeof(why)) == -1) {
+		log_errorx("log_file %s: %s", m->conf.log_file, why);
 		return EX_CANTCREAT;
 	}
 	if (m->conf.pidfile == NULL)

@@ -1,0 +1,432 @@
+/*
+ * files_test: the real prefork daemon and the files it opens (prefork(8),
+ * "Files it opens"): log_file is never reached through a symbolic link
+ * that someone else could plant, is never a FIFO to block on, and a full
+ * disk drops log lines whole. Some tests need root (chown, mount) and
+ * say so when they skip.
+ */
+#include "config.h"
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "itest.h"
+#include "testlib.h"
+#include "util.h"
+
+/* The deadline for a condition that should hold within milliseconds. */
+#define WAIT_MS		20000
+
+/*
+ * How long a start-up that must fail at once may take: a master that
+ * blocks (on a FIFO) is killed at this deadline, which fails the test.
+ */
+#define QUICK_MS	5000
+
+#define TIMEOUTS							\
+	"graceful_timeout = 500ms\n"					\
+	"min_uptime = 100ms\n"						\
+	"restart_delay = 50ms\n"					\
+	"restart_delay_max = 400ms\n"
+
+/* What a root-only file holds; no log line of prefork's looks like it. */
+#define SECRET	"root only\n"
+
+/* A tmpfs mounted by the full-disk test, unmounted by the teardown. */
+static char	mounted[PATH_MAX];
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	if (mounted[0] != '\0') {
+		(void)umount2(mounted, MNT_DETACH);
+		mounted[0] = '\0';
+	}
+	return it_teardown();
+}
+
+static void
+need_root(void)
+{
+	if (geteuid() != 0) {
+		print_message("skipped: needs root (chown, chmod of other "
+		    "users' files)\n");
+		skip();
+	}
+}
+
+/* Runs prefork in the foreground with a deadline; no sanitizer report. */
+static void
+run_prefork(struct t_run *r, const char *const args[], unsigned ms)
+{
+	t_run_prefork(r, it_clean_env, args, ms);
+	if (r->timed_out) {
+		fprintf(stderr, "%s", r->err);
+		fail_msg("prefork did not exit within %u ms", ms);
+	}
+	if (sanitizer_report(r->err)) {
+		fprintf(stderr, "%s", r->err);
+		fail_msg("sanitizer report");
+	}
+}
+
+/* Writes a file with text and mode (for the target of an attack). */
+static void
+put_file(const char *path, const char *text, mode_t mode)
+{
+	int	fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(fchmod(fd, mode), 0);
+	assert_int_equal(close(fd), 0);
+}
+
+/* True when the file at path holds exactly text. */
+static bool
+holds(const char *path, const char *text)
+{
+	char	*got = util_read_file(path, 1 << 20);
+	bool	 same;
+
+	if (got == NULL)
+		return false;
+	same = strcmp(got, text) == 0;
+	if (!same)
+		fprintf(stderr, "%s holds:\n%s\n", path, got);
+	free(got);
+	return same;
+}
+
+/*
+ * Waits until the worker pid created dir/up.PID (testworker's
+ * --touch-pid): its USR1 handler is in place (--on-usr1), so that
+ * prefork's forwarding of USR1 does not kill it.
+ */
+static void
+wait_up(const char *dir, pid_t pid)
+{
+	char	path[PATH_MAX];
+
+	xsnprintf(path, sizeof(path), "%s/up.%ld", dir, (long)pid);
+	if (!t_wait_file(path, WAIT_MS))
+		fail_msg("worker %ld did not start", (long)pid);
+}
+
+/* A view of a log file as a daemon's log, for the wait functions. */
+static struct t_daemon
+view_of(const struct t_daemon *d, const char *path)
+{
+	struct t_daemon	v = *d;
+
+	xsnprintf(v.log, sizeof(v.log), "%s", path);
+	return v;
+}
+
+/*
+ * Path: log_file at start-up, a symbolic link planted at it to a
+ * root-only file: refused (73), and the target is untouched.
+ */
+static void
+test_log_link_at_start(void **state)
+{
+	char		dir[PATH_MAX], conf[PATH_MAX], logf[PATH_MAX];
+	char		secret[PATH_MAX];
+	struct t_run	r;
+
+	(void)state;
+	subdir("loglink", dir);
+	xsnprintf(logf, sizeof(logf), "%s/prefork.log", dir);
+	xsnprintf(secret, sizeof(secret), "%s/secret", dir);
+	put_file(secret, SECRET, 0600);
+	assert_int_equal(symlink(secret, logf), 0);
+	write_conf(conf, "loglink.ini", "[prefork]\nworkers = 1\n"
+	    "log_file = %s\n" TIMEOUTS, logf);
+	run_prefork(&r, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL }, QUICK_MS);
+	assert_int_equal(r.status, EX_CANTCREAT);
+	assert_true(t_contains(r.err, "is a symbolic link (refusing to "
+	    "follow it)"));
+	t_run_free(&r);
+	assert_true(holds(secret, SECRET));
+}
+
+/*
+ * Path: safefile_walk, a link planted in a sticky directory that
+ * everyone may write (as in /tmp) by another user, on the way to
+ * log_file: refused at start-up (73), as fs.protected_symlinks would.
+ */
+static void
+test_log_link_in_sticky_dir(void **state)
+{
+	char		dir[PATH_MAX], conf[PATH_MAX], logf[PATH_MAX];
+	char		pub[PATH_MAX], other[PATH_MAX], lnk[PATH_MAX];
+	char		planted[PATH_MAX];
+	struct t_run	r;
+
+	(void)state;
+	need_root();
+	subdir("sticky", dir);
+	xsnprintf(pub, sizeof(pub), "%s/pub", dir);
+	xsnprintf(other, sizeof(other), "%s/other", dir);
+	xsnprintf(lnk, sizeof(lnk), "%s/logs", pub);
+	xsnprintf(logf, sizeof(logf), "%s/prefork.log", lnk);
+	xsnprintf(planted, sizeof(planted), "%s/prefork.log", other);
+	assert_int_equal(mkdir(pub, 0700), 0);
+	assert_int_equal(chmod(pub, 01777), 0);
+	assert_int_equal(mkdir(other, 0700), 0);
+	assert_int_equal(symlink(other, lnk), 0);
+	assert_int_equal(lchown(lnk, 65534, 65534), 0);
+	write_conf(conf, "sticky.ini", "[prefork]\nworkers = 1\n"
+	    "log_file = %s\n" TIMEOUTS, logf);
+	run_prefork(&r, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL }, QUICK_MS);
+	assert_int_equal(r.status, EX_CANTCREAT);
+	assert_true(t_contains(r.err, "is a symbolic link of uid 65534 in a "
+	    "directory others may write"));
+	t_run_free(&r);
+	assert_int_equal(access(planted, F_OK), -1);
+}
+
+/*
+ * Path: master_usr1 -> log_reopen, the worker's attack: the log renamed
+ * and a link to a root-only file put in its place. The reopen is
+ * refused, the target untouched, the failure logged into the old file
+ * and to standard error, and the old file still takes the log.
+ */
+static void
+test_log_link_on_usr1(void **state)
+{
+	char		 dir[PATH_MAX], conf[PATH_MAX], logf[PATH_MAX];
+	char		 moved[PATH_MAX], secret[PATH_MAX];
+	char		 up[PATH_MAX], usr1[PATH_MAX];
+	struct t_daemon	*d, old;
+	pid_t		 a[1];
+
+	(void)state;
+	subdir("usr1link", dir);
+	xsnprintf(logf, sizeof(logf), "%s/prefork.log", dir);
+	xsnprintf(moved, sizeof(moved), "%s/prefork.log.1", dir);
+	xsnprintf(secret, sizeof(secret), "%s/secret", dir);
+	put_file(secret, SECRET, 0600);
+	write_conf(conf, "usr1link.ini", "[prefork]\nworkers = 1\n"
+	    "log_file = %s\n" TIMEOUTS, logf);
+	xsnprintf(up, sizeof(up), "%s/up", dir);
+	xsnprintf(usr1, sizeof(usr1), "%s/usr1", dir);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), "--touch-pid", up, "--on-usr1", usr1, NULL });
+	pool(d, d->pid, 1, a);
+	wait_up(dir, a[0]);
+	old = view_of(d, logf);
+	wait_log(&old, "pool ready");
+
+	assert_int_equal(rename(logf, moved), 0);
+	assert_int_equal(symlink(secret, logf), 0);
+	old = view_of(d, moved);
+	t_daemon_signal(d, SIGUSR1);
+	wait_log(&old, "is a symbolic link (refusing to follow it): keeping "
+	    "the old log file");
+	wait_log(d, "is a symbolic link (refusing to follow it): keeping "
+	    "the old log file");
+
+	/* The old file still takes the log; the target never does. */
+	t_daemon_signal(d, SIGTTIN);
+	wait_log(&old, "received SIGTTIN");
+	assert_true(holds(secret, SECRET));
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, WAIT_MS, EX_OK);
+	assert_true(holds(secret, SECRET));
+}
+
+/* Path: log_file is a FIFO at start-up: refused (73) at once. */
+static void
+test_log_fifo_at_start(void **state)
+{
+	char		dir[PATH_MAX], conf[PATH_MAX], logf[PATH_MAX];
+	struct t_run	r;
+
+	(void)state;
+	subdir("fifo", dir);
+	xsnprintf(logf, sizeof(logf), "%s/prefork.log", dir);
+	assert_int_equal(mkfifo(logf, 0600), 0);
+	write_conf(conf, "fifo.ini", "[prefork]\nworkers = 1\n"
+	    "log_file = %s\n" TIMEOUTS, logf);
+	run_prefork(&r, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL }, QUICK_MS);
+	assert_int_equal(r.status, EX_CANTCREAT);
+	assert_true(t_contains(r.err, "not a regular file (FIFO)"));
+	t_run_free(&r);
+}
+
+/*
+ * Path: master_usr1 -> log_reopen with a FIFO put at log_file: the
+ * master does not block on it; it logs the refusal and still handles
+ * SIGTERM.
+ */
+static void
+test_log_fifo_on_usr1(void **state)
+{
+	char		 dir[PATH_MAX], conf[PATH_MAX], logf[PATH_MAX];
+	char		 moved[PATH_MAX], up[PATH_MAX], usr1[PATH_MAX];
+	struct t_daemon	*d, old;
+	pid_t		 a[1];
+
+	(void)state;
+	subdir("usr1fifo", dir);
+	xsnprintf(logf, sizeof(logf), "%s/prefork.log", dir);
+	xsnprintf(moved, sizeof(moved), "%s/prefork.log.1", dir);
+	write_conf(conf, "usr1fifo.ini", "[prefork]\nworkers = 1\n"
+	    "log_file = %s\n" TIMEOUTS, logf);
+	xsnprintf(up, sizeof(up), "%s/up", dir);
+	xsnprintf(usr1, sizeof(usr1), "%s/usr1", dir);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), "--touch-pid", up, "--on-usr1", usr1, NULL });
+	pool(d, d->pid, 1, a);
+	wait_up(dir, a[0]);
+	old = view_of(d, logf);
+	wait_log(&old, "pool ready");
+	assert_int_equal(rename(logf, moved), 0);
+	assert_int_equal(mkfifo(logf, 0600), 0);
+	t_daemon_signal(d, SIGUSR1);
+	wait_log(d, "not a regular file (FIFO): keeping the old log file");
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, QUICK_MS, EX_OK);
+}
+
+/*
+ * Checks that every line of the log file is whole: it ends with a
+ * newline, and each line starts as the log's lines do (a timestamp).
+ */
+static void
+assert_whole_lines(const char *path)
+{
+	char	*text = util_read_file(path, 1 << 20), *line, *nl;
+	size_t	 len;
+
+	assert_non_null(text);
+	len = strlen(text);
+	if (len > 0 && text[len - 1] != '\n') {
+		fprintf(stderr, "%s ends in a torn line:\n%s\n", path, text);
+		fail_msg("a torn line at the end of the log");
+	}
+	for (line = text; *line != '\0'; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (strncmp(line, "20", 2) != 0 ||
+		    strstr(line, " prefork[") == NULL ||
+		    strstr(line, " prefork[") > nl) {
+			fprintf(stderr, "%s:\n%s\n", path, text);
+			fail_msg("a torn line in the log");
+		}
+	}
+	free(text);
+}
+
+/*
+ * Path: log_write on a full disk (a small tmpfs): a line that does not
+ * fit is dropped whole, never torn; once there is room, the log says how
+ * many were dropped.
+ */
+static void
+test_log_full_disk(void **state)
+{
+	char		 dir[PATH_MAX], conf[PATH_MAX], logf[PATH_MAX];
+	char		 fill[PATH_MAX], buf[512];
+	struct t_daemon	*d, v;
+	struct stat	 st;
+	pid_t		 a[1], b[2];
+	unsigned	 i;
+	int		 fd;
+	ssize_t		 n;
+
+	(void)state;
+	need_root();
+	subdir("full", dir);
+	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV,
+	    "size=64k,mode=0700") == -1) {
+		print_message("skipped: cannot mount a tmpfs: %s\n",
+		    strerror(errno));
+		skip();
+	}
+	xsnprintf(mounted, sizeof(mounted), "%s", dir);
+	xsnprintf(logf, sizeof(logf), "%s/prefork.log", dir);
+	xsnprintf(fill, sizeof(fill), "%s/fill", dir);
+	write_conf(conf, "full.ini", "[prefork]\nworkers = 1\nlog_file = %s\n"
+	    TIMEOUTS, logf);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL });
+	pool(d, d->pid, 1, a);
+	v = view_of(d, logf);
+	wait_log(&v, "pool ready");
+
+	/*
+	 * Every free page taken: what is left is the rest of the log's
+	 * last page, which the next lines fill until one does not fit.
+	 */
+	fd = open(fill, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd != -1);
+	memset(buf, 'x', sizeof(buf));
+	while ((n = write(fd, buf, sizeof(buf))) > 0)
+		continue;
+	assert_int_equal(errno, ENOSPC);
+	assert_int_equal(close(fd), 0);
+	/*
+	 * Each grow and shrink logs a few lines; a few hundred bytes each
+	 * time, far more than the page has left.
+	 */
+	for (i = 0; i < 24; i++) {
+		t_daemon_signal(d, i % 2 == 0 ? SIGTTIN : SIGTTOU);
+		pool(d, d->pid, i % 2 == 0 ? 2 : 1, b);
+	}
+	assert_int_equal(stat(logf, &st), 0);
+	assert_true(st.st_size > 0);
+	assert_whole_lines(logf);
+
+	/* Room again: the next line says what was lost. */
+	assert_int_equal(unlink(fill), 0);
+	t_daemon_signal(d, SIGTTIN);
+	pool(d, d->pid, 2, b);
+	wait_log(&v, "dropped: No space left on device");
+	assert_whole_lines(logf);
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, WAIT_MS, EX_OK);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_log_link_at_start, teardown),
+		cmocka_unit_test_teardown(test_log_link_in_sticky_dir,
+		    teardown),
+		cmocka_unit_test_teardown(test_log_link_on_usr1, teardown),
+		cmocka_unit_test_teardown(test_log_fifo_at_start, teardown),
+		cmocka_unit_test_teardown(test_log_fifo_on_usr1, teardown),
+		cmocka_unit_test_teardown(test_log_full_disk, teardown),
+	};
+
+	/* FILES_TEST=test_log_full_disk runs one test (a glob). */
+	it_init(WAIT_MS, "FILES_TEST", false);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
