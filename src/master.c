@@ -365,8 +365,6 @@ master_started(struct master *m)
 {
 	m->started = true;
 	log_info("pool ready: %u workers", m->pool.size);
-	if (m->pidfile.fd != -1 && pidfile_write(&m->pidfile, getpid()) == -1)
-		log_warn("pidfile %s", m->pidfile.path);
 	master_status(m);
 	master_tell(m, "READY=1");
 }
@@ -794,7 +792,10 @@ master_watch(struct master *m)
 	return 0;
 }
 
-/* Opens the log file and the pidfile. Returns 0, or an exit status. */
+/*
+ * Opens the log file, then the pidfile, which gets the master's PID now,
+ * before any worker. Returns 0, or an exit status.
+ */
 static int
 master_files(struct master *m)
 {
@@ -808,7 +809,8 @@ master_files(struct master *m)
 	}
 	if (m->conf.pidfile == NULL)
 		return 0;
-	if (pidfile_open(&m->pidfile, m->conf.pidfile, &holder) == 0)
+	if (pidfile_open(&m->pidfile, m->conf.pidfile, getpid(), &holder, why,
+	    sizeof(why)) == 0)
 		return 0;
 	if (errno == EWOULDBLOCK && holder != 0)
 		log_errorx("pidfile %s is held by a running prefork (pid %ld)",
@@ -817,7 +819,7 @@ master_files(struct master *m)
 		log_errorx("pidfile %s is locked by another process",
 		    m->conf.pidfile);
 	else
-		log_error("pidfile %s", m->conf.pidfile);
+		log_errorx("pidfile %s: %s", m->conf.pidfile, why);
 	return EX_CANTCREAT;
 }
 

@@ -1,9 +1,11 @@
 /*
  * files_test: the real prefork daemon and the files it opens (prefork(8),
- * "Files it opens"): log_file is never reached through a symbolic link
- * that someone else could plant, is never a FIFO to block on, and a full
- * disk drops log lines whole. Some tests need root (chown, mount) and
- * say so when they skip.
+ * "Files it opens"): log_file and the pidfile are never reached through
+ * a symbolic link that someone else could plant, are never a FIFO to
+ * block on, and the pidfile is written at start-up, never overwrites
+ * what is not a pidfile, names its holder from the lock and is removed
+ * at exit only if it is still ours; a full disk drops log lines whole.
+ * Some tests need root (chown, mount) and say so when they skip.
  */
 #include "config.h"
 
@@ -316,6 +318,185 @@ test_log_fifo_on_usr1(void **state)
 }
 
 /*
+ * Path: pidfile_open on an existing file that is not a pidfile (here,
+ * the configuration file itself, given to -p by mistake): refused (73),
+ * neither overwritten nor removed.
+ */
+static void
+test_pidfile_not_a_pidfile(void **state)
+{
+	char		 conf[PATH_MAX], *before;
+	struct t_run	 r;
+
+	(void)state;
+	write_conf(conf, "notpid.ini", "[prefork]\nworkers = 1\n" TIMEOUTS);
+	before = util_read_file(conf, 1 << 16);
+	assert_non_null(before);
+	run_prefork(&r, (const char *const[]){ "-c", conf, "-p", conf, "--",
+	    t_testworker(), NULL }, QUICK_MS);
+	assert_int_equal(r.status, EX_CANTCREAT);
+	assert_true(t_contains(r.err, "holds something else than a PID"));
+	t_run_free(&r);
+	assert_true(holds(conf, before));
+	free(before);
+}
+
+/*
+ * Path: pidfile_open through a link that another user planted in a
+ * sticky directory everyone may write, to a directory of theirs:
+ * refused (73), and nothing is written there.
+ */
+static void
+test_pidfile_through_link(void **state)
+{
+	char		dir[PATH_MAX], conf[PATH_MAX], pidf[PATH_MAX];
+	char		pub[PATH_MAX], other[PATH_MAX], lnk[PATH_MAX];
+	char		planted[PATH_MAX];
+	struct t_run	r;
+
+	(void)state;
+	need_root();
+	subdir("pidlink", dir);
+	xsnprintf(pub, sizeof(pub), "%s/pub", dir);
+	xsnprintf(other, sizeof(other), "%s/other", dir);
+	xsnprintf(lnk, sizeof(lnk), "%s/run", pub);
+	xsnprintf(pidf, sizeof(pidf), "%s/prefork.pid", lnk);
+	xsnprintf(planted, sizeof(planted), "%s/prefork.pid", other);
+	assert_int_equal(mkdir(pub, 0700), 0);
+	assert_int_equal(chmod(pub, 01777), 0);
+	assert_int_equal(mkdir(other, 0700), 0);
+	assert_int_equal(symlink(other, lnk), 0);
+	assert_int_equal(lchown(lnk, 65534, 65534), 0);
+	write_conf(conf, "pidlink.ini", "[prefork]\nworkers = 1\n" TIMEOUTS);
+	run_prefork(&r, (const char *const[]){ "-c", conf, "-p", pidf, "--",
+	    t_testworker(), NULL }, QUICK_MS);
+	assert_int_equal(r.status, EX_CANTCREAT);
+	assert_true(t_contains(r.err, "is a symbolic link of uid 65534"));
+	t_run_free(&r);
+	assert_int_equal(access(planted, F_OK), -1);
+}
+
+/*
+ * Path: pidfile_take on a pidfile another user created (and may still
+ * write): refused (73); our own with a loose mode is made 0644.
+ */
+static void
+test_pidfile_owner_and_mode(void **state)
+{
+	char		 dir[PATH_MAX], conf[PATH_MAX], pidf[PATH_MAX];
+	struct t_daemon	*d;
+	struct t_run	 r;
+	struct stat	 st;
+	pid_t		 a[1];
+
+	(void)state;
+	need_root();
+	subdir("pidowner", dir);
+	xsnprintf(pidf, sizeof(pidf), "%s/prefork.pid", dir);
+	put_file(pidf, "", 0666);
+	assert_int_equal(chown(pidf, 65534, 65534), 0);
+	write_conf(conf, "pidowner.ini", "[prefork]\nworkers = 1\n" TIMEOUTS);
+	run_prefork(&r, (const char *const[]){ "-c", conf, "-p", pidf, "--",
+	    t_testworker(), NULL }, QUICK_MS);
+	assert_int_equal(r.status, EX_CANTCREAT);
+	assert_true(t_contains(r.err, "owned by uid 65534"));
+	t_run_free(&r);
+	assert_true(holds(pidf, ""));
+
+	/* Ours, but writable by everyone: taken, and made 0644. */
+	assert_int_equal(chown(pidf, 0, 0), 0);
+	assert_int_equal(chmod(pidf, 0666), 0);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "-p", pidf,
+	    "--", t_testworker(), NULL });
+	pool(d, d->pid, 1, a);
+	assert_int_equal(stat(pidf, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, WAIT_MS, EX_OK);
+}
+
+/*
+ * Path: pidfile_holder, a second prefork on a held pidfile whose content
+ * was changed, after a reload: still refused, and the message names the
+ * holder of the lock, not the PID the file now says.
+ */
+static void
+test_pidfile_holder_from_lock(void **state)
+{
+	char		 dir[PATH_MAX], conf[PATH_MAX], pidf[PATH_MAX];
+	char		 want[64];
+	struct t_daemon	*d;
+	struct t_run	 r;
+	pid_t		 a[1];
+	int		 fd;
+
+	(void)state;
+	subdir("pidlock", dir);
+	xsnprintf(pidf, sizeof(pidf), "%s/prefork.pid", dir);
+	write_conf(conf, "pidlock.ini", "[prefork]\nworkers = 1\n" TIMEOUTS);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "-p", pidf,
+	    "--", t_testworker(), NULL });
+	pool(d, d->pid, 1, a);
+	wait_log(d, "pool ready");
+
+	/* A reload leaves the lock in place. */
+	t_daemon_signal(d, SIGHUP);
+	wait_log(d, "received SIGHUP");
+	pool(d, d->pid, 1, a);
+
+	/* Someone writes another PID into it (without taking the lock). */
+	fd = open(pidf, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, "999999\n", 7), 7);
+	assert_int_equal(close(fd), 0);
+
+	run_prefork(&r, (const char *const[]){ "-c", conf, "-p", pidf, "--",
+	    t_testworker(), NULL }, QUICK_MS);
+	assert_int_equal(r.status, EX_CANTCREAT);
+	xsnprintf(want, sizeof(want), "held by a running prefork (pid %ld)",
+	    (long)d->pid);
+	assert_true(t_contains(r.err, want));
+	t_run_free(&r);
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, WAIT_MS, EX_OK);
+}
+
+/*
+ * Path: master_files writes the PID before any worker starts: once a
+ * worker runs, and while the pool is not ready yet (a notify worker
+ * that never says READY=1), the file holds the master's PID. At exit, a
+ * file put at that name since is not ours, and stays.
+ */
+static void
+test_pidfile_written_at_start(void **state)
+{
+	char		 dir[PATH_MAX], conf[PATH_MAX], pidf[PATH_MAX];
+	char		 want[32];
+	struct t_daemon	*d;
+	pid_t		 a[1];
+
+	(void)state;
+	subdir("pidstart", dir);
+	xsnprintf(pidf, sizeof(pidf), "%s/prefork.pid", dir);
+	write_conf(conf, "pidstart.ini", "[prefork]\nworkers = 1\n"
+	    "ready = notify\nready_timeout = 1h\n" TIMEOUTS);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "-p", pidf,
+	    "--", t_testworker(), NULL });
+	pool(d, d->pid, 1, a);
+	/* Written before the fork of the worker just seen: no wait. */
+	xsnprintf(want, sizeof(want), "%ld\n", (long)d->pid);
+	assert_true(holds(pidf, want));
+	assert_false(log_has(d, "pool ready"));
+
+	/* Another file at that name: the master leaves it alone. */
+	assert_int_equal(unlink(pidf), 0);
+	put_file(pidf, "12345\n", 0644);
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, WAIT_MS, EX_OK);
+	assert_true(holds(pidf, "12345\n"));
+}
+
+/*
  * Checks that every line of the log file is whole: it ends with a
  * newline, and each line starts as the log's lines do (a timestamp).
  */
@@ -423,6 +604,16 @@ main(void)
 		cmocka_unit_test_teardown(test_log_link_on_usr1, teardown),
 		cmocka_unit_test_teardown(test_log_fifo_at_start, teardown),
 		cmocka_unit_test_teardown(test_log_fifo_on_usr1, teardown),
+		cmocka_unit_test_teardown(test_pidfile_not_a_pidfile,
+		    teardown),
+		cmocka_unit_test_teardown(test_pidfile_through_link,
+		    teardown),
+		cmocka_unit_test_teardown(test_pidfile_owner_and_mode,
+		    teardown),
+		cmocka_unit_test_teardown(test_pidfile_holder_from_lock,
+		    teardown),
+		cmocka_unit_test_teardown(test_pidfile_written_at_start,
+		    teardown),
 		cmocka_unit_test_teardown(test_log_full_disk, teardown),
 	};
 

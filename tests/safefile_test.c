@@ -3,7 +3,7 @@
  * change, which links may be followed, what may be written, which
  * configuration files a root master may read) on made-up stat results,
  * then safefile_open() and safefile_check() on real files under a
- * temporary directory.
+ * temporary directory; and pidfile_text_ok().
  */
 #include "config.h"
 
@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "pidfile.h"
 #include "safefile.h"
 #include "testlib.h"
 
@@ -241,6 +242,21 @@ test_open(void **state)
 	    sizeof(why)), -1);
 }
 
+/* pidfile_text_ok: nothing, or a PID line. */
+static void
+test_pidfile_text(void **state)
+{
+	(void)state;
+	assert_true(pidfile_text_ok("", 0));
+	assert_true(pidfile_text_ok("123\n", 4));
+	assert_true(pidfile_text_ok("123", 3));
+	assert_false(pidfile_text_ok("0\n", 2));
+	assert_false(pidfile_text_ok("12 3\n", 5));
+	assert_false(pidfile_text_ok("[prefork]\n", 10));
+	assert_false(pidfile_text_ok("123\n\n", 5));
+	assert_false(pidfile_text_ok("-1\n", 3));
+}
+
 int
 main(void)
 {
@@ -250,6 +266,7 @@ main(void)
 		cmocka_unit_test(test_file_safe),
 		cmocka_unit_test(test_conf_safe),
 		cmocka_unit_test(test_open),
+		cmocka_unit_test(test_pidfile_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
