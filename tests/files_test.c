@@ -4,8 +4,9 @@
  * a symbolic link that someone else could plant, are never a FIFO to
  * block on, and the pidfile is written at start-up, never overwrites
  * what is not a pidfile, names its holder from the lock and is removed
- * at exit only if it is still ours; a full disk drops log lines whole.
- * Some tests need root (chown, mount) and say so when they skip.
+ * at exit only if it is still ours; a root master refuses a
+ * configuration file that others may write; a full disk drops log lines
+ * whole. Most tests need root (chown, mount) and say so when they skip.
  */
 #include "config.h"
 
@@ -497,6 +498,63 @@ test_pidfile_written_at_start(void **state)
 }
 
 /*
+ * Path: conf_load -> safefile_check_conf as root: a configuration file
+ * others may write, or that another user owns, is refused (78) with the
+ * command that fixes it; at a SIGHUP, the running configuration stays.
+ */
+static void
+test_conf_writable_by_others(void **state)
+{
+	char		 conf[PATH_MAX], want[PATH_MAX + 64];
+	struct t_daemon	*d;
+	struct t_run	 r;
+	pid_t		 a[2], b[2];
+
+	(void)state;
+	need_root();
+	write_conf(conf, "loose.ini", "[prefork]\nworkers = 2\n" TIMEOUTS);
+	assert_int_equal(chmod(conf, 0664), 0);
+	run_prefork(&r, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL }, QUICK_MS);
+	assert_int_equal(r.status, EX_CONFIG);
+	xsnprintf(want, sizeof(want), "%s: writable by group (mode 0664): "
+	    "run chmod g-w %s", conf, conf);
+	assert_true(t_contains(r.err, want));
+	t_run_free(&r);
+
+	/* --check says the same. */
+	run_prefork(&r, (const char *const[]){ "-t", "-c", conf, "--",
+	    t_testworker(), NULL }, QUICK_MS);
+	assert_int_equal(r.status, EX_CONFIG);
+	assert_true(t_contains(r.err, want));
+	t_run_free(&r);
+
+	assert_int_equal(chmod(conf, 0644), 0);
+	assert_int_equal(chown(conf, 65534, 0), 0);
+	run_prefork(&r, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL }, QUICK_MS);
+	assert_int_equal(r.status, EX_CONFIG);
+	xsnprintf(want, sizeof(want), "%s: owned by uid 65534: run chown "
+	    "root %s", conf, conf);
+	assert_true(t_contains(r.err, want));
+	t_run_free(&r);
+
+	/* Made safe, it runs; loosened again, a HUP keeps what runs. */
+	assert_int_equal(chown(conf, 0, 0), 0);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL });
+	pool(d, d->pid, 2, a);
+	wait_log(d, "pool ready");
+	assert_int_equal(chmod(conf, 0646), 0);
+	t_daemon_signal(d, SIGHUP);
+	wait_logf(d, "%s: writable by others (mode 0646): run chmod o-w %s",
+	    conf, conf);
+	wait_log(d, "keeping the running configuration");
+	pool(d, d->pid, 2, b);
+	assert_memory_equal(a, b, sizeof(a));
+}
+
+/*
  * Checks that every line of the log file is whole: it ends with a
  * newline, and each line starts as the log's lines do (a timestamp).
  */
@@ -613,6 +671,8 @@ main(void)
 		cmocka_unit_test_teardown(test_pidfile_holder_from_lock,
 		    teardown),
 		cmocka_unit_test_teardown(test_pidfile_written_at_start,
+		    teardown),
+		cmocka_unit_test_teardown(test_conf_writable_by_others,
 		    teardown),
 		cmocka_unit_test_teardown(test_log_full_disk, teardown),
 	};
