@@ -6,7 +6,8 @@
  * what is not a pidfile, names its holder from the lock and is removed
  * at exit only if it is still ours; a root master refuses a
  * configuration file that others may write; a full disk drops log lines
- * whole. Most tests need root (chown, mount) and say so when they skip.
+ * whole; --check finds what start-up would refuse. Most tests need root
+ * (chown, mount) and say so when they skip.
  */
 #include "config.h"
 
@@ -652,6 +653,91 @@ test_log_full_disk(void **state)
 	wait_exit(d, WAIT_MS, EX_OK);
 }
 
+/*
+ * Path: --check runs start-up's checks on the files: a pidfile reached
+ * through a link planted in a sticky directory is a problem (78), as a
+ * real start would find it.
+ */
+static void
+test_check_pidfile_link(void **state)
+{
+	char		dir[PATH_MAX], conf[PATH_MAX], pidf[PATH_MAX];
+	char		pub[PATH_MAX], other[PATH_MAX], lnk[PATH_MAX];
+	struct t_run	r;
+
+	(void)state;
+	need_root();
+	subdir("checklink", dir);
+	xsnprintf(pub, sizeof(pub), "%s/pub", dir);
+	xsnprintf(other, sizeof(other), "%s/other", dir);
+	xsnprintf(lnk, sizeof(lnk), "%s/run", pub);
+	xsnprintf(pidf, sizeof(pidf), "%s/prefork.pid", lnk);
+	assert_int_equal(mkdir(pub, 0700), 0);
+	assert_int_equal(chmod(pub, 01777), 0);
+	assert_int_equal(mkdir(other, 0700), 0);
+	assert_int_equal(symlink(other, lnk), 0);
+	assert_int_equal(lchown(lnk, 65534, 65534), 0);
+	write_conf(conf, "checklink.ini", "[prefork]\nworkers = 1\n"
+	    "pidfile = %s\n" TIMEOUTS, pidf);
+	run_prefork(&r, (const char *const[]){ "-t", "-c", conf, "--",
+	    t_testworker(), NULL }, QUICK_MS);
+	assert_int_equal(r.status, EX_CONFIG);
+	assert_true(t_contains(r.err, "pidfile: "));
+	assert_true(t_contains(r.err, "is a symbolic link of uid 65534"));
+	t_run_free(&r);
+}
+
+/*
+ * Path: check_ports, --check run as nobody (setpriv(1)) with a listen
+ * port below 1024: a problem (78), which bind(2) would find at start.
+ */
+static void
+test_check_privileged_port(void **state)
+{
+	char		dir[PATH_MAX], conf[PATH_MAX];
+	struct t_run	r;
+	char		*floor;
+
+	(void)state;
+	need_root();
+	floor = util_read_file("/proc/sys/net/ipv4/ip_unprivileged_port_start",
+	    32);
+	if (floor != NULL && atoi(floor) <= 80) {
+		print_message("skipped: ip_unprivileged_port_start is %s",
+		    floor);
+		free(floor);
+		skip();
+	}
+	free(floor);
+	t_run(&r, NULL, (const char *const[]){ "setpriv", "--reuid=nobody",
+	    "--regid=nogroup", "--clear-groups", "test", "-x", t_prefork(), NULL },
+	    WAIT_MS);
+	if (r.status != 0) {
+		print_message("skipped: nobody cannot run the build's "
+		    "binaries through setpriv (%d): %s\n", r.status, r.err);
+		t_run_free(&r);
+		skip();
+	}
+	t_run_free(&r);
+
+	subdir("port", dir);
+	assert_int_equal(chmod(t_tmpdir(), 0711), 0);
+	assert_int_equal(chmod(dir, 0755), 0);
+	xsnprintf(conf, sizeof(conf), "%s/port.ini", dir);
+	assert_non_null(t_write_file("port/port.ini", "[prefork]\n"
+	    "workers = 1\nlisten = 127.0.0.1:80\n"));
+	assert_int_equal(chmod(conf, 0644), 0);
+	t_run(&r, it_clean_env, (const char *const[]){ "setpriv",
+	    "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+	    t_prefork(), "-t",
+	    "-c", conf, "--", "/bin/true", NULL }, QUICK_MS);
+	assert_false(r.timed_out);
+	assert_int_equal(r.status, EX_CONFIG);
+	assert_true(t_contains(r.err, "listen 127.0.0.1:80: port 80 is "
+	    "privileged"));
+	t_run_free(&r);
+}
+
 int
 main(void)
 {
@@ -675,6 +761,9 @@ main(void)
 		cmocka_unit_test_teardown(test_conf_writable_by_others,
 		    teardown),
 		cmocka_unit_test_teardown(test_log_full_disk, teardown),
+		cmocka_unit_test_teardown(test_check_pidfile_link, teardown),
+		cmocka_unit_test_teardown(test_check_privileged_port,
+		    teardown),
 	};
 
 	/* FILES_TEST=test_log_full_disk runs one test (a glob). */
