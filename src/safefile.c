@@ -106,7 +106,8 @@ safefile_file_safe(const struct stat *dir, const struct stat *st, uid_t me,
     char *why, size_t len)
 {
 	if (S_ISLNK(st->st_mode)) {
-		snprintf(why, len, "is a symbolic link (refusing to follow it)");
+		snprintf(why, len, "is a symbolic link (refusing to "
+		    "follow it)");
 		return false;
 	}
 	if (!S_ISREG(st->st_mode)) {
@@ -122,8 +123,8 @@ safefile_file_safe(const struct stat *dir, const struct stat *st, uid_t me,
 	}
 	/* A file planted in /tmp by another user, as fs.protected_regular. */
 	if (!safefile_link_safe(dir, st, me)) {
-		snprintf(why, len, "owned by uid %lu, in a directory others may "
-		    "write (it could be theirs to read or to change)",
+		snprintf(why, len, "owned by uid %lu, in a directory others "
+		    "may write (it could be theirs to read or to change)",
 		    (unsigned long)st->st_uid);
 		return false;
 	}

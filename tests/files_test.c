@@ -710,8 +710,8 @@ test_check_privileged_port(void **state)
 	}
 	free(floor);
 	t_run(&r, NULL, (const char *const[]){ "setpriv", "--reuid=nobody",
-	    "--regid=nogroup", "--clear-groups", "test", "-x", t_prefork(), NULL },
-	    WAIT_MS);
+	    "--regid=nogroup", "--clear-groups", "test", "-x", t_prefork(),
+	    NULL }, WAIT_MS);
 	if (r.status != 0) {
 		print_message("skipped: nobody cannot run the build's "
 		    "binaries through setpriv (%d): %s\n", r.status, r.err);
