@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,6 +12,9 @@
 
 #include "check.h"
 #include "env.h"
+#include "pidfile.h"
+#include "safefile.h"
+#include "util.h"
 
 /* True when path is a regular file this process may execute. */
 static int
@@ -115,30 +117,26 @@ check_command(const struct conf *c, struct strv *errs)
 }
 
 /*
- * True when path could be created or appended to: the file is writable,
- * or it does not exist and its directory is writable.
+ * A problem with a file the master writes, as its start-up would find
+ * it: safefile's checks (links, directories others may change, not a
+ * regular file), the rights to create or append, and for the pidfile
+ * what it holds and who owns it.
  */
 static int
-check_writable(const struct conf *c, enum conf_key k, const char *key,
+check_file(const struct conf *c, enum conf_key k, const char *key,
     const char *path, struct strv *errs)
 {
-	char	*copy, where[PATH_MAX + 32];
-	int	 rc, err;
+	char	where[PATH_MAX + 32], why[SAFEFILE_WHY_MAX];
+	int	rc;
 
-	if (access(path, W_OK) == 0)
+	if (k == CONF_KEY_PIDFILE)
+		rc = pidfile_check(path, why, sizeof(why));
+	else
+		rc = safefile_check(path, why, sizeof(why));
+	if (rc == 0)
 		return 0;
-	err = errno;
-	if (err == ENOENT) {
-		if ((copy = strdup(path)) == NULL)
-			return strv_pushf(errs, "out of memory"), 1;
-		rc = access(dirname(copy), W_OK | X_OK);
-		err = errno;
-		free(copy);
-		if (rc == 0)
-			return 0;
-	}
 	strv_pushf(errs, "%s%s: %s: %s", conf_key_where(c, k, where,
-	    sizeof(where)), key, path, strerror(err));
+	    sizeof(where)), key, path, why);
 	return 1;
 }
 
@@ -217,15 +215,101 @@ check_system(const struct conf *c, struct strv *errs)
 }
 
 int
+check_log_file(const struct conf *c, struct strv *errs)
+{
+	if (c->log_file == NULL)
+		return 0;
+	return check_file(c, CONF_KEY_LOG_FILE, "log_file", c->log_file,
+	    errs);
+}
+
+int
+check_pidfile(const struct conf *c, struct strv *errs)
+{
+	if (c->pidfile == NULL)
+		return 0;
+	return check_file(c, CONF_KEY_PIDFILE, "pidfile", c->pidfile, errs);
+}
+
+int
 check_files(const struct conf *c, struct strv *errs)
 {
-	int	n = 0;
+	return check_log_file(c, errs) + check_pidfile(c, errs);
+}
 
-	if (c->log_file != NULL)
-		n += check_writable(c, CONF_KEY_LOG_FILE, "log_file",
-		    c->log_file, errs);
-	if (c->pidfile != NULL)
-		n += check_writable(c, CONF_KEY_PIDFILE, "pidfile",
-		    c->pidfile, errs);
+/*
+ * The lowest port a process may bind without CAP_NET_BIND_SERVICE:
+ * net.ipv4.ip_unprivileged_port_start, 1024 unless changed.
+ */
+static unsigned long
+check_port_floor(void)
+{
+	char		*text, *end;
+	unsigned long	 floor = 1024;
+
+	text = util_read_file("/proc/sys/net/ipv4/ip_unprivileged_port_start",
+	    32);
+	if (text != NULL) {
+		floor = strtoul(text, &end, 10);
+		if (end == text)
+			floor = 1024;
+		free(text);
+	}
+	return floor;
+}
+
+/* Whether the effective capabilities hold CAP_NET_BIND_SERVICE (10). */
+static bool
+check_can_bind_low(void)
+{
+	char			*text, *cap;
+	unsigned long long	 eff;
+
+	if (geteuid() == 0)
+		return true;
+	if ((text = util_read_file("/proc/self/status", 1 << 16)) == NULL)
+		return false;
+	cap = strstr(text, "\nCapEff:");
+	eff = cap != NULL ? strtoull(cap + 9, NULL, 16) : 0;
+	free(text);
+	return (eff >> 10) & 1;
+}
+
+/* The port of a "HOST:PORT" listen address, or 0 for anything else. */
+static unsigned long
+check_listen_port(const char *addr)
+{
+	const char	*colon;
+	char		*end;
+	unsigned long	 port;
+
+	if (strncmp(addr, "unix:", 5) == 0 ||
+	    (colon = strrchr(addr, ':')) == NULL)
+		return 0;
+	port = strtoul(colon + 1, &end, 10);
+	return *end == '\0' ? port : 0;
+}
+
+int
+check_ports(const struct conf *c, struct strv *errs)
+{
+	char		where[PATH_MAX + 32];
+	unsigned long	floor, port;
+	size_t		i;
+	int		n = 0;
+
+	if (c->listen.n == 0 || check_can_bind_low())
+		return 0;
+	floor = check_port_floor();
+	for (i = 0; i < c->listen.n; i++) {
+		port = check_listen_port(c->listen.v[i]);
+		if (port == 0 || port >= floor)
+			continue;
+		strv_pushf(errs, "%slisten %s: port %lu is privileged (below "
+		    "%lu): binding it needs root or CAP_NET_BIND_SERVICE",
+		    conf_key_where(c, CONF_KEY_LISTEN, where, sizeof(where)),
+		    c->listen.v[i], port, floor);
+		n++;
+	}
 	return n;
 }

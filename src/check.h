@@ -41,10 +41,25 @@ int	check_command(const struct conf *c, struct strv *errs);
 int	check_system(const struct conf *c, struct strv *errs);
 
 /*
- * Appends to errs each problem with log_file and pidfile: neither the
- * file nor, when it does not exist, its directory is writable. Creates
- * nothing. Returns the number of problems.
+ * Appends to errs each problem with log_file and pidfile that start-up
+ * would find: a symbolic link, a directory others may change, not a
+ * regular file, neither the file nor, when it does not exist, its
+ * directory writable, a pidfile that holds something else than a PID or
+ * that another user owns. Creates nothing. Returns the number of
+ * problems.
  */
 int	check_files(const struct conf *c, struct strv *errs);
+
+/* check_files() for log_file alone, and for the pidfile alone. */
+int	check_log_file(const struct conf *c, struct strv *errs);
+int	check_pidfile(const struct conf *c, struct strv *errs);
+
+/*
+ * Appends to errs each listen port that this process may not bind: one
+ * below net.ipv4.ip_unprivileged_port_start without root or
+ * CAP_NET_BIND_SERVICE. For --check; start-up learns it from bind(2).
+ * Returns the number of problems.
+ */
+int	check_ports(const struct conf *c, struct strv *errs);
 
 #endif /* PREFORK_CHECK_H */

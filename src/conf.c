@@ -25,9 +25,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "env.h"
+#include "safefile.h"
 
 #define MIB		(UINT64_C(1) << 20)
 #define BLANKS		" \t\n"
@@ -1891,12 +1893,25 @@ int
 conf_load(struct conf *c, const char *path, struct strv *errs)
 {
 	struct parse	 p = { .c = c, .name = path };
+	char		 why[SAFEFILE_WHY_MAX];
 	int		 n;
 
 	if ((p.fp = fopen(path, "re")) == NULL) {
 		if (strv_pushf(errs, "%s: cannot read: %s", path,
 		    strerror(errno)) == -1)
 			(void)strv_push(errs, "out of memory");
+		return 1;
+	}
+	/*
+	 * The file decides what a root master runs: nobody but root may
+	 * own it or write it, or the directories it is in. A master that
+	 * is not root runs nothing its user could not run anyway.
+	 */
+	if (geteuid() == 0 && safefile_check_conf(fileno(p.fp), path, why,
+	    sizeof(why)) == -1) {
+		if (strv_pushf(errs, "%s: %s", path, why) == -1)
+			(void)strv_push(errs, "out of memory");
+		fclose(p.fp);
 		return 1;
 	}
 	n = conf_parse(&p, errs);

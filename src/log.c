@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "safefile.h"
 #include "util.h"
 
 /* A line longer than this is cut, and ends with "...". */
@@ -37,7 +38,21 @@ static struct {
 	bool		 journal;	/* fd 2 is the journal's stream */
 	int		 fd;		/* log_file, or -1 for stderr */
 	char		*path;
-} logger = { LOG_LEVEL_INFO, false, -1, NULL };
+	unsigned long	 dropped;	/* lines not written to fd */
+	int		 drop_errno;	/* why the last one was not */
+} logger = { LOG_LEVEL_INFO, false, -1, NULL, 0, 0 };
+
+/*
+ * The log file is opened as safefile_open() does: never through a link
+ * that a worker could plant, never a FIFO or a device, so that a reopen
+ * on USR1 can neither write into another file nor block the master.
+ */
+static int
+log_open_file(const char *path, char *why, size_t len)
+{
+	return safefile_open(path, O_WRONLY | O_APPEND | O_CREAT, 0640, NULL,
+	    why, len);
+}
 
 int
 log_level_parse(const char *name, enum log_level *level)
@@ -108,16 +123,17 @@ log_get_level(void)
 }
 
 int
-log_open(const char *path)
+log_open(const char *path, char *why, size_t len)
 {
 	char	*copy = NULL;
 	int	 fd = -1;
 
 	if (path != NULL) {
-		if ((copy = strdup(path)) == NULL)
+		if ((copy = strdup(path)) == NULL) {
+			snprintf(why, len, "%s", strerror(errno));
 			return -1;
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-		    0640);
+		}
+		fd = log_open_file(path, why, len);
 		if (fd == -1) {
 			free(copy);
 			return -1;
@@ -130,14 +146,13 @@ log_open(const char *path)
 }
 
 int
-log_reopen(void)
+log_reopen(char *why, size_t len)
 {
 	int	fd;
 
 	if (logger.path == NULL)
 		return 0;
-	fd = open(logger.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd == -1)
+	if ((fd = log_open_file(logger.path, why, len)) == -1)
 		return -1;
 	close(logger.fd);
 	logger.fd = fd;
@@ -178,36 +193,109 @@ log_prefix(char *buf, size_t size, enum log_level level, bool file)
 }
 
 /*
- * Formats the whole line into one buffer and writes it with one write(2),
- * so lines from the master never interleave with each other.
+ * Writes a whole line, or nothing: a short write (a full disk) is
+ * finished, and a line that still cannot be finished is cut off the log
+ * file again, so that no torn line is left for the next to run into.
+ * Returns whether the line was written.
  */
-static void
-log_vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
+static bool
+log_write(int fd, const char *buf, size_t len, bool file)
 {
-	char	buf[LOG_LINE_MAX];
-	size_t	len;
-	int	n, fd;
+	size_t	done = 0;
+	ssize_t	n;
+	off_t	end;
 
-	if (level > logger.level)
-		return;
-	fd = logger.fd != -1 ? logger.fd : STDERR_FILENO;
-	len = log_prefix(buf, sizeof(buf), level, logger.fd != -1);
-	n = vsnprintf(buf + len, sizeof(buf) - len, fmt, ap);
+	while (done < len) {
+		n = write(fd, buf + done, len - done);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	if (done == len)
+		return true;
+	if (!file)
+		return false;
+	logger.drop_errno = n == 0 ? ENOSPC : errno;
+	/* O_APPEND: the offset is the end of the file, after our part. */
+	if (done > 0 && (end = lseek(fd, 0, SEEK_CUR)) != -1 &&
+	    end >= (off_t)done)
+		(void)ftruncate(fd, end - (off_t)done);
+	logger.dropped++;
+	return false;
+}
+
+/* The line "PREFIX message\n" for one destination, cut to fit. */
+static size_t
+log_line(char *buf, size_t size, enum log_level level, bool file,
+    const char *msg)
+{
+	size_t	len;
+	int	n;
+
+	len = log_prefix(buf, size, level, file);
+	n = snprintf(buf + len, size - len, "%s", msg);
 	if (n > 0)
 		len += (size_t)n;
-	if (len < sizeof(buf) && errnum != 0) {
-		n = snprintf(buf + len, sizeof(buf) - len, ": %s",
-		    strerror(errnum));
-		if (n > 0)
-			len += (size_t)n;
-	}
-	if (len >= sizeof(buf) - 1) {
-		len = sizeof(buf) - 1;
+	if (len >= size - 1) {
+		len = size - 1;
 		buf[len - 3] = buf[len - 2] = buf[len - 1] = '.';
 	}
 	buf[len++] = '\n';
-	while (write(fd, buf, len) == -1 && errno == EINTR)
-		continue;
+	return len;
+}
+
+/* Says, once the log file takes lines again, how many it lost. */
+static void
+log_report_drops(void)
+{
+	char		buf[LOG_LINE_MAX], msg[128];
+	size_t		len;
+	unsigned long	n;
+
+	snprintf(msg, sizeof(msg), "%lu log line%s dropped: %s",
+	    logger.dropped, logger.dropped == 1 ? "" : "s",
+	    strerror(logger.drop_errno));
+	len = log_line(buf, sizeof(buf), LOG_LEVEL_WARN, true, msg);
+	n = logger.dropped;
+	logger.dropped = 0;
+	if (!log_write(logger.fd, buf, len, true))
+		logger.dropped = n;	/* still the same ones lost */
+}
+
+/*
+ * Formats the whole line into one buffer and writes it with one write(2),
+ * so lines from the master never interleave with each other. With tee,
+ * a line for the log file goes to standard error too.
+ */
+static void
+log_vlog(enum log_level level, int errnum, bool tee, const char *fmt,
+    va_list ap)
+{
+	char	buf[LOG_LINE_MAX], msg[LOG_LINE_MAX];
+	size_t	len;
+	int	n;
+
+	if (level > logger.level)
+		return;
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	len = n < 0 ? 0 : (size_t)n < sizeof(msg) ? (size_t)n :
+	    sizeof(msg) - 1;
+	msg[len] = '\0';
+	if (len < sizeof(msg) - 1 && errnum != 0)
+		snprintf(msg + len, sizeof(msg) - len, ": %s",
+		    strerror(errnum));
+	if (logger.fd != -1) {
+		if (logger.dropped > 0)
+			log_report_drops();
+		len = log_line(buf, sizeof(buf), level, true, msg);
+		(void)log_write(logger.fd, buf, len, true);
+	}
+	if (logger.fd == -1 || tee) {
+		len = log_line(buf, sizeof(buf), level, false, msg);
+		(void)log_write(STDERR_FILENO, buf, len, false);
+	}
 }
 
 #define LOG_FUNC(name, level, witherr)					\
@@ -218,7 +306,7 @@ name(const char *fmt, ...)						\
 	int	saved = errno;						\
 									\
 	va_start(ap, fmt);						\
-	log_vlog((level), (witherr) ? saved : 0, fmt, ap);		\
+	log_vlog((level), (witherr) ? saved : 0, false, fmt, ap);	\
 	va_end(ap);							\
 	errno = saved;							\
 }
@@ -231,13 +319,25 @@ LOG_FUNC(log_info, LOG_LEVEL_INFO, false)
 LOG_FUNC(log_debug, LOG_LEVEL_DEBUG, false)
 
 void
+log_errorx_tee(const char *fmt, ...)
+{
+	va_list	ap;
+	int	saved = errno;
+
+	va_start(ap, fmt);
+	log_vlog(LOG_LEVEL_ERROR, 0, true, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void
 fatal(int status, const char *fmt, ...)
 {
 	va_list	ap;
 	int	saved = errno;
 
 	va_start(ap, fmt);
-	log_vlog(LOG_LEVEL_ERROR, saved, fmt, ap);
+	log_vlog(LOG_LEVEL_ERROR, saved, false, fmt, ap);
 	va_end(ap);
 	exit(status);
 }
@@ -248,7 +348,7 @@ fatalx(int status, const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	log_vlog(LOG_LEVEL_ERROR, 0, fmt, ap);
+	log_vlog(LOG_LEVEL_ERROR, 0, false, fmt, ap);
 	va_end(ap);
 	exit(status);
 }

@@ -2,12 +2,15 @@
  * The log API, after OpenBSD's log.c: log_warn() appends strerror(errno),
  * log_warnx() does not. One line per event, written with one write(2), as
  * "TIMESTAMP prefork[PID]: LEVEL: message", or "<N>prefork[PID]: LEVEL:
- * message" when standard error is the systemd journal.
+ * message" when standard error is the systemd journal. A line that a full
+ * disk would cut short is dropped whole, and the log file says later how
+ * many were.
  */
 #ifndef PREFORK_LOG_H
 #define PREFORK_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level {
 	LOG_LEVEL_ERROR,
@@ -30,16 +33,19 @@ enum log_level log_get_level(void);
 
 /*
  * Sends the log to a file opened for appending (close-on-exec) instead
- * of standard error; NULL goes back to standard error. Returns 0, or -1
- * with errno set, in which case the previous destination is kept.
+ * of standard error, opened as safefile_open() does (no link, a regular
+ * file); NULL goes back to standard error. Returns 0, or -1 with errno
+ * set and the reason in why, in which case the previous destination is
+ * kept.
  */
-int	log_open(const char *path);
+int	log_open(const char *path, char *why, size_t len);
 
 /*
  * Reopens the log file, for logrotate. Returns 0 (also when there is no
- * log file), or -1 with errno set, keeping the old file open.
+ * log file), or -1 with errno set and the reason in why, keeping the old
+ * file open.
  */
-int	log_reopen(void);
+int	log_reopen(char *why, size_t len);
 
 /* Closes the log file, if any. */
 void	log_close(void);
@@ -50,6 +56,13 @@ void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Logs at error level into the log file and to standard error both: for
+ * what goes wrong with the log file itself, which nobody may be reading.
+ */
+void	log_errorx_tee(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
 
 /* Logs at error level and exits with status (a sysexits code). */
 _Noreturn void	fatal(int status, const char *fmt, ...)

@@ -198,6 +198,7 @@ load_conf(struct conf *c, struct options *o)
 			check_command(c, &errs);
 			check_system(c, &errs);
 			check_files(c, &errs);
+			check_ports(c, &errs);
 		}
 		report(&errs);
 		if (o->mode == MODE_CHECK)
@@ -222,6 +223,7 @@ run_check(const struct conf *c)
 	check_command(c, &errs);
 	check_system(c, &errs);
 	check_files(c, &errs);
+	check_ports(c, &errs);
 	report(&errs);
 	if (errs.n > 0) {
 		log_errorx("%s: %zu problem%s found",

@@ -30,6 +30,7 @@
 #include "notify.h"
 #include "pidfile.h"
 #include "pool.h"
+#include "safefile.h"
 #include "sockets.h"
 #include "spawn.h"
 
@@ -364,8 +365,6 @@ master_started(struct master *m)
 {
 	m->started = true;
 	log_info("pool ready: %u workers", m->pool.size);
-	if (m->pidfile.fd != -1 && pidfile_write(&m->pidfile, getpid()) == -1)
-		log_warn("pidfile %s", m->pidfile.path);
 	master_status(m);
 	master_tell(m, "READY=1");
 }
@@ -501,11 +500,18 @@ master_ttou(struct master *m)
 		master_resize(m, m->pool.size - 1, "SIGTTOU");
 }
 
+/*
+ * A log file that cannot be reopened keeps the old one, and the failure
+ * goes to standard error too: the old file may be rotated away already.
+ */
 static void
 master_usr1(struct master *m)
 {
-	if (log_reopen() == -1)
-		log_warn("reopen %s", m->conf.log_file);
+	char	why[SAFEFILE_WHY_MAX];
+
+	if (log_reopen(why, sizeof(why)) == -1)
+		log_errorx_tee("log_file %s: %s: keeping the old log file",
+		    m->conf.log_file, why);
 	pool_signal_all(&m->pool, SIGUSR1);
 }
 
@@ -559,10 +565,15 @@ master_adopt(struct master *m, struct conf *next)
 	struct strv		errs = STRV_INIT;
 	struct launch		launch = LAUNCH_INIT;
 	struct pool_params	par;
+	char			why[SAFEFILE_WHY_MAX];
 	bool			changed;
 
+	/*
+	 * Not the pidfile: a new one takes effect at the next start, which
+	 * checks it then; and the master holds the running one.
+	 */
 	if (check_command(next, &errs) + check_system(next, &errs) +
-	    check_files(next, &errs) > 0 ||
+	    check_log_file(next, &errs) > 0 ||
 	    master_listen_workers(m, next) == -1 ||
 	    launch_prepare(&launch, next, NULL, m->ns.env) == -1 ||
 	    (!m->sockets.activated && sockets_update(&m->sockets,
@@ -590,9 +601,9 @@ master_adopt(struct master *m, struct conf *next)
 		log_warnx("pidfile: a new pidfile takes effect at the next "
 		    "start");
 	if (!util_streq(next->log_file, m->conf.log_file) &&
-	    log_open(next->log_file) == -1)
-		log_warn("log_file %s: keeping the current log",
-		    next->log_file);
+	    log_open(next->log_file, why, sizeof(why)) == -1)
+		log_errorx_tee("log_file %s: %s: keeping the current log",
+		    next->log_file, why);
 	log_set_level(next->log_level);
 	changed = conf_worker_changed(&m->conf, next);
 	conf_free(&m->conf);
@@ -830,19 +841,25 @@ master_watch(struct master *m)
 	return 0;
 }
 
-/* Opens the log file and the pidfile. Returns 0, or an exit status. */
+/*
+ * Opens the log file, then the pidfile, which gets the master's PID now,
+ * before any worker. Returns 0, or an exit status.
+ */
 static int
 master_files(struct master *m)
 {
+	char	why[SAFEFILE_WHY_MAX];
 	pid_t	holder;
 
-	if (m->conf.log_file != NULL && log_open(m->conf.log_file) == -1) {
-		log_error("log_file %s", m->conf.log_file);
+	if (m->conf.log_file != NULL && log_open(m->conf.log_file, why,
+	    sizeof(why)) == -1) {
+		log_errorx("log_file %s: %s", m->conf.log_file, why);
 		return EX_CANTCREAT;
 	}
 	if (m->conf.pidfile == NULL)
 		return 0;
-	if (pidfile_open(&m->pidfile, m->conf.pidfile, &holder) == 0)
+	if (pidfile_open(&m->pidfile, m->conf.pidfile, getpid(), &holder, why,
+	    sizeof(why)) == 0)
 		return 0;
 	if (errno == EWOULDBLOCK && holder != 0)
 		log_errorx("pidfile %s is held by a running prefork (pid %ld)",
@@ -851,7 +868,7 @@ master_files(struct master *m)
 		log_errorx("pidfile %s is locked by another process",
 		    m->conf.pidfile);
 	else
-		log_error("pidfile %s", m->conf.pidfile);
+		log_errorx("pidfile %s: %s", m->conf.pidfile, why);
 	return EX_CANTCREAT;
 }
 
