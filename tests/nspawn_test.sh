@@ -71,6 +71,8 @@ cleanup() {
 			sleep 0.1
 			i=$((i + 1))
 		done
+		# timeout(1) cannot pass a KILL on: its child first.
+		pkill -KILL -P "$nspawn_pid" 2>/dev/null || :
 		kill -KILL "$nspawn_pid" 2>/dev/null || :
 		wait "$nspawn_pid" 2>/dev/null || :
 	fi
