@@ -3,13 +3,13 @@
 # Debian 12 (mmdebstrap --variant=minbase) with systemd-nspawn, with what
 # make install DESTDIR=... of this build installs (the program, its units,
 # the empty configuration directory) and the demo worker in it, and runs
-# tests/nspawn/inside.sh there as a
-# service: start, status, reload, a killed worker, socket activation, the
-# watchdog, stop with nothing left in the unit's cgroup, and a
-# configuration error that is not restarted.
+# tests/nspawn/inside.sh there as a service: start, status, reload, a
+# killed worker, socket activation, the watchdog, stop with nothing left
+# in the unit's cgroup, and a configuration error that is not restarted.
 #
 # The root is built once and cached in $PREFORK_NSPAWN_CACHE (default
-# /var/cache/prefork-test), keyed by what goes into it; the container runs
+# /var/cache/prefork-test), keyed by what goes into it (remove it to
+# build a fresh one from the current packages); the container runs
 # on a throw-away overlay of it (--volatile=overlay), in its own network
 # namespace, and is always stopped. Skips, saying why, when it cannot run:
 # not root, no mmdebstrap or systemd-nspawn, no mirror, a sanitizer build,
