@@ -177,16 +177,18 @@ log_prefix(char *buf, size_t size, enum log_level level, bool file)
 	size_t		len;
 	int		n;
 
+	/*
+	 * journald records our identifier and PID itself: a line there
+	 * carries its priority and level word only.
+	 */
 	if (logger.journal && !file)
-		n = snprintf(buf, size, "<%d>", level_prio[level]);
-	else {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		localtime_r(&ts.tv_sec, &tm);
-		len = strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
-		n = snprintf(buf + len, size - len, ".%03ld ",
-		    ts.tv_nsec / 1000000);
-		n += (int)len;
-	}
+		return (size_t)snprintf(buf, size, "<%d>%s: ",
+		    level_prio[level], level_names[level]);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	len = strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+	n = snprintf(buf + len, size - len, ".%03ld ", ts.tv_nsec / 1000000);
+	n += (int)len;
 	n += snprintf(buf + n, size - (size_t)n, "prefork[%ld]: %s: ",
 	    (long)getpid(), level_names[level]);
 	return (size_t)n;

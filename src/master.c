@@ -595,8 +595,8 @@ master_adopt(struct master *m, struct conf *next)
 	m->launch = launch;
 	if (m->sockets.activated && !strv_equal(&next->listen,
 	    &m->conf.listen))
-		log_warnx("listen: socket-activated, the sockets come from "
-		    "systemd");
+		log_warnx("listen: changed, but ignored: socket-activated, "
+		    "the sockets come from systemd");
 	if (!util_streq(next->pidfile, m->conf.pidfile))
 		log_warnx("pidfile: a new pidfile takes effect at the next "
 		    "start");
@@ -882,12 +882,14 @@ master_sockets(struct master *m)
 	struct strv	errs = STRV_INIT;
 	int		n;
 
-	if ((n = sockets_adopt(&m->sockets, &errs)) > 0) {
-		log_info("socket-activated: %d sockets from systemd", n);
-		if (m->conf.listen.n > 0)
-			log_warnx("listen: socket-activated, the sockets "
-			    "come from systemd");
-	} else if (n == 0)
+	/*
+	 * Both is a normal set-up (one file, run by hand and by a socket
+	 * unit): said once, at start, not as a warning.
+	 */
+	if ((n = sockets_adopt(&m->sockets, &errs)) > 0)
+		log_info("socket-activated: %d sockets from systemd%s", n,
+		    m->conf.listen.n > 0 ? "; listen is ignored" : "");
+	else if (n == 0)
 		sockets_update(&m->sockets, &m->conf.listen, m->conf.backlog,
 		    &errs);
 	report(&errs);

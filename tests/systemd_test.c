@@ -1669,8 +1669,10 @@ test_socket_activation(void **state)
 	}
 	pool(d, d->pid, 2, a);
 	served_by_many(&ss, len, a, 2);
-	wait_log(d, "socket-activated: 1 sockets from systemd");
-	wait_log(d, "listen: socket-activated, the sockets come from systemd");
+	/* Said once, as information: both in one file is normal. */
+	wait_log(d, "info: socket-activated: 1 sockets from systemd; listen "
+	    "is ignored\n");
+	assert_int_equal(t_daemon_log_count(d, "listen"), 1);
 	for (i = 0; i < 2; i++) {
 		assert_env(a[i], "LISTEN_FDNAMES", "web");
 		assert_env(a[i], "LISTEN_FDS", "1");
@@ -1693,6 +1695,9 @@ test_socket_activation(void **state)
 	for (i = 0; i < 2; i++)
 		assert_env(b[i], "LISTEN_FDNAMES", "web");
 	assert_int_equal(connect_error(other), ECONNREFUSED);
+	/* The same listen again: nothing more to say. */
+	assert_int_equal(t_daemon_log_count(d, "listen"), 1);
+	assert_int_equal(t_daemon_log_count(d, "warn: listen"), 0);
 	t_daemon_signal(d, SIGTERM);
 	wait_exit(d, WAIT_MS, EX_OK);
 }

@@ -1,0 +1,252 @@
+#!/bin/sh
+# Runs inside the Debian 12 container that tests/nspawn_test.sh boots, as
+# a service of the container's systemd, and drives the installed units the
+# way an operator would: start, status, reload, a killed worker, socket
+# activation, the watchdog, stop, and a configuration error. Every step
+# goes to /results/log; the verdict goes to /results/status ("ok", or
+# "FAIL: why"), then the container powers off. Every wait has a deadline.
+set -u
+# The units' configuration directory (/etc/prefork unless configured
+# otherwise), from the test's unit.
+conf=${CONFDIR:-/etc/prefork}
+
+out=/results/log
+exec >>"$out" 2>&1
+
+step() {
+	printf '\n== %s\n' "$*"
+}
+
+finish() {
+	echo "$1" >/results/status.tmp && mv /results/status.tmp /results/status
+	systemctl --no-block poweroff
+	exit 0
+}
+
+fail() {
+	echo "FAIL: $*"
+	for u in prefork@demo prefork@nope prefork.service prefork.socket; do
+		systemctl status --no-pager "$u" 2>&1 | head -20
+		journalctl -b --no-pager -o short-monotonic -u "$u" | tail -40
+	done
+	finish "FAIL: $*"
+}
+
+# wait_until SECONDS WHAT COMMAND...: runs COMMAND every 0.1 s until it
+# succeeds, or fails the test after SECONDS.
+wait_until() {
+	limit=$1 what=$2
+	shift 2
+	end=$(($(date +%s) + limit))
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -lt "$end" ] || fail "$what (after ${limit}s)"
+		sleep 0.1
+	done
+}
+
+prop() {
+	systemctl show -P "$2" "$1"
+}
+
+prop_is() {
+	[ "$(prop "$1" "$2")" = "$3" ]
+}
+
+status_has() {
+	case $(prop "$1" StatusText) in
+	*"$2"*) return 0 ;;
+	esac
+	return 1
+}
+
+# One HTTP request to 127.0.0.1:PORT; prints the answer.
+get() {
+	python3 - "$1" <<'EOF'
+import sys, urllib.request
+with urllib.request.urlopen("http://127.0.0.1:%s/" % sys.argv[1],
+                            timeout=5) as r:
+    print(r.read().decode().strip())
+EOF
+}
+
+served() {
+	get "$1" | grep -q '^hello from worker'
+}
+
+workers_of() {
+	pgrep -P "$1" | sort
+}
+
+count_is() {
+	[ "$(workers_of "$1" | wc -l)" -eq "$2" ]
+}
+
+# The worker PIDs of MAIN are all new compared to the list OLD, N of them.
+replaced() {
+	count_is "$1" "$3" || return 1
+	for p in $(workers_of "$1"); do
+		echo "$2" | grep -qx "$p" && return 1
+	done
+	return 0
+}
+
+cgroup_empty() {
+	! [ -s "$1/cgroup.procs" ]
+}
+
+cgroup_dir() {
+	cg=$(prop "$1" ControlGroup)
+	[ -n "$cg" ] || fail "$1: no ControlGroup"
+	for root in /sys/fs/cgroup /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; do
+		if [ -f "$root$cg/cgroup.procs" ]; then
+			echo "$root$cg"
+			return
+		fi
+	done
+	fail "$1: no cgroup.procs for $cg"
+}
+
+step "boot"
+wait_until 60 "the system did not finish booting" \
+	sh -c 'systemctl is-system-running | grep -Eq "running|degraded"'
+systemctl is-system-running
+cat /proc/self/cgroup
+systemd --version | head -1
+
+step "start prefork@demo: Type=notify, ready with STATUS="
+timeout 60 systemctl start prefork@demo || fail "systemctl start prefork@demo"
+prop_is prefork@demo ActiveState active || fail "prefork@demo is not active"
+status_has prefork@demo "2/2 workers ready" ||
+	fail "StatusText: $(prop prefork@demo StatusText)"
+prop prefork@demo FragmentPath
+prop prefork@demo StatusText
+main=$(prop prefork@demo MainPID)
+wait_until 10 "2 workers" count_is "$main" 2
+served 8001 || fail "no answer on 127.0.0.1:8001"
+get 8001
+# user = nobody: the workers run as nobody, the master as root.
+for p in $(workers_of "$main"); do
+	[ "$(ps -o user= -p "$p")" = nobody ] || fail "worker $p is not nobody"
+done
+[ "$(ps -o user= -p "$main")" = root ] || fail "the master is not root"
+# journald adds "prefork[PID]: " itself: the message has none of its own.
+journalctl -b --no-pager -o cat -u prefork@demo | head -3
+journalctl -b --no-pager -o cat -u prefork@demo | grep -q '^info: pool ready' ||
+	fail "no 'info: pool ready' in the journal"
+if journalctl -b --no-pager -o cat -u prefork@demo | grep -q 'prefork\['; then
+	fail "the journal shows prefork[PID]: twice"
+fi
+systemd-analyze security prefork@demo.service | tail -1
+
+step "reload: a resize to 3 workers, RELOADING=1 then READY=1"
+sed -i 's/^workers = 2$/workers = 3/' "$conf/demo.ini"
+timeout 60 systemctl reload prefork@demo || fail "systemctl reload"
+wait_until 30 "reload: no 3/3 workers ready" status_has prefork@demo \
+	"3/3 workers ready"
+wait_until 30 "reload: not active again" prop_is prefork@demo ActiveState active
+prop prefork@demo StatusText
+[ "$(prop prefork@demo MainPID)" = "$main" ] || fail "reload changed MainPID"
+wait_until 10 "3 workers after the reload" count_is "$main" 3
+journalctl -b --no-pager -o cat -u prefork@demo | grep -q '^Reloaded\|Reloaded prefork' ||
+	journalctl -b --no-pager | grep -q 'Reloaded prefork@demo' ||
+	fail "systemd did not log the reload"
+
+step "a killed worker is replaced; the unit is not restarted"
+victim=$(workers_of "$main" | head -1)
+kill -KILL "$victim"
+wait_until 20 "worker $victim was not replaced" sh -c \
+	"[ \$(pgrep -P $main | wc -l) -eq 3 ] && ! pgrep -P $main | grep -qx $victim"
+wait_until 20 "not ready after the replacement" status_has prefork@demo \
+	"3/3 workers ready"
+prop_is prefork@demo NRestarts 0 || fail "NRestarts is not 0"
+[ "$(prop prefork@demo MainPID)" = "$main" ] || fail "the master changed"
+served 8001 || fail "no answer after the replacement"
+
+step "watchdog: WATCHDOG=1 keeps it alive past WatchdogSec"
+mkdir -p /run/systemd/system/prefork@demo.service.d
+cat >/run/systemd/system/prefork@demo.service.d/watchdog.conf <<'EOF'
+[Service]
+WatchdogSec=1s
+TimeoutAbortSec=2s
+EOF
+systemctl daemon-reload
+timeout 60 systemctl restart prefork@demo || fail "restart with WatchdogSec"
+main=$(prop prefork@demo MainPID)
+prop prefork@demo WatchdogUSec
+# systemd stamps every WATCHDOG=1 it gets: wait for one 4 WatchdogSec
+# after the start, the master still the same.
+t0=$(prop prefork@demo ExecMainStartTimestampMonotonic)
+wait_until 15 "no WATCHDOG=1 4s after the start" sh -c \
+	"[ \$(systemctl show -P WatchdogTimestampMonotonic prefork@demo) -gt $((t0 + 4000000)) ]"
+prop_is prefork@demo ActiveState active || fail "killed by the watchdog"
+[ "$(prop prefork@demo MainPID)" = "$main" ] || fail "restarted by the watchdog"
+prop_is prefork@demo NRestarts 0 || fail "NRestarts is not 0 with the watchdog"
+
+step "watchdog: a stuck master is killed and restarted"
+kill -STOP "$main"
+wait_until 30 "a stopped master was not restarted" sh -c \
+	"[ \$(systemctl show -P NRestarts prefork@demo) = 1 ]"
+wait_until 30 "not active after the watchdog restart" \
+	prop_is prefork@demo ActiveState active
+[ "$(prop prefork@demo MainPID)" != "$main" ] || fail "the same master"
+journalctl -b --no-pager -u prefork@demo | grep -i 'watchdog timeout' ||
+	fail "no watchdog timeout in the journal"
+rm -r /run/systemd/system/prefork@demo.service.d
+systemctl daemon-reload
+
+step "stop: nothing left in the unit's cgroup"
+main=$(prop prefork@demo MainPID)
+cg=$(cgroup_dir prefork@demo)
+echo "$cg"
+cat "$cg/cgroup.procs"
+[ "$(wc -l <"$cg/cgroup.procs")" -ge 4 ] ||
+	fail "$cg/cgroup.procs does not hold the master and 3 workers"
+timeout 60 systemctl stop prefork@demo || fail "systemctl stop"
+prop_is prefork@demo ActiveState inactive || fail "not inactive after stop"
+prop_is prefork@demo Result success || fail "Result: $(prop prefork@demo Result)"
+if [ -d "$cg" ] && ! cgroup_empty "$cg"; then
+	fail "left in $cg: $(cat "$cg/cgroup.procs")"
+fi
+if pgrep -u nobody; then
+	fail "a worker survived the stop"
+fi
+
+step "socket activation: prefork.socket starts prefork.service"
+timeout 30 systemctl start prefork.socket || fail "start prefork.socket"
+prop_is prefork.service ActiveState inactive || fail "started before a client"
+served 8000 || fail "no answer through the activated socket"
+get 8000
+wait_until 30 "prefork.service is not active" \
+	prop_is prefork.service ActiveState active
+journalctl -b --no-pager -o cat -u prefork.service |
+	grep 'socket-activated' || fail "no socket-activated line"
+[ "$(journalctl -b --no-pager -o cat -u prefork.service |
+	grep -c 'listen')" -eq 1 ] || fail "listen is mentioned more than once"
+journalctl -b --no-pager -o cat -u prefork.service |
+	grep -q '^info: socket-activated: 1 sockets from systemd; listen is ignored$' ||
+	fail "activation with listen = is not one info line"
+# A reload with the same listen: nothing more said about it. The resize
+# is logged after the new file is adopted.
+sed -i 's/^workers = 2$/workers = 3/' "$conf/app.ini"
+timeout 60 systemctl reload prefork.service || fail "reload prefork.service"
+wait_until 30 "prefork.service did not resize on reload" sh -c \
+	"journalctl -b --no-pager -o cat -u prefork.service | grep -q 'SIGHUP: 2 -> 3 workers'"
+[ "$(journalctl -b --no-pager -o cat -u prefork.service |
+	grep -c 'listen')" -eq 1 ] || fail "the reload said listen again"
+served 8000 || fail "no answer after the reload"
+timeout 60 systemctl stop prefork.service prefork.socket || fail "stop"
+
+step "a configuration error fails once, not restarted"
+timeout 60 systemctl start prefork@nope && fail "prefork@nope started"
+# Restarted, it would be "activating" until the start limit, and only
+# then "failed", with NRestarts=5.
+wait_until 30 "prefork@nope is not failed" prop_is prefork@nope ActiveState failed
+systemctl show -p ActiveState -p Result -p NRestarts -p ExecMainStatus prefork@nope
+prop_is prefork@nope ActiveState failed || fail "prefork@nope is restarting"
+prop_is prefork@nope NRestarts 0 || fail "prefork@nope was restarted"
+prop_is prefork@nope Result exit-code || fail "Result is not exit-code"
+prop_is prefork@nope ExecMainStatus 78 || fail "the exit status is not 78"
+journalctl -b --no-pager -o cat -u prefork@nope | grep "$conf/nope.ini" ||
+	fail "the error does not name the file"
+
+finish ok
