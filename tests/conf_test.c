@@ -101,7 +101,7 @@ check_value(struct fx *f, const char *key, const char *value,
 	assert_int_equal(n, 1);
 }
 
-/* conf_init: every default of SPEC.md section 3. */
+/* conf_init: every default prefork.ini(5) KEYS gives. */
 static void
 test_defaults(void **state)
 {

@@ -1,7 +1,8 @@
 /*
- * master_test: the real prefork daemon, end to end, against SPEC
- * sections 2 to 4: the workers' environment, replacement, resizing by
- * signal and by reload, rolling restarts, USR1, the shutdowns, orphans,
+ * master_test: the real prefork daemon, end to end, against prefork(8)
+ * OPTIONS, SIGNALS and WORKERS and prefork.ini(5): the workers'
+ * environment, replacement, resizing by signal and by reload, rolling
+ * restarts, USR1, the shutdowns, orphans,
  * crash loops, exit codes, the pidfile, running as PID 1, logging and an
  * idle master. Each test starts prefork in the background over the test
  * worker (tests/helpers/testworker.c) with short timeouts, observes it
@@ -343,7 +344,7 @@ test_hup_broken_config(void **state)
 	assert_false(log_has(d, "-> 5 workers"));
 }
 
-/* SPEC section 1.2 under the default profile: (2 x CPUs) + 1, cap 8. */
+/* prefork(8) SIZING, default profile: (2 x CPUs) + 1, cap 8. */
 static unsigned
 default_size(unsigned cpus)
 {

@@ -1,5 +1,5 @@
 /*
- * sockets_test: the listening sockets of SPEC section 5 ("Sockets"):
+ * sockets_test: the listening sockets of prefork.ini(5) "Sockets":
  * binding TCP (IPv4, IPv6, host names) and unix addresses, the
  * all-or-nothing update a reload makes, the error messages, stale and
  * foreign unix socket files, and adoption from systemd. Everything is on

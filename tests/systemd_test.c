@@ -1,5 +1,5 @@
 /*
- * systemd_test: the real prefork daemon against SPEC section 5. Upward,
+ * systemd_test: the real prefork daemon against prefork(8) SYSTEMD. Upward,
  * the sd_notify protocol to a service manager the test plays (READY=1,
  * STATUS=, RELOADING=1 with MONOTONIC_USEC=, STOPPING=1, WATCHDOG=1);
  * the listening sockets prefork binds, moves on HUP, or is handed by
