@@ -53,12 +53,6 @@ log_level_parse(const char *name, enum log_level *level)
 	return -1;
 }
 
-const char *
-log_level_name(enum log_level level)
-{
-	return level_names[level];
-}
-
 /*
  * systemd sets JOURNAL_STREAM to "DEV:INODE" of the stream it connected
  * to standard output and error; only when fd 2 is that very stream may we
@@ -99,12 +93,6 @@ void
 log_set_level(enum log_level level)
 {
 	logger.level = level;
-}
-
-enum log_level
-log_get_level(void)
-{
-	return logger.level;
 }
 
 int

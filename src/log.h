@@ -18,7 +18,6 @@ enum log_level {
 
 /* Parses "error", "warn", "info" or "debug". Returns 0, or -1. */
 int		 log_level_parse(const char *name, enum log_level *level);
-const char	*log_level_name(enum log_level level);
 
 /*
  * Sets the level and decides the format: journal prefixes when fd 2 is
@@ -26,7 +25,6 @@ const char	*log_level_name(enum log_level level);
  */
 void	log_init(enum log_level level);
 void	log_set_level(enum log_level level);
-enum log_level log_get_level(void);
 
 /*
  * Sends the log to a file opened for appending (close-on-exec) instead
