@@ -1214,7 +1214,7 @@ test_kill9_storm(void **state)
 	size_t		 i, spawned;
 	char		*log;
 
-	srand((unsigned)getpid());
+	t_seed();
 	write_conf(conf, "storm.ini", "[prefork]\nworkers = %u\n"
 	    "min_uptime = 0\nrestart_delay = 10ms\nrestart_delay_max = 100ms\n"
 	    "graceful_timeout = 500ms\n", STORM_WORKERS);
@@ -1496,7 +1496,7 @@ test_hup_storm(void **state)
 	size_t		 nk;
 	const char	*v;
 
-	srand((unsigned)getpid());
+	t_seed();
 	subdir("hupstorm", dir);
 	xsnprintf(crash, sizeof(crash), "%s/crash", dir);
 	touch(crash);
