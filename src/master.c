@@ -25,6 +25,7 @@
 #include "check.h"
 #include "explain.h"
 #include "launch.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "master.h"
 #include "notify.h"
@@ -50,15 +51,8 @@ struct master {
 	struct pool			 pool;
 	unsigned			 gen;		/* of conf */
 	struct pidfile			 pidfile;
-	bool				 started;	/* first pool ready */
-	bool				 reloading;	/* READY=1 owed for a
-							   reload */
-	char				 reload_failed[96]; /* why the
-							   pending one cannot
-							   finish, or "" */
-	char				 unfinished[96]; /* why the last
-							   one did not, until
-							   the pool settles */
+	struct lifecycle		 lc;		/* what systemd is
+							   owed */
 	bool				 stopping;
 	int				 status;	/* to exit with */
 	double				 watchdog_at;	/* next WATCHDOG=1 */
@@ -217,9 +211,7 @@ master_note(void *ctx, const struct pool_note *n)
 		    "in a row)", n->slot, n->why, describe_delay(n->delay,
 		    delay, sizeof(delay)), m->pool.slots[n->slot].failures);
 		/* The first failure decides: master_update() acts on it. */
-		if (m->reloading && m->reload_failed[0] == '\0')
-			snprintf(m->reload_failed, sizeof(m->reload_failed),
-			    "worker %u: %s", n->slot, n->why);
+		lc_worker_failed(&m->lc, n->slot, n->why);
 		break;
 	case POOL_STOPPING:
 		log_info("stopping worker %u (pid %ld): %s", n->slot,
@@ -320,13 +312,11 @@ sd_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void
 master_status(struct master *m)
 {
-	char	summary[256], note[160] = "", status[320];
+	char	summary[256], note[160], status[320];
 
 	if (m->sd.fd == -1)
 		return;
-	if (m->unfinished[0] != '\0')
-		snprintf(note, sizeof(note), "reload not complete (%s), older "
-		    "workers serve; ", m->unfinished);
+	lc_status_note(&m->lc, note, sizeof(note));
 	snprintf(status, sizeof(status), "%s%u/%u workers ready; %s", note,
 	    pool_ready_count(&m->pool), m->pool.size,
 	    explain_summary(&m->decision, summary, sizeof(summary)));
@@ -343,61 +333,37 @@ master_tell(struct master *m, const char *msg)
 	master_sd_wait(m);
 }
 
-/*
- * Every slot's worker is ready: what the first READY=1 waits for, and,
- * with no rolling restart left, what the READY=1 of a reload waits for.
- */
-static bool
-master_pool_ready(const struct master *m)
-{
-	return pool_ready_count(&m->pool) == m->pool.size;
-}
-
-static bool
-master_settled(const struct master *m)
-{
-	return !m->pool.rolling && master_pool_ready(m);
-}
-
+/* The first pool is up: the pidfile says so, and systemd is told. */
 static void
 master_started(struct master *m)
 {
-	m->started = true;
 	log_info("pool ready: %u workers", m->pool.size);
 	if (m->pidfile.fd != -1 && pidfile_write(&m->pidfile, getpid()) == -1)
 		log_warn("pidfile %s", m->pidfile.path);
-	master_status(m);
-	master_tell(m, "READY=1");
-}
-
-/* The reload systemd waits for is over, done or not: READY=1. */
-static void
-master_reloaded(struct master *m)
-{
-	m->reloading = false;
-	master_status(m);
-	master_tell(m, "READY=1");
 }
 
 /*
- * Under Type=notify-reload, READY=1 is when `systemctl reload` returns:
- * only once the new workers serve, every slot ready and no rolling
- * restart left. A worker that fails meanwhile would hold it forever (the
- * pool retries it for as long as it fails), so its failure ends the
- * reload at once, with the older workers serving and STATUS= saying so
- * until the pool settles.
+ * Acts on what the lifecycle says is owed. Under Type=notify-reload,
+ * READY=1 is when `systemctl reload` returns: only once the new workers
+ * serve, or at once when one of them failed to start (the pool retries
+ * it for as long as it fails), with the older workers serving and
+ * STATUS= saying so until the pool settles.
  */
 static void
-master_reload_check(struct master *m)
+master_act(struct master *m, int actions)
 {
-	if (m->reload_failed[0] != '\0') {
+	char	what[96];
+
+	if (actions & LC_POOL_READY)
+		master_started(m);
+	if (actions & LC_RELOAD_UNFINISHED)
 		log_warnx("reload not complete: %s; the older workers keep "
-		    "serving", m->reload_failed);
-		snprintf(m->unfinished, sizeof(m->unfinished), "%s",
-		    m->reload_failed);
-		master_reloaded(m);
-	} else if (master_settled(m))
-		master_reloaded(m);
+		    "serving", lc_failure_text(&m->lc.unfinished, what,
+		    sizeof(what)));
+	if (actions & LC_TELL_READY) {
+		master_status(m);
+		master_tell(m, "READY=1");
+	}
 }
 
 static double
@@ -416,21 +382,21 @@ earliest(double a, double b)
 static void
 master_update(struct master *m)
 {
-	double	now, t;
+	struct lc_pool	p = {
+		.all_ready = pool_ready_count(&m->pool) == m->pool.size,
+		.rolling = m->pool.rolling,
+		.empty = pool_empty(&m->pool),
+	};
+	double		now, t;
+	int		actions = lc_update(&m->lc, &p);
 
-	if (m->stopping && pool_empty(&m->pool)) {
+	if (actions & LC_EXIT) {
 		ev_break(m->loop, EVBREAK_ALL);
 		return;
 	}
-	if (!m->stopping) {
-		if (master_settled(m))
-			m->unfinished[0] = '\0';
-		if (!m->started && master_pool_ready(m))
-			master_started(m);
-		else if (m->reloading)
-			master_reload_check(m);
+	master_act(m, actions);
+	if (!m->stopping)
 		master_status(m);
-	}
 	ev_timer_stop(m->loop, &m->timer);
 	t = earliest(pool_next_deadline(&m->pool), m->watchdog_at);
 	if (t == 0)
@@ -445,14 +411,13 @@ static void
 master_shutdown(struct master *m, double grace, int status,
     const char *why)
 {
-	if (!m->stopping) {
+	/* Once systemd is told STOPPING=1, no READY=1 may follow. */
+	if (lc_stop(&m->lc)) {
 		m->status = status;
 		log_info("shutting down (%s): stopping %zu workers, SIGKILL "
 		    "after %.1fs", why, m->pool.nall, grace);
 		master_tell(m, "STOPPING=1");
 	}
-	/* systemd is told STOPPING=1: no READY=1 may follow. */
-	m->reloading = false;
 	m->stopping = true;
 	pool_stop(&m->pool, grace, mono_now());
 }
@@ -618,11 +583,8 @@ master_reload(struct master *m)
 	 */
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)(mono_now() * 1e6));
-	if (m->started) {
+	if (lc_reload_begin(&m->lc))
 		master_tell(m, msg);
-		m->reloading = true;
-		m->reload_failed[0] = '\0';
-	}
 	if (conf_build(&next, m->src, &errs) > 0) {
 		report(&errs);
 		log_errorx("%s has errors: keeping the running configuration",
@@ -633,7 +595,7 @@ master_reload(struct master *m)
 		log_errorx("keeping the running configuration");
 		conf_free(&next);
 	} else
-		m->unfinished[0] = '\0';
+		lc_reload_accepted(&m->lc);
 	strv_free(&errs);
 	master_decide(m);
 	if (changed == 1) {
@@ -647,8 +609,8 @@ master_reload(struct master *m)
 	 * resize is applied): done, as far as systemd is concerned. An
 	 * accepted one is done when master_update() finds the pool settled.
 	 */
-	if (changed == -1 && m->reloading)
-		master_reloaded(m);
+	if (changed == -1)
+		master_act(m, lc_reload_rejected(&m->lc));
 }
 
 static void
@@ -959,6 +921,7 @@ master_run(struct conf *c, const struct conf_source *src)
 		.sd = NOTIFY_INIT,
 		.ns = NOTIFY_SERVER_INIT,
 		.pidfile = PIDFILE_INIT,
+		.lc = LIFECYCLE_INIT,
 	};
 	int		status;
 
