@@ -171,7 +171,7 @@ note_exit(struct master *m, const struct pool_note *n)
 	char			 how[64];
 
 	describe_status(n->status, how, sizeof(how));
-	if (w->state == WORKER_STOPPING) {
+	if (pool_worker_stopped(w)) {
 		log_info("worker %u (pid %ld) %s after %.1fs", n->slot,
 		    (long)w->pid, how, n->uptime);
 		return;
