@@ -240,3 +240,12 @@ fatalx(int status, const char *fmt, ...)
 	va_end(ap);
 	exit(status);
 }
+
+void
+log_errors(const struct strv *errs)
+{
+	size_t	i;
+
+	for (i = 0; i < errs->n; i++)
+		log_errorx("%s", errs->v[i]);
+}

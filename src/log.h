@@ -9,6 +9,8 @@
 
 #include <stdarg.h>
 
+#include "util.h"
+
 enum log_level {
 	LOG_LEVEL_ERROR,
 	LOG_LEVEL_WARN,
@@ -41,6 +43,9 @@ int	log_reopen(void);
 
 /* Closes the log file, if any. */
 void	log_close(void);
+
+/* Logs each message of a list as an error, in order. */
+void	log_errors(const struct strv *errs);
 
 void	log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_errorx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -366,14 +366,6 @@ master_act(struct master *m, int actions)
 	}
 }
 
-static double
-earliest(double a, double b)
-{
-	if (a == 0)
-		return b;
-	return b != 0 && b < a ? b : a;
-}
-
 /*
  * After every event: are we done, is the first pool up, what systemd
  * should be shown, and when the loop must wake up next. With nothing
@@ -398,7 +390,7 @@ master_update(struct master *m)
 	if (!m->stopping)
 		master_status(m);
 	ev_timer_stop(m->loop, &m->timer);
-	t = earliest(pool_next_deadline(&m->pool), m->watchdog_at);
+	t = util_earliest(pool_next_deadline(&m->pool), m->watchdog_at);
 	if (t == 0)
 		return;
 	ev_now_update(m->loop);
@@ -503,15 +495,6 @@ master_listen_workers(struct master *m, const struct conf *c)
 	return 0;
 }
 
-static void
-report(const struct strv *errs)
-{
-	size_t	i;
-
-	for (i = 0; i < errs->n; i++)
-		log_errorx("%s", errs->v[i]);
-}
-
 /*
  * Takes next as the running configuration, if workers can be started
  * from it: its command found, its sockets bound, its notify socket open.
@@ -534,7 +517,7 @@ master_adopt(struct master *m, struct conf *next)
 	    &next->listen, next->backlog, &errs) == -1)) {
 		if (errs.n == 0)
 			strv_pushf(&errs, "%s", strerror(errno));
-		report(&errs);
+		log_errors(&errs);
 		strv_free(&errs);
 		launch_free(&launch);
 		return -1;
@@ -586,7 +569,7 @@ master_reload(struct master *m)
 	if (lc_reload_begin(&m->lc))
 		master_tell(m, msg);
 	if (conf_build(&next, m->src, &errs) > 0) {
-		report(&errs);
+		log_errors(&errs);
 		log_errorx("%s has errors: keeping the running configuration",
 		    m->src->path ? m->src->path : "configuration");
 		conf_free(&next);
@@ -835,7 +818,7 @@ master_sockets(struct master *m)
 	} else if (n == 0)
 		sockets_update(&m->sockets, &m->conf.listen, m->conf.backlog,
 		    &errs);
-	report(&errs);
+	log_errors(&errs);
 	n = errs.n > 0 ? EX_OSERR : 0;
 	strv_free(&errs);
 	return n;

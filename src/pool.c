@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "pool.h"
+#include "util.h"
 
 static void	pool_roll_step(struct pool *, double);
 
@@ -504,14 +505,6 @@ worker_deadline(const struct pool *p, const struct worker *w)
 	}
 }
 
-static double
-earliest(double a, double b)
-{
-	if (a == 0)
-		return b;
-	return b != 0 && b < a ? b : a;
-}
-
 double
 pool_next_deadline(const struct pool *p)
 {
@@ -520,14 +513,14 @@ pool_next_deadline(const struct pool *p)
 	size_t			 i;
 
 	for (i = 0; i < p->nall; i++)
-		t = earliest(t, worker_deadline(p, p->all[i]));
+		t = util_earliest(t, worker_deadline(p, p->all[i]));
 	for (i = 0; i < p->size && !p->stopping; i++) {
 		s = &p->slots[i];
-		t = earliest(t, s->restart_at);
+		t = util_earliest(t, s->restart_at);
 		/* A replacement under ready = exec, waiting out min_uptime. */
 		if (s->next != NULL && p->par.ready_on_spawn &&
 		    s->next->state == WORKER_READY)
-			t = earliest(t, s->next->spawned + p->par.min_uptime);
+			t = util_earliest(t, s->next->spawned + p->par.min_uptime);
 	}
 	return t;
 }

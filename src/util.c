@@ -306,3 +306,11 @@ ratelimit_pass(struct ratelimit *rl, double now, double interval,
 	rl->held = 0;
 	return true;
 }
+
+double
+util_earliest(double a, double b)
+{
+	if (a == 0)
+		return b;
+	return b != 0 && b < a ? b : a;
+}

@@ -63,6 +63,12 @@ char	*util_read_file(const char *path, size_t max);
 void	 util_std_fds(void);
 
 /*
+ * The earlier of two deadlines, where 0 means none. This function can't
+ * fail.
+ */
+double	util_earliest(double a, double b);
+
+/*
  * Copies text that someone else wrote (a worker's STATUS=) into buf as
  * one line of plain text: control characters, DEL, C1 controls, a
  * backslash and bytes that are not UTF-8 become C escapes ("\\r",
