@@ -9,10 +9,7 @@
 #include "config.h"
 
 #include <sys/types.h>
-#include <sys/un.h>
 
-#include <arpa/inet.h>
-#include <net/if.h>
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
@@ -27,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "conf.h"
 #include "env.h"
 #include "safefile.h"
@@ -1029,109 +1027,18 @@ set_umask(struct conf *c, const struct key *k, const char *v,
 }
 
 /*
- * listen: "HOST:PORT", "[IPV6]:PORT" or "unix:/PATH".
+ * listen: "HOST:PORT", "[IPV6]:PORT" or "unix:/PATH", as addr.c parses
+ * them.
  */
-
-/* A host name as RFC 1123 has it: dot-separated labels of 1 to 63. */
-static bool
-host_name_ok(const char *h, size_t len)
-{
-	size_t	i, label = 0;
-
-	if (len == 0 || len > 253)
-		return false;
-	for (i = 0; i < len; i++) {
-		if (h[i] == '.') {
-			if (label == 0 || h[i - 1] == '-')
-				return false;
-			label = 0;
-		} else if (isalnum((unsigned char)h[i]) ||
-		    (h[i] == '-' && label > 0)) {
-			if (++label > 63)
-				return false;
-		} else
-			return false;
-	}
-	return h[len - 1] != '-';
-}
-
-/* What an interface name may hold (a zone index is digits). */
-#define IFNAME_CHARS	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
-			"0123456789._-@"
-
-/* Checks the host part (len bytes at h) of HOST:PORT. */
-static const char *
-listen_host(const char *h, size_t len)
-{
-	char		 addr[INET6_ADDRSTRLEN + 2];
-	struct in6_addr	 a6;
-	const char	*zone;
-	size_t		 zlen;
-
-	if (len == 0)
-		return "missing host (use *:PORT for all addresses)";
-	if (len == 1 && *h == '*')
-		return NULL;
-	if (*h == '[') {
-		if (len < 3 || h[len - 1] != ']')
-			return "not an IPv6 address";
-		/* A zone, [fe80::1%eth0]: an interface name or index. */
-		if ((zone = memchr(h, '%', len)) != NULL) {
-			zlen = (size_t)(h + len - 1 - (zone + 1));
-			if (zlen == 0 || zlen >= IF_NAMESIZE ||
-			    strspn(zone + 1, IFNAME_CHARS) < zlen)
-				return "not an interface name after %";
-			len = (size_t)(zone - h) + 1;
-		}
-		if (len - 2 >= sizeof(addr))
-			return "not an IPv6 address";
-		memcpy(addr, h + 1, len - 2);
-		addr[len - 2] = '\0';
-		return inet_pton(AF_INET6, addr, &a6) == 1 ? NULL :
-		    "not an IPv6 address";
-	}
-	if (memchr(h, ':', len) != NULL)
-		return "put an IPv6 address in brackets ([::1]:PORT)";
-	if (strspn(h, "0123456789.") >= len) {
-		if (len >= sizeof(addr))
-			return "not an IPv4 address";
-		memcpy(addr, h, len);
-		addr[len] = '\0';
-		return inet_pton(AF_INET, addr, &a6) == 1 ? NULL :
-		    "not an IPv4 address";
-	}
-	return host_name_ok(h, len) ? NULL : "not a valid host name";
-}
-
-/* Returns why item is not a socket address, or NULL if it is one. */
-static const char *
-listen_check(const char *item)
-{
-	const char	*colon;
-	uint64_t	 port;
-
-	if (strncmp(item, "unix:", 5) == 0) {
-		if (item[5] != '/')
-			return "a unix socket path must be absolute";
-		if (strlen(item + 5) >= sizeof(((struct sockaddr_un *)0)->
-		    sun_path))
-			return "unix socket path longer than 107 bytes";
-		return NULL;
-	}
-	if ((colon = strrchr(item, ':')) == NULL)
-		return "expected HOST:PORT, [IPV6]:PORT or unix:/PATH";
-	if (parse_number(colon + 1, 1, 65535, &port) != PE_OK)
-		return "port must be a number from 1 to 65535";
-	return listen_host(item, (size_t)(colon - item));
-}
 
 static int
 set_listen(struct conf *c, const struct key *k, const char *v,
     struct report *r)
 {
-	struct strv	 items = STRV_INIT;
-	const char	*why = NULL;
-	size_t		 i, j;
+	struct strv		 items = STRV_INIT;
+	struct listen_addr	 addr;
+	const char		*why = NULL;
+	size_t			 i, j;
 
 	if ((k->flags & K_NONE) && strcmp(v, "none") == 0) {
 		strv_free(&c->listen);
@@ -1143,7 +1050,7 @@ set_listen(struct conf *c, const struct key *k, const char *v,
 		return -1;
 	}
 	for (i = 0; i < items.n; i++) {
-		if ((why = listen_check(items.v[i])) != NULL) {
+		if ((why = addr_parse(items.v[i], &addr)) != NULL) {
 			report_value(r, "'%s': %s", items.v[i], why);
 			break;
 		}

@@ -21,7 +21,10 @@
 /* Upper bound of every duration key: one year. */
 #define CONF_DURATION_MAX_MS	(UINT64_C(365) * 24 * 3600 * 1000)
 
-/* Every [prefork] key, in the order of SPEC.md section 3; indexes lines[]. */
+/*
+ * Every [prefork] key, in the order of prefork.ini(5) KEYS; indexes
+ * lines[].
+ */
 enum conf_key {
 	CONF_KEY_COMMAND,
 	CONF_KEY_PROFILE,

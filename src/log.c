@@ -68,12 +68,6 @@ log_level_parse(const char *name, enum log_level *level)
 	return -1;
 }
 
-const char *
-log_level_name(enum log_level level)
-{
-	return level_names[level];
-}
-
 /*
  * systemd sets JOURNAL_STREAM to "DEV:INODE" of the stream it connected
  * to standard output and error; only when fd 2 is that very stream may we
@@ -114,12 +108,6 @@ void
 log_set_level(enum log_level level)
 {
 	logger.level = level;
-}
-
-enum log_level
-log_get_level(void)
-{
-	return logger.level;
 }
 
 int
@@ -353,4 +341,13 @@ fatalx(int status, const char *fmt, ...)
 	log_vlog(LOG_LEVEL_ERROR, 0, false, fmt, ap);
 	va_end(ap);
 	exit(status);
+}
+
+void
+log_errors(const struct strv *errs)
+{
+	size_t	i;
+
+	for (i = 0; i < errs->n; i++)
+		log_errorx("%s", errs->v[i]);
 }

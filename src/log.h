@@ -12,6 +12,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "util.h"
+
 enum log_level {
 	LOG_LEVEL_ERROR,
 	LOG_LEVEL_WARN,
@@ -21,7 +23,6 @@ enum log_level {
 
 /* Parses "error", "warn", "info" or "debug". Returns 0, or -1. */
 int		 log_level_parse(const char *name, enum log_level *level);
-const char	*log_level_name(enum log_level level);
 
 /*
  * Sets the level and decides the format: journal prefixes when fd 2 is
@@ -29,7 +30,6 @@ const char	*log_level_name(enum log_level level);
  */
 void	log_init(enum log_level level);
 void	log_set_level(enum log_level level);
-enum log_level log_get_level(void);
 
 /*
  * Sends the log to a file opened for appending (close-on-exec) instead
@@ -49,6 +49,9 @@ int	log_reopen(char *why, size_t len);
 
 /* Closes the log file, if any. */
 void	log_close(void);
+
+/* Logs each message of a list as an error, in order. */
+void	log_errors(const struct strv *errs);
 
 void	log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_errorx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

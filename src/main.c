@@ -151,15 +151,6 @@ parse_options(struct options *o, int argc, char *argv[])
 	return optind;
 }
 
-static void
-report(const struct strv *errs)
-{
-	size_t	i;
-
-	for (i = 0; i < errs->n; i++)
-		log_errorx("%s", errs->v[i]);
-}
-
 /* A bad option value is a usage error, found before the file is read. */
 static void
 check_overrides(const struct options *o)
@@ -171,7 +162,7 @@ check_overrides(const struct options *o)
 	conf_build(&scratch, &src, &errs);
 	conf_free(&scratch);
 	if (errs.n > 0) {
-		report(&errs);
+		log_errors(&errs);
 		strv_free(&errs);
 		usage(NULL);
 	}
@@ -200,7 +191,7 @@ load_conf(struct conf *c, struct options *o)
 			check_files(c, &errs);
 			check_ports(c, &errs);
 		}
-		report(&errs);
+		log_errors(&errs);
 		if (o->mode == MODE_CHECK)
 			log_errorx("%s: %zu problem%s found",
 			    o->src.path ? o->src.path : "configuration",
@@ -224,7 +215,7 @@ run_check(const struct conf *c)
 	check_system(c, &errs);
 	check_files(c, &errs);
 	check_ports(c, &errs);
-	report(&errs);
+	log_errors(&errs);
 	if (errs.n > 0) {
 		log_errorx("%s: %zu problem%s found",
 		    c->path ? c->path : "configuration", errs.n,
@@ -274,7 +265,7 @@ run_pool(struct conf *c, const struct options *o)
 		status = EX_CONFIG;
 	if (check_files(c, &errs) > 0 && status == 0)
 		status = EX_CANTCREAT;
-	report(&errs);
+	log_errors(&errs);
 	strv_free(&errs);
 	if (status != 0)
 		return status;

@@ -25,6 +25,7 @@
 #include "check.h"
 #include "explain.h"
 #include "launch.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "master.h"
 #include "notify.h"
@@ -51,15 +52,8 @@ struct master {
 	struct pool			 pool;
 	unsigned			 gen;		/* of conf */
 	struct pidfile			 pidfile;
-	bool				 started;	/* first pool ready */
-	bool				 reloading;	/* READY=1 owed for a
-							   reload */
-	char				 reload_failed[96]; /* why the
-							   pending one cannot
-							   finish, or "" */
-	char				 unfinished[96]; /* why the last
-							   one did not, until
-							   the pool settles */
+	struct lifecycle		 lc;		/* what systemd is
+							   owed */
 	bool				 stopping;
 	int				 status;	/* to exit with */
 	double				 watchdog_at;	/* next WATCHDOG=1 */
@@ -178,7 +172,7 @@ note_exit(struct master *m, const struct pool_note *n)
 	char			 how[64];
 
 	describe_status(n->status, how, sizeof(how));
-	if (w->state == WORKER_STOPPING) {
+	if (pool_worker_stopped(w)) {
 		log_info("worker %u (pid %ld) %s after %.1fs", n->slot,
 		    (long)w->pid, how, n->uptime);
 		return;
@@ -218,9 +212,7 @@ master_note(void *ctx, const struct pool_note *n)
 		    "in a row)", n->slot, n->why, describe_delay(n->delay,
 		    delay, sizeof(delay)), m->pool.slots[n->slot].failures);
 		/* The first failure decides: master_update() acts on it. */
-		if (m->reloading && m->reload_failed[0] == '\0')
-			snprintf(m->reload_failed, sizeof(m->reload_failed),
-			    "worker %u: %s", n->slot, n->why);
+		lc_worker_failed(&m->lc, n->slot, n->why);
 		break;
 	case POOL_STOPPING:
 		log_info("stopping worker %u (pid %ld): %s", n->slot,
@@ -321,13 +313,11 @@ sd_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void
 master_status(struct master *m)
 {
-	char	summary[256], note[160] = "", status[320];
+	char	summary[256], note[160], status[320];
 
 	if (m->sd.fd == -1)
 		return;
-	if (m->unfinished[0] != '\0')
-		snprintf(note, sizeof(note), "reload not complete (%s), older "
-		    "workers serve; ", m->unfinished);
+	lc_status_note(&m->lc, note, sizeof(note));
 	snprintf(status, sizeof(status), "%s%u/%u workers ready; %s", note,
 	    pool_ready_count(&m->pool), m->pool.size,
 	    explain_summary(&m->decision, summary, sizeof(summary)));
@@ -344,67 +334,35 @@ master_tell(struct master *m, const char *msg)
 	master_sd_wait(m);
 }
 
-/*
- * Every slot's worker is ready: what the first READY=1 waits for, and,
- * with no rolling restart left, what the READY=1 of a reload waits for.
- */
-static bool
-master_pool_ready(const struct master *m)
-{
-	return pool_ready_count(&m->pool) == m->pool.size;
-}
-
-static bool
-master_settled(const struct master *m)
-{
-	return !m->pool.rolling && master_pool_ready(m);
-}
-
+/* The first pool is up (master_act() tells systemd). */
 static void
 master_started(struct master *m)
 {
-	m->started = true;
 	log_info("pool ready: %u workers", m->pool.size);
-	master_status(m);
-	master_tell(m, "READY=1");
-}
-
-/* The reload systemd waits for is over, done or not: READY=1. */
-static void
-master_reloaded(struct master *m)
-{
-	m->reloading = false;
-	master_status(m);
-	master_tell(m, "READY=1");
 }
 
 /*
- * Under Type=notify-reload, READY=1 is when `systemctl reload` returns:
- * only once the new workers serve, every slot ready and no rolling
- * restart left. A worker that fails meanwhile would hold it forever (the
- * pool retries it for as long as it fails), so its failure ends the
- * reload at once, with the older workers serving and STATUS= saying so
- * until the pool settles.
+ * Acts on what the lifecycle says is owed. Under Type=notify-reload,
+ * READY=1 is when `systemctl reload` returns: only once the new workers
+ * serve, or at once when one of them failed to start (the pool retries
+ * it for as long as it fails), with the older workers serving and
+ * STATUS= saying so until the pool settles.
  */
 static void
-master_reload_check(struct master *m)
+master_act(struct master *m, int actions)
 {
-	if (m->reload_failed[0] != '\0') {
-		log_warnx("reload not complete: %s; the older workers keep "
-		    "serving", m->reload_failed);
-		snprintf(m->unfinished, sizeof(m->unfinished), "%s",
-		    m->reload_failed);
-		master_reloaded(m);
-	} else if (master_settled(m))
-		master_reloaded(m);
-}
+	char	what[96];
 
-static double
-earliest(double a, double b)
-{
-	if (a == 0)
-		return b;
-	return b != 0 && b < a ? b : a;
+	if (actions & LC_POOL_READY)
+		master_started(m);
+	if (actions & LC_RELOAD_UNFINISHED)
+		log_warnx("reload not complete: %s; the older workers keep "
+		    "serving", lc_failure_text(&m->lc.unfinished, what,
+		    sizeof(what)));
+	if (actions & LC_TELL_READY) {
+		master_status(m);
+		master_tell(m, "READY=1");
+	}
 }
 
 /*
@@ -415,23 +373,23 @@ earliest(double a, double b)
 static void
 master_update(struct master *m)
 {
-	double	now, t;
+	struct lc_pool	p = {
+		.all_ready = pool_ready_count(&m->pool) == m->pool.size,
+		.rolling = m->pool.rolling,
+		.empty = pool_empty(&m->pool),
+	};
+	double		now, t;
+	int		actions = lc_update(&m->lc, &p);
 
-	if (m->stopping && pool_empty(&m->pool)) {
+	if (actions & LC_EXIT) {
 		ev_break(m->loop, EVBREAK_ALL);
 		return;
 	}
-	if (!m->stopping) {
-		if (master_settled(m))
-			m->unfinished[0] = '\0';
-		if (!m->started && master_pool_ready(m))
-			master_started(m);
-		else if (m->reloading)
-			master_reload_check(m);
+	master_act(m, actions);
+	if (!m->stopping)
 		master_status(m);
-	}
 	ev_timer_stop(m->loop, &m->timer);
-	t = earliest(pool_next_deadline(&m->pool), m->watchdog_at);
+	t = util_earliest(pool_next_deadline(&m->pool), m->watchdog_at);
 	if (t == 0)
 		return;
 	ev_now_update(m->loop);
@@ -444,14 +402,13 @@ static void
 master_shutdown(struct master *m, double grace, int status,
     const char *why)
 {
-	if (!m->stopping) {
+	/* Once systemd is told STOPPING=1, no READY=1 may follow. */
+	if (lc_stop(&m->lc)) {
 		m->status = status;
 		log_info("shutting down (%s): stopping %zu workers, SIGKILL "
 		    "after %.1fs", why, m->pool.nall, grace);
 		master_tell(m, "STOPPING=1");
 	}
-	/* systemd is told STOPPING=1: no READY=1 may follow. */
-	m->reloading = false;
 	m->stopping = true;
 	pool_stop(&m->pool, grace, mono_now());
 }
@@ -544,15 +501,6 @@ master_listen_workers(struct master *m, const struct conf *c)
 	return 0;
 }
 
-static void
-report(const struct strv *errs)
-{
-	size_t	i;
-
-	for (i = 0; i < errs->n; i++)
-		log_errorx("%s", errs->v[i]);
-}
-
 /*
  * Takes next as the running configuration, if workers can be started
  * from it: its command found, its sockets bound, its notify socket open.
@@ -580,7 +528,7 @@ master_adopt(struct master *m, struct conf *next)
 	    &next->listen, next->backlog, &errs) == -1)) {
 		if (errs.n == 0)
 			strv_pushf(&errs, "%s", strerror(errno));
-		report(&errs);
+		log_errors(&errs);
 		strv_free(&errs);
 		launch_free(&launch);
 		return -1;
@@ -629,13 +577,10 @@ master_reload(struct master *m)
 	 */
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)(mono_now() * 1e6));
-	if (m->started) {
+	if (lc_reload_begin(&m->lc))
 		master_tell(m, msg);
-		m->reloading = true;
-		m->reload_failed[0] = '\0';
-	}
 	if (conf_build(&next, m->src, &errs) > 0) {
-		report(&errs);
+		log_errors(&errs);
 		log_errorx("%s has errors: keeping the running configuration",
 		    m->src->path ? m->src->path : "configuration");
 		conf_free(&next);
@@ -644,7 +589,7 @@ master_reload(struct master *m)
 		log_errorx("keeping the running configuration");
 		conf_free(&next);
 	} else
-		m->unfinished[0] = '\0';
+		lc_reload_accepted(&m->lc);
 	strv_free(&errs);
 	master_decide(m);
 	if (changed == 1) {
@@ -658,8 +603,8 @@ master_reload(struct master *m)
 	 * resize is applied): done, as far as systemd is concerned. An
 	 * accepted one is done when master_update() finds the pool settled.
 	 */
-	if (changed == -1 && m->reloading)
-		master_reloaded(m);
+	if (changed == -1)
+		master_act(m, lc_reload_rejected(&m->lc));
 }
 
 static void
@@ -892,7 +837,7 @@ master_sockets(struct master *m)
 	else if (n == 0)
 		sockets_update(&m->sockets, &m->conf.listen, m->conf.backlog,
 		    &errs);
-	report(&errs);
+	log_errors(&errs);
 	n = errs.n > 0 ? EX_OSERR : 0;
 	strv_free(&errs);
 	return n;
@@ -978,6 +923,7 @@ master_run(struct conf *c, const struct conf_source *src)
 		.sd = NOTIFY_INIT,
 		.ns = NOTIFY_SERVER_INIT,
 		.pidfile = PIDFILE_INIT,
+		.lc = LIFECYCLE_INIT,
 	};
 	int		status;
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "pool.h"
+#include "util.h"
 
 static void	pool_roll_step(struct pool *, double);
 
@@ -196,15 +197,24 @@ worker_stop(struct pool *p, struct worker *w, double grace, const char *why,
 		.why = why,
 	};
 
-	if (w->state == WORKER_STOPPING) {
+	switch (w->state) {
+	case WORKER_STOPPING:
 		if (now + grace < w->kill_at)
 			w->kill_at = now + grace;
+		/* FALLTHROUGH */
+	case WORKER_STOP_KILLED:
 		return;
+	case WORKER_KILLED:
+		/* SIGKILL is on its way: nothing more to send. */
+		w->state = WORKER_STOP_KILLED;
+		break;
+	default:
+		w->state = WORKER_STOPPING;
+		w->kill_at = now + grace;
+		break;
 	}
-	w->state = WORKER_STOPPING;
-	w->kill_at = now + grace;
 	p->ops->note(p->ctx, &n);
-	if (!w->killed)
+	if (w->state == WORKER_STOPPING)
 		p->ops->signal(p->ctx, w->pid, SIGTERM);
 }
 
@@ -299,7 +309,7 @@ pool_set_generation(struct pool *p, unsigned gen, bool roll, double now)
 static bool
 replacement_ok(const struct pool *p, const struct worker *w, double now)
 {
-	if (w->state != WORKER_READY || w->aborted || w->killed)
+	if (w->state != WORKER_READY)
 		return false;
 	return !p->par.ready_on_spawn || now - w->spawned >= p->par.min_uptime;
 }
@@ -386,7 +396,7 @@ pool_halts(const struct pool *p, const struct worker *w, int status)
 {
 	int	code;
 
-	if (p->stopping || w->state == WORKER_STOPPING || !WIFEXITED(status))
+	if (p->stopping || pool_worker_stopped(w) || !WIFEXITED(status))
 		return false;
 	code = WEXITSTATUS(status);
 	return (p->par.halt_codes[code / 8] & (1u << (code % 8))) != 0;
@@ -413,7 +423,7 @@ pool_exited(struct pool *p, pid_t pid, int status, double now)
 	 */
 	if (booted)
 		p->booted_any = true;
-	else if (w->first && w->state == WORKER_STOPPING)
+	else if (w->first && pool_worker_stopped(w))
 		p->first_spawned--;
 	else if (w->first)
 		p->first_failed++;
@@ -479,25 +489,20 @@ pool_heartbeat(struct pool *p, pid_t pid, double now)
 static double
 worker_deadline(const struct pool *p, const struct worker *w)
 {
-	if (w->killed)
-		return 0;
-	if (w->state == WORKER_STOPPING || w->aborted)
+	switch (w->state) {
+	case WORKER_STOPPING:
+	case WORKER_ABORTED:
 		return w->kill_at;
-	if (w->state == WORKER_STARTING)
+	case WORKER_STARTING:
 		return p->par.ready_timeout > 0 ?
 		    w->spawned + p->par.ready_timeout : 0;
-	/* A worker started before timeout was set was never told to talk. */
-	if (w->heartbeat > 0)
-		return w->seen + w->heartbeat;
-	return 0;
-}
-
-static double
-earliest(double a, double b)
-{
-	if (a == 0)
-		return b;
-	return b != 0 && b < a ? b : a;
+	case WORKER_READY:
+		/* One started before timeout was set was never told to
+		   talk. */
+		return w->heartbeat > 0 ? w->seen + w->heartbeat : 0;
+	default:
+		return 0;	/* SIGKILL was sent */
+	}
 }
 
 double
@@ -508,15 +513,14 @@ pool_next_deadline(const struct pool *p)
 	size_t			 i;
 
 	for (i = 0; i < p->nall; i++)
-		t = earliest(t, worker_deadline(p, p->all[i]));
+		t = util_earliest(t, worker_deadline(p, p->all[i]));
 	for (i = 0; i < p->size && !p->stopping; i++) {
 		s = &p->slots[i];
-		t = earliest(t, s->restart_at);
+		t = util_earliest(t, s->restart_at);
 		/* A replacement under ready = exec, waiting out min_uptime. */
 		if (s->next != NULL && p->par.ready_on_spawn &&
-		    s->next->state == WORKER_READY && !s->next->aborted &&
-		    !s->next->killed)
-			t = earliest(t, s->next->spawned + p->par.min_uptime);
+		    s->next->state == WORKER_READY)
+			t = util_earliest(t, s->next->spawned + p->par.min_uptime);
 	}
 	return t;
 }
@@ -525,20 +529,28 @@ pool_next_deadline(const struct pool *p)
 static void
 worker_expired(struct pool *p, struct worker *w, double now)
 {
-	if (w->state == WORKER_STOPPING || w->aborted) {
-		w->killed = true;
+	switch (w->state) {
+	case WORKER_STOPPING:
+	case WORKER_ABORTED:
+		w->state = w->state == WORKER_STOPPING ? WORKER_STOP_KILLED :
+		    WORKER_KILLED;
 		note(p, POOL_KILLED, w, w->slot);
 		p->ops->signal(p->ctx, w->pid, SIGKILL);
-	} else if (w->state == WORKER_STARTING) {
-		w->killed = true;
+		break;
+	case WORKER_STARTING:
+		w->state = WORKER_KILLED;
 		note(p, POOL_READY_TIMEOUT, w, w->slot);
 		p->ops->signal(p->ctx, w->pid, SIGKILL);
-	} else {
+		break;
+	case WORKER_READY:
 		/* SIGABRT first, for a core dump or a traceback. */
-		w->aborted = true;
+		w->state = WORKER_ABORTED;
 		w->kill_at = now + p->par.abort_grace;
 		note(p, POOL_HEARTBEAT_TIMEOUT, w, w->slot);
 		p->ops->signal(p->ctx, w->pid, SIGABRT);
+		break;
+	default:
+		break;
 	}
 }
 
@@ -588,7 +600,8 @@ pool_signal_all(struct pool *p, int sig)
 	size_t	i;
 
 	for (i = 0; i < p->nall; i++)
-		if (!p->all[i]->killed)
+		if (p->all[i]->state != WORKER_KILLED &&
+		    p->all[i]->state != WORKER_STOP_KILLED)
 			p->ops->signal(p->ctx, p->all[i]->pid, sig);
 }
 
@@ -597,11 +610,22 @@ pool_ready_count(const struct pool *p)
 {
 	unsigned	i, n = 0;
 
+	/*
+	 * A silent worker is still counted until it dies: it was ready,
+	 * and its replacement comes at once.
+	 */
 	for (i = 0; i < p->size; i++)
 		if (p->slots[i].w != NULL &&
-		    p->slots[i].w->state == WORKER_READY)
+		    (p->slots[i].w->state == WORKER_READY ||
+		    p->slots[i].w->state == WORKER_ABORTED))
 			n++;
 	return n;
+}
+
+bool
+pool_worker_stopped(const struct worker *w)
+{
+	return w->state == WORKER_STOPPING || w->state == WORKER_STOP_KILLED;
 }
 
 bool

@@ -18,10 +18,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * A worker's life: it starts, becomes ready, and ends one of two ways.
+ * Stopped on purpose (a shrink, a roll, shutdown): STOPPING after
+ * SIGTERM, STOP_KILLED once SIGKILL followed at the deadline. Failed: a
+ * ready worker fallen silent is ABORTED (SIGABRT, SIGKILL at its
+ * deadline), and one killed for it or for not getting ready in time is
+ * KILLED. Nothing is sent after SIGKILL.
+ */
 enum worker_state {
 	WORKER_STARTING,	/* running, not ready yet (ready = notify) */
 	WORKER_READY,		/* serving */
-	WORKER_STOPPING,	/* told to stop; SIGKILL at its deadline */
+	WORKER_ABORTED,		/* silent: SIGABRT sent, SIGKILL at kill_at */
+	WORKER_KILLED,		/* failed: SIGKILL sent */
+	WORKER_STOPPING,	/* told to stop; SIGKILL at kill_at */
+	WORKER_STOP_KILLED,	/* told to stop, then SIGKILL sent */
 };
 
 struct worker {
@@ -32,15 +43,13 @@ struct worker {
 	double			 spawned;	/* times, in seconds */
 	double			 ready_at;	/* when it became ready */
 	double			 seen;		/* last sign of life */
-	double			 kill_at;	/* STOPPING or aborted: SIGKILL
+	double			 kill_at;	/* STOPPING or ABORTED: SIGKILL
 						   then */
 	double			 heartbeat;	/* its timeout, as it was told
 						   (WATCHDOG_USEC); 0 = none */
 	bool			 was_ready;	/* ready_at is set */
 	bool			 exec_failed;	/* never ran the command */
 	bool			 first;		/* of the first generation */
-	bool			 aborted;	/* timed out: SIGABRT sent */
-	bool			 killed;	/* SIGKILL sent */
 	struct ratelimit	 told;		/* its STATUS= lines logged */
 };
 
@@ -203,6 +212,9 @@ void	pool_signal_all(struct pool *p, int sig);
 
 /* The live worker with that pid, or NULL. */
 struct worker	*pool_find(const struct pool *p, pid_t pid);
+
+/* True when w was stopped on purpose (its exit is not a failure). */
+bool	pool_worker_stopped(const struct worker *w);
 
 /* Counts the slots whose worker is ready. */
 unsigned	pool_ready_count(const struct pool *p);

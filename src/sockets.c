@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "sockets.h"
 
 /* sd_listen_fds(3): systemd passes its sockets from this fd on. */
@@ -89,92 +90,55 @@ sockets_name(const char *addr)
 }
 
 /*
- * Resolves the HOST part of "HOST:PORT" into ss. Literals are parsed
- * here, not by getaddrinfo(3): with AI_ADDRCONFIG glibc refuses "::1"
- * on a host whose only IPv6 address is the loopback one. Returns 0, or
- * -1 with the reason appended to errs.
+ * Resolves a parsed TCP address into ss. Literals were parsed by
+ * addr.c, not by getaddrinfo(3): with AI_ADDRCONFIG glibc refuses "::1"
+ * on a host whose only IPv6 address is the loopback one. What is left
+ * for the system is a zone's interface and a host name. Returns 0, or -1
+ * with the reason appended to errs.
  */
 static int
-sockets_resolve(const char *addr, struct sockaddr_storage *ss,
-    socklen_t *sslen, struct strv *errs)
+sockets_resolve(const char *addr, const struct listen_addr *a,
+    struct sockaddr_storage *ss, socklen_t *sslen, struct strv *errs)
 {
 	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
 	struct addrinfo		 hints, *res;
-	const char		*colon, *port, *h;
-	char			 host[NI_MAXHOST], *end, *zone;
-	unsigned long		 pnum;
-	size_t			 hlen;
+	char			*end;
+	unsigned long		 index;
 	int			 rc;
 
-	if ((colon = strrchr(addr, ':')) == NULL) {
-		strv_pushf(errs, "listen %s: expected HOST:PORT, [IPV6]:PORT "
-		    "or unix:/PATH", addr);
-		return -1;
-	}
-	port = colon + 1;
-	errno = 0;
-	pnum = strtoul(port, &end, 10);
-	if (*port < '0' || *port > '9' || *end != '\0' || errno != 0 ||
-	    pnum < 1 || pnum > 65535) {
-		strv_pushf(errs, "listen %s: port must be a number from 1 to "
-		    "65535", addr);
-		return -1;
-	}
-	h = addr;
-	hlen = (size_t)(colon - addr);
-	if (h[0] == '[' && hlen >= 2 && h[hlen - 1] == ']') {
-		h++;		/* without the brackets */
-		hlen -= 2;
-	}
-	if (hlen >= sizeof(host)) {
-		strv_pushf(errs, "listen %s: host name too long", addr);
-		return -1;
-	}
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-
 	memset(ss, 0, sizeof(*ss));
-	if (strcmp(host, "*") == 0) {
-		/* As nginx and conf.c have it: every IPv4 address. */
+	switch (a->kind) {
+	case ADDR_ANY:
+	case ADDR_INET4:
+		/* "*" as nginx has it: every IPv4 address. */
 		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = htonl(INADDR_ANY);
-		sin->sin_port = htons((uint16_t)pnum);
+		sin->sin_addr.s_addr = a->kind == ADDR_ANY ?
+		    htonl(INADDR_ANY) : a->in4.s_addr;
+		sin->sin_port = htons(a->port);
 		*sslen = sizeof(*sin);
 		return 0;
-	}
-	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)pnum);
-		*sslen = sizeof(*sin);
-		return 0;
-	}
-	/* A zone after %: an interface name, or its index. */
-	if ((zone = strchr(host, '%')) != NULL)
-		*zone++ = '\0';
-	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+	case ADDR_INET6:
 		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)pnum);
-		if (zone != NULL) {
-			errno = 0;
-			pnum = strtoul(zone, &end, 10);
-			if (*zone >= '0' && *zone <= '9' && *end == '\0' &&
-			    errno == 0 && pnum <= UINT32_MAX)
-				sin6->sin6_scope_id = (uint32_t)pnum;
-			else if ((sin6->sin6_scope_id =
-			    if_nametoindex(zone)) == 0) {
-				strv_pushf(errs, "listen %s: no network "
-				    "interface '%s'", addr, zone);
-				return -1;
-			}
-		}
+		sin6->sin6_addr = a->in6;
+		sin6->sin6_port = htons(a->port);
 		*sslen = sizeof(*sin6);
+		if (a->zone[0] == '\0')
+			return 0;
+		/* A zone: an interface's index, or its name. */
+		errno = 0;
+		index = strtoul(a->zone, &end, 10);
+		if (*end == '\0' && errno == 0 && index <= UINT32_MAX)
+			sin6->sin6_scope_id = (uint32_t)index;
+		else if ((sin6->sin6_scope_id = if_nametoindex(a->zone)) ==
+		    0) {
+			strv_pushf(errs, "listen %s: no network interface "
+			    "'%s'", addr, a->zone);
+			return -1;
+		}
 		return 0;
-	}
-	if (zone != NULL) {
-		strv_pushf(errs, "listen %s: a zone (%%) needs an IPv6 "
-		    "address", addr);
-		return -1;
+	default:
+		break;
 	}
 
 	/*
@@ -186,7 +150,7 @@ sockets_resolve(const char *addr, struct sockaddr_storage *ss,
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_ADDRCONFIG | AI_NUMERICSERV;
-	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+	if ((rc = getaddrinfo(a->host, a->port_text, &hints, &res)) != 0) {
 		strv_pushf(errs, "listen %s: %s", addr, rc == EAI_SYSTEM ?
 		    strerror(errno) : gai_strerror(rc));
 		return -1;
@@ -211,13 +175,14 @@ sockets_resolve(const char *addr, struct sockaddr_storage *ss,
  * reason appended to errs and l left for listener_free().
  */
 static int
-sockets_bind_inet(struct listener *l, unsigned backlog, struct strv *errs)
+sockets_bind_inet(struct listener *l, const struct listen_addr *a,
+    unsigned backlog, struct strv *errs)
 {
 	struct sockaddr_storage	ss;
 	socklen_t		sslen;
 	int			on = 1;
 
-	if (sockets_resolve(l->addr, &ss, &sslen, errs) == -1)
+	if (sockets_resolve(l->addr, a, &ss, &sslen, errs) == -1)
 		return -1;
 	l->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (l->fd == -1 ||
@@ -295,20 +260,16 @@ sockets_clear_stale(const char *addr, const struct sockaddr_un *sun,
  * reason appended to errs and l left for listener_free().
  */
 static int
-sockets_bind_unix(struct listener *l, unsigned backlog, struct strv *errs)
+sockets_bind_unix(struct listener *l, const struct listen_addr *a,
+    unsigned backlog, struct strv *errs)
 {
 	struct sockaddr_un	 sun;
 	struct stat		 st;
-	const char		*path = l->addr + strlen("unix:");
+	const char		*path = a->path;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (*path != '/' || strlen(path) >= sizeof(sun.sun_path)) {
-		strv_pushf(errs, "listen %s: %s", l->addr, *path != '/' ?
-		    "a unix socket path must be absolute" :
-		    "unix socket path longer than 107 bytes");
-		return -1;
-	}
+	/* addr.c made sure that it fits, with its NUL. */
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if (sockets_clear_stale(l->addr, &sun, errs) == -1)
 		return -1;
@@ -340,19 +301,25 @@ static int
 sockets_open(struct listener *l, const char *addr, unsigned backlog,
     struct strv *errs)
 {
-	int	rc;
+	struct listen_addr	 a;
+	const char		*why;
+	int			 rc;
 
 	*l = listener_empty;
+	if ((why = addr_parse(addr, &a)) != NULL) {
+		strv_pushf(errs, "listen %s: %s", addr, why);
+		return -1;
+	}
 	if ((l->addr = strdup(addr)) == NULL ||
 	    (l->name = sockets_name(addr)) == NULL) {
 		strv_pushf(errs, "listen %s: %s", addr, strerror(ENOMEM));
 		listener_free(l);
 		return -1;
 	}
-	if (strncmp(addr, "unix:", strlen("unix:")) == 0)
-		rc = sockets_bind_unix(l, backlog, errs);
+	if (a.kind == ADDR_UNIX)
+		rc = sockets_bind_unix(l, &a, backlog, errs);
 	else
-		rc = sockets_bind_inet(l, backlog, errs);
+		rc = sockets_bind_inet(l, &a, backlog, errs);
 	if (rc == -1)
 		listener_free(l);
 	return rc;

@@ -218,7 +218,8 @@ child_fds(const struct spawn_cmd *cmd, int efd, int maxfd)
 }
 
 /*
- * The child, from fork() to execve(), in the order of STYLE.md. All
+ * The child, from fork() to execve(), in the order HACKING.md gives
+ * ("The spawn path"). All
  * signals are blocked on entry, so no handler of the master can run
  * here; the mask is emptied only once every disposition is back to its
  * default. Never returns.

@@ -96,23 +96,6 @@ strv_equal(const struct strv *a, const struct strv *b)
 	return true;
 }
 
-int
-strv_copy(struct strv *dst, const struct strv *src)
-{
-	struct strv	tmp = STRV_INIT;
-	size_t		i;
-
-	for (i = 0; i < src->n; i++) {
-		if (strv_push(&tmp, src->v[i]) == -1) {
-			strv_free(&tmp);
-			return -1;
-		}
-	}
-	strv_free(dst);
-	*dst = tmp;
-	return 0;
-}
-
 char *
 util_format_bytes(uint64_t bytes, char *buf, size_t len)
 {
@@ -322,4 +305,12 @@ ratelimit_pass(struct ratelimit *rl, double now, double interval,
 	*held = rl->held;
 	rl->held = 0;
 	return true;
+}
+
+double
+util_earliest(double a, double b)
+{
+	if (a == 0)
+		return b;
+	return b != 0 && b < a ? b : a;
 }

@@ -38,9 +38,6 @@ void	strv_free(struct strv *sv);
 /* True when both hold the same strings in the same order. */
 bool	strv_equal(const struct strv *a, const struct strv *b);
 
-/* Replaces dst with a deep copy of src. Returns 0, or -1 (ENOMEM). */
-int	strv_copy(struct strv *dst, const struct strv *src);
-
 /*
  * Formats bytes for people: "16.0 GiB", "512.0 MiB", "900 B". Returns
  * buf. This function can't fail.
@@ -64,6 +61,12 @@ char	*util_read_file(const char *path, size_t max);
  * /dev/null cannot be opened, the fds stay as they were.
  */
 void	 util_std_fds(void);
+
+/*
+ * The earlier of two deadlines, where 0 means none. This function can't
+ * fail.
+ */
+double	util_earliest(double a, double b);
 
 /*
  * Copies text that someone else wrote (a worker's STATUS=) into buf as

@@ -235,7 +235,7 @@ test_check_problems(void **state)
 
 /*
  * A pidfile or log_file that cannot be created stops the start, exit 73
- * (SPEC section 2), naming where it was set; a configuration problem
+ * (prefork(8) EXIT STATUS), naming where it was set; a configuration problem
  * found with it wins (78), and the command's comes first of all (69).
  */
 static void
@@ -309,7 +309,7 @@ test_explain_text(void **state)
 	t_run_free(&r);
 }
 
-/* --explain=json carries the fields SPEC 1.3 names. */
+/* --explain=json carries the fields prefork(8) names. */
 static void
 test_explain_json(void **state)
 {

@@ -101,7 +101,7 @@ check_value(struct fx *f, const char *key, const char *value,
 	assert_int_equal(n, 1);
 }
 
-/* conf_init: every default of SPEC.md section 3. */
+/* conf_init: every default prefork.ini(5) KEYS gives. */
 static void
 test_defaults(void **state)
 {
@@ -659,6 +659,10 @@ test_listen(void **state)
 		{ "[fe80::1%abcdefghijklmnop]:80", "'[fe80::1%abcdefghijklmnop]"
 		    ":80': not an interface name after %" },
 		{ "[fe80::g%lo]:80", "'[fe80::g%lo]:80': not an IPv6 address" },
+		{ "127.0.0.1%lo:80", "'127.0.0.1%lo:80': a zone (%) needs an "
+		    "IPv6 address in brackets ([fe80::1%eth0]:PORT)" },
+		{ "*:080000", "'*:080000': port must be a number from 1 to "
+		    "65535" },
 		{ "256.1.1.1:80", "'256.1.1.1:80': not an IPv4 address" },
 		{ "1.2.3:80", "'1.2.3:80': not an IPv4 address" },
 		{ "-bad.example:80", "'-bad.example:80': not a valid host "

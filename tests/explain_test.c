@@ -130,7 +130,10 @@ json_valid(const char *json, const char *expr)
 	return status;
 }
 
-/* The JSON is one valid object with the fields SPEC 1.3 requires. */
+/*
+ * The JSON is one valid object with the fields prefork(8) "Explaining a
+ * decision" names.
+ */
 static void
 test_json_fields(void **state)
 {

@@ -1,6 +1,6 @@
 /*
  * fault_test: the real prefork daemon under injected faults, against the
- * promise of SPEC section 4 and STYLE.md ("Errors"): the master never
+ * promise of prefork(8) WORKERS and HACKING.md ("Errors"): the master never
  * loses a worker, never leaves an orphan or a zombie, and once running
  * never dies on a transient error. The faults: fork() failing (the
  * LD_PRELOAD shim tests/helpers/failfork.so) at start-up, later and
@@ -616,11 +616,11 @@ test_fork_fails_at_start(void **state)
  * Path: pool_start (fork fails) -> pool_tick -> slot_spawn -> a first
  * generation that crashes at once -> POOL_EXIT_FIRST_FAILED, exit 69.
  *
- * SPEC 4: "if every worker of the first generation fails before
- * booting, prefork stops and exits 69 with the reason, instead of
- * looping". Whether the first fork() of the first generation failed
- * must not matter: the workers that start from the backoff timer are
- * still the first generation.
+ * prefork(8), "Readiness and the first generation": if every worker of
+ * the first generation fails before booting, prefork stops and exits 69
+ * with the reason, instead of looping. Whether the first fork() of the
+ * first generation failed must not matter: the workers that start from
+ * the backoff timer are still the first generation.
  */
 static void
 test_fork_fails_at_start_then_crash(void **state)
@@ -898,7 +898,7 @@ test_out_of_fds_in_child(void **state)
  *
  * With min_uptime = 0 every worker that ran has booted, and a crash is
  * replaced at once. A child that could not even exec never became ready
- * (SPEC 3, ready = exec: "a worker is ready once exec succeeds"), so it
+ * (prefork.ini(5), ready = exec: a worker is ready once exec succeeds), so it
  * never booted: its slot must back off, not spin.
  */
 static void
@@ -1214,7 +1214,7 @@ test_kill9_storm(void **state)
 	size_t		 i, spawned;
 	char		*log;
 
-	srand((unsigned)getpid());
+	t_seed();
 	write_conf(conf, "storm.ini", "[prefork]\nworkers = %u\n"
 	    "min_uptime = 0\nrestart_delay = 10ms\nrestart_delay_max = 100ms\n"
 	    "graceful_timeout = 500ms\n", STORM_WORKERS);
@@ -1496,7 +1496,7 @@ test_hup_storm(void **state)
 	size_t		 nk;
 	const char	*v;
 
-	srand((unsigned)getpid());
+	t_seed();
 	subdir("hupstorm", dir);
 	xsnprintf(crash, sizeof(crash), "%s/crash", dir);
 	touch(crash);

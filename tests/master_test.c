@@ -1,7 +1,8 @@
 /*
- * master_test: the real prefork daemon, end to end, against SPEC
- * sections 2 to 4: the workers' environment, replacement, resizing by
- * signal and by reload, rolling restarts, USR1, the shutdowns, orphans,
+ * master_test: the real prefork daemon, end to end, against prefork(8)
+ * OPTIONS, SIGNALS and WORKERS and prefork.ini(5): the workers'
+ * environment, replacement, resizing by signal and by reload, rolling
+ * restarts, USR1, the shutdowns, orphans,
  * crash loops, exit codes, the pidfile, running as PID 1, logging and an
  * idle master. Each test starts prefork in the background over the test
  * worker (tests/helpers/testworker.c) with short timeouts, observes it
@@ -343,7 +344,7 @@ test_hup_broken_config(void **state)
 	assert_false(log_has(d, "-> 5 workers"));
 }
 
-/* SPEC section 1.2 under the default profile: (2 x CPUs) + 1, cap 8. */
+/* prefork(8) SIZING, default profile: (2 x CPUs) + 1, cap 8. */
 static unsigned
 default_size(unsigned cpus)
 {
@@ -769,21 +770,35 @@ no_zombies(void *arg)
 	return t_zombies(z->master) == 0;
 }
 
+/* For t_wait_until(): the process *(pid_t *)arg has a child. */
+static bool
+has_child(void *arg)
+{
+	pid_t	kid;
+
+	return t_children(*(pid_t *)arg, &kid, 1) >= 1;
+}
+
+/* The first child of parent, once there is one. */
+static pid_t
+first_child(pid_t parent)
+{
+	pid_t	kid;
+
+	if (!t_wait_until(has_child, &parent, WAIT_MS))
+		fail_msg("pid %ld has no child", (long)parent);
+	assert_true(t_children(parent, &kid, 1) >= 1);
+	return kid;
+}
+
 /* The child (the --orphan grandchild) of each worker. */
 static void
 grandchildren(const pid_t *workers, pid_t *g, unsigned n)
 {
 	unsigned	i;
-	double		deadline = t_now_ms() + WAIT_MS;
 
-	for (i = 0; i < n; i++) {
-		while (t_children(workers[i], &g[i], 1) != 1) {
-			if (t_now_ms() > deadline)
-				fail_msg("worker %ld has no child",
-				    (long)workers[i]);
-			observe(2);
-		}
-	}
+	for (i = 0; i < n; i++)
+		g[i] = first_child(workers[i]);
 }
 
 /*
@@ -1212,21 +1227,6 @@ test_pidfile_stale(void **state)
 	t_daemon_signal(d, SIGTERM);
 	wait_exit(d, WAIT_MS, EX_OK);
 	assert_int_equal(access(pidf, F_OK), -1);
-}
-
-/* The first child of parent, once there is one. */
-static pid_t
-first_child(pid_t parent)
-{
-	pid_t	kid;
-	double	deadline = t_now_ms() + WAIT_MS;
-
-	while (t_children(parent, &kid, 1) < 1) {
-		if (t_now_ms() > deadline)
-			fail_msg("pid %ld has no child", (long)parent);
-		observe(2);
-	}
-	return kid;
 }
 
 /*

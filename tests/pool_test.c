@@ -654,6 +654,51 @@ test_heartbeat_timeout(void **state)
 }
 
 /*
+ * A worker's state through each signal: silent -> ABORTED -> KILLED;
+ * nothing is sent to it after SIGKILL, not even by a shutdown, which
+ * makes it STOP_KILLED (stopped on purpose) without a SIGTERM.
+ */
+static void
+test_worker_states(void **state)
+{
+	struct pool_params	 par = exec_params;
+	struct worker		*w, *slow;
+	unsigned		 nsig;
+
+	par.ready_on_spawn = false;
+	par.heartbeat_timeout = 3;
+	pool_set_params(&pool, &par);
+	pool_start(&pool, 2, 0);
+	w = pool.slots[0].w;
+	slow = pool.slots[1].w;
+	assert_int_equal(w->state, WORKER_STARTING);
+	pool_ready(&pool, w->pid, 1);
+	assert_int_equal(w->state, WORKER_READY);
+	pool_tick(&pool, 4);
+	assert_int_equal(w->state, WORKER_ABORTED);
+	assert_false(pool_worker_stopped(w));
+	/* Still counted until it dies; its replacement comes at once. */
+	assert_int_equal(pool_ready_count(&pool), 1);
+	pool_tick(&pool, 5);
+	assert_int_equal(w->state, WORKER_KILLED);
+	assert_true(signalled(w->pid, SIGKILL));
+	/* The other one was never ready: killed at ready_timeout. */
+	pool_tick(&pool, 60);
+	assert_int_equal(slow->state, WORKER_KILLED);
+	assert_int_equal(count_notes(POOL_READY_TIMEOUT), 1);
+	assert_true(pool_next_deadline(&pool) == 0);
+
+	nsig = rec.nsig;
+	pool_signal_all(&pool, SIGUSR1);
+	assert_int_equal(rec.nsig, nsig);
+	pool_stop(&pool, 30, 61);
+	assert_int_equal(w->state, WORKER_STOP_KILLED);
+	assert_true(pool_worker_stopped(w));
+	assert_int_equal(rec.nsig, nsig);
+	assert_true(pool_next_deadline(&pool) == 0);
+}
+
+/*
  * A reload that turns the heartbeat timeout on applies to workers started
  * from then on: the running ones were never told to send heartbeats.
  */
@@ -812,6 +857,7 @@ main(void)
 		T(test_generation_without_roll),
 		T(test_ready_timeout),
 		T(test_heartbeat_timeout),
+		T(test_worker_states),
 		T(test_heartbeat_timeout_new_workers_only),
 		T(test_exec_failure_not_ready),
 		T(test_first_generation_after_fork_failures),

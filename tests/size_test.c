@@ -1,5 +1,5 @@
 /*
- * size_test: the sizing engine against SPEC section 1.2, its worked
+ * size_test: the sizing engine against prefork(8) SIZING, its worked
  * examples, every profile, the ultra-scalable tier boundaries, and each
  * cap and floor.
  */
@@ -54,7 +54,7 @@ find_step(const struct size_result *r, enum size_rule rule)
 	return NULL;
 }
 
-/* The sizing guide's worked examples (SPEC 1.2). */
+/* The worked examples of prefork(8) SIZING. */
 static void
 test_worked_examples(void **state)
 {

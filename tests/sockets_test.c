@@ -1,5 +1,5 @@
 /*
- * sockets_test: the listening sockets of SPEC section 5 ("Sockets"):
+ * sockets_test: the listening sockets of prefork.ini(5) "Sockets":
  * binding TCP (IPv4, IPv6, host names) and unix addresses, the
  * all-or-nothing update a reload makes, the error messages, stale and
  * foreign unix socket files, and adoption from systemd. Everything is on
@@ -506,7 +506,7 @@ test_tcp_ipv6_zone(void **state)
 	addrs[0] = "127.0.0.1%lo:8080";
 	assert_int_equal(update(addrs, 16), -1);
 	snprintf(msg, sizeof(msg), "listen %s: a zone (%%) needs an IPv6 "
-	    "address", addrs[0]);
+	    "address in brackets ([fe80::1%%eth0]:PORT)", addrs[0]);
 	assert_true(errs_are(want));
 }
 

@@ -1,7 +1,7 @@
 /*
- * spawn_test: spawn_worker() and spawn_signal() against SPEC section 4
- * ("Workers") and STYLE.md's spawn path. The test process plays the
- * master: it spawns the testworker (tests/helpers/testworker.c, found
+ * spawn_test: spawn_worker() and spawn_signal() against prefork(8)
+ * "What a worker inherits" and HACKING.md's spawn path. The test process
+ * plays the master: it spawns the testworker (tests/helpers/testworker.c, found
  * through $PREFORK_TESTWORKER), reads what the worker reports it
  * inherited, and reaps every child itself. It is a child subreaper, so
  * that the grandchildren a test orphans are reaped here too.

@@ -1,5 +1,5 @@
 /*
- * systemd_test: the real prefork daemon against SPEC section 5. Upward,
+ * systemd_test: the real prefork daemon against prefork(8) SYSTEMD. Upward,
  * the sd_notify protocol to a service manager the test plays (READY=1,
  * STATUS=, RELOADING=1 with MONOTONIC_USEC=, STOPPING=1, WATCHDOG=1);
  * the listening sockets prefork binds, moves on HUP, or is handed by
@@ -1617,6 +1617,23 @@ test_two_sockets(void **state)
 	assert_int_equal(access(path, F_OK), -1);
 }
 
+/* A request, for t_wait_until(): done once it is not refused. */
+struct first_req {
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	struct answer		ans;
+	int			err;
+};
+
+static bool
+first_request(void *arg)
+{
+	struct first_req	*fr = arg;
+
+	fr->err = request(&fr->ss, fr->len, WAIT_MS, &fr->ans);
+	return fr->err != ECONNREFUSED;
+}
+
 /*
  * Path: sockets_adopt under systemd-socket-activate: the socket it
  * passes is served, named as it says, and listen = is ignored.
@@ -1629,7 +1646,7 @@ test_socket_activation(void **state)
 	unsigned		port = t_free_port(), other = t_free_port();
 	char			conf[PATH_MAX], addr[64];
 	struct t_daemon		*d;
-	struct answer		ans;
+	struct first_req	fr;
 	struct t_run		r;
 	struct rolled		rl;
 	pid_t			a[2], b[2];
@@ -1659,11 +1676,13 @@ test_socket_activation(void **state)
 	 * It execs prefork at the first connection, which then waits in
 	 * the backlog for a worker: the first request starts it all.
 	 */
-	len = addr_tcp(port, &ss);
-	for (i = 0; (err = request(&ss, len, WAIT_MS, &ans)) ==
-	    ECONNREFUSED && i < 500; i++)
-		observe(10);	/* until it listens; at most 5 s */
-	if (err != 0) {
+	fr.len = addr_tcp(port, &fr.ss);
+	fr.err = ECONNREFUSED;
+	/* Refused until systemd-socket-activate listens. */
+	t_wait_until(first_request, &fr, WAIT_MS);
+	ss = fr.ss;
+	len = fr.len;
+	if ((err = fr.err) != 0) {
 		dump_log(d);
 		fail_msg("first request: %s", failure(err));
 	}
@@ -1881,7 +1900,7 @@ test_hup_sets_timeout(void **state)
 	pool(d, d->pid, 2, a);
 	wait_log(d, "pool ready");
 	/* Older than the timeout to come, as any running pool would be. */
-	observe(1100);
+	wait_lived(a, 2, 1100);
 	write_conf(conf, "settimeout.ini", "[prefork]\nworkers = 2\n"
 	    "ready = notify\ntimeout = 1s\n" TIMEOUTS);
 	t_daemon_signal(d, SIGHUP);

@@ -77,6 +77,30 @@ t_now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+unsigned
+t_seed(void)
+{
+	const char	*v = getenv("PREFORK_TEST_SEED");
+	struct timespec	 ts;
+	unsigned	 seed;
+	char		*end;
+
+	if (v != NULL && *v != '\0') {
+		errno = 0;
+		seed = (unsigned)strtoul(v, &end, 10);
+		if (errno != 0 || *end != '\0')
+			fail_msg("PREFORK_TEST_SEED=%s: not a number", v);
+	} else {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		seed = (unsigned)ts.tv_nsec ^ (unsigned)ts.tv_sec ^
+		    ((unsigned)getpid() << 16);
+	}
+	print_message("seed %u (PREFORK_TEST_SEED=%u replays it)\n", seed,
+	    seed);
+	srand(seed);
+	return seed;
+}
+
 bool
 t_wait_fd(int fd, short events, double deadline)
 {

@@ -49,6 +49,13 @@ bool	t_wait_until(bool (*cond)(void *), void *arg, unsigned timeout_ms);
 double	t_now_ms(void);
 
 /*
+ * Seeds rand() for a test that draws at random: from $PREFORK_TEST_SEED
+ * when it is set, else from the clock and the pid. Prints the seed, so
+ * that a failure can be replayed with PREFORK_TEST_SEED=N. Returns it.
+ */
+unsigned	t_seed(void);
+
+/*
  * Waits until fd has one of events (poll(2)'s), or deadline (t_now_ms()
  * time) has passed. Returns false at the deadline or on an error.
  */

@@ -269,7 +269,7 @@ test_units_say_what_the_manual_says(void **state)
 /*
  * The units the build made (make substitutes them when it installs
  * units): the template runs PREFORK_UNITCONFDIR/%i.ini, which is
- * /etc/prefork (SPEC section 5) unless configure was told otherwise,
+ * /etc/prefork (prefork(8) "Units") unless configure was told otherwise,
  * whatever the prefix. Skipped when the build makes no units.
  */
 static void

@@ -23,11 +23,12 @@
  */
 #include "config.h"
 
-#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -327,23 +328,43 @@ check_conf(struct conf *c, struct strv *errs, const char *name)
 	FUZZ_CHECK(!conf_halts(c, -1) && !conf_halts(c, 256));
 }
 
+/* The scratch file's directory, removed when the fuzzer exits. */
+static char	scratch_dir[64], scratch_path[96];
+
+static void
+scratch_remove(void)
+{
+	unlink(scratch_path);
+	rmdir(scratch_dir);
+}
+
 /*
  * The input as a file, through the stdio reader, which sees the NUL
- * bytes a string cannot hold. The memfd lives as long as the process.
+ * bytes a string cannot hold. The file is a real one, mode 0600 in a
+ * directory of its own: a root master checks the file and every
+ * directory on its real path (files_test covers that), and here the
+ * file's contents are fuzzed, not its place. It lives as long as the
+ * process.
  */
 static void
 fuzz_file(const uint8_t *data, size_t size)
 {
 	static int	 fd = -2;
-	static char	 path[64];
+	const char	*path = scratch_path;
 	struct conf	 c;
 	struct strv	 errs = STRV_INIT;
 	int		 n;
 
 	if (fd == -2) {
-		if ((fd = memfd_create("conf_fuzz", MFD_CLOEXEC)) == -1)
+		fd = -1;
+		snprintf(scratch_dir, sizeof(scratch_dir),
+		    "/tmp/conf_fuzz.XXXXXX");
+		if (mkdtemp(scratch_dir) == NULL)
 			return;
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		snprintf(scratch_path, sizeof(scratch_path), "%s/fuzz.ini",
+		    scratch_dir);
+		fd = open(scratch_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		atexit(scratch_remove);
 	}
 	if (fd == -1 || ftruncate(fd, 0) == -1 ||
 	    pwrite(fd, data, size, 0) != (ssize_t)size)
