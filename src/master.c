@@ -762,7 +762,8 @@ clock_jumps_cb(struct ev_loop *loop, ev_periodic *w, int revents)
 static int
 master_watch(struct master *m)
 {
-	size_t	i;
+	sigset_t	none;
+	size_t		i;
 
 	for (i = 0; i < nitems(signal_table); i++) {
 		ev_signal_init(&m->signals[i], signal_cb,
@@ -782,7 +783,12 @@ master_watch(struct master *m)
 	/* A worker or log reader gone must not kill the master. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		return -1;
-	return 0;
+	/*
+	 * The handlers are in place: what master_hold_signals() kept
+	 * waiting is delivered now, and handled once the loop runs.
+	 */
+	sigemptyset(&none);
+	return sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 /* Opens the log file and the pidfile. Returns 0, or an exit status. */
@@ -901,6 +907,20 @@ master_free(struct master *m)
 	if (m->loop != NULL)
 		ev_loop_destroy(m->loop);
 	log_close();
+}
+
+int
+master_hold_signals(void)
+{
+	sigset_t	held;
+	size_t		i;
+
+	sigemptyset(&held);
+	for (i = 0; i < nitems(signal_table); i++)
+		sigaddset(&held, signal_table[i].signum);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return -1;
+	return sigprocmask(SIG_BLOCK, &held, NULL);
 }
 
 int
