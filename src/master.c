@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -37,6 +38,14 @@
 #define QUICK_GRACE	1.0
 /* timeout: how long after SIGABRT before SIGKILL. */
 #define ABORT_GRACE	1.0
+/*
+ * The fds the master needs for itself: 0, 1, 2, the event loop's three
+ * (epoll, the signal eventfd, the timerfd), the guard's pipe, a spawn's
+ * error pipe (two), the pidfile, the log file and its reopening, the
+ * notify sockets (the workers', systemd's) and a few for the fds a
+ * notify message may carry; the listening sockets come on top.
+ */
+#define MASTER_FDS	16
 
 struct master {
 	struct ev_loop			*loop;
@@ -853,14 +862,59 @@ master_notify(struct master *m)
 		    2e6;
 }
 
+/*
+ * libev's way of reporting a system call that failed where it cannot
+ * return an error (it aborts otherwise): the master cannot run without
+ * its loop, so it exits 71, saying why.
+ */
+static void
+master_syserr(const char *msg)
+{
+	struct rlimit	rl;
+	int		saved = errno;
+
+	if ((saved == EMFILE || saved == ENFILE) &&
+	    getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		log_errorx("%s: %s (the open file limit, ulimit -n, is %llu)",
+		    msg, strerror(saved), (unsigned long long)rl.rlim_cur);
+	else {
+		errno = saved;
+		log_error("%s", msg);
+	}
+	exit(EX_OSERR);
+}
+
+/*
+ * The master needs a few fds of its own before the first worker: with
+ * fewer, it could not even run its loop. Returns 0, or EX_OSERR.
+ */
+static int
+master_fd_room(const struct master *m)
+{
+	struct rlimit	rl;
+	size_t		need = MASTER_FDS + m->conf.listen.n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+		return 0;
+	log_errorx("the open file limit (RLIMIT_NOFILE, ulimit -n) is %llu: "
+	    "prefork needs at least %zu here; raise it (ulimit -n, or "
+	    "LimitNOFILE= under systemd)", (unsigned long long)rl.rlim_cur,
+	    need);
+	return EX_OSERR;
+}
+
 static int
 master_start(struct master *m)
 {
 	struct pool_params	par;
 	int			status;
 
+	if ((status = master_fd_room(m)) != 0)
+		return status;
 	if ((status = master_files(m)) != 0)
 		return status;
+	ev_set_syserr_cb(master_syserr);
 	if ((m->loop = ev_default_loop(EVFLAG_AUTO)) == NULL) {
 		log_errorx("cannot initialise the event loop");
 		return EX_OSERR;

@@ -397,6 +397,28 @@ test_term_during_startup(void **state)
 	assert_int_equal(t_children(getpid(), NULL, 0), 0);
 }
 
+/*
+ * Too few fds to run the event loop: exit 71 with a message naming the
+ * limit, not libev's abort (134).
+ */
+static void
+test_fd_limit(void **state)
+{
+	struct t_daemon	*d;
+
+	d = start(NULL, (const char *const[]){ hostile(), "--nofile", "4",
+	    NULL }, (const char *const[]){ "-w", "1", "--", t_testworker(),
+	    NULL });
+	wait_exit(d, WAIT_MS, EX_OSERR);
+	wait_log(d, "the open file limit (RLIMIT_NOFILE, ulimit -n) is 4");
+
+	d = start(NULL, (const char *const[]){ hostile(), "--nofile", "10",
+	    NULL }, (const char *const[]){ "-w", "1", "--", t_testworker(),
+	    NULL });
+	wait_exit(d, WAIT_MS, EX_OSERR);
+	wait_log(d, "the open file limit (RLIMIT_NOFILE, ulimit -n) is 10");
+}
+
 int
 main(void)
 {
@@ -405,6 +427,7 @@ main(void)
 		cmocka_unit_test_teardown(test_signals_during_startup,
 		    teardown),
 		cmocka_unit_test_teardown(test_term_during_startup, teardown),
+		cmocka_unit_test_teardown(test_fd_limit, teardown),
 	};
 
 	/* STARTSTATE_TEST=test_hostile_parent runs one test (a glob). */
