@@ -510,12 +510,22 @@ master_ttou(struct master *m)
 		master_resize(m, m->pool.size - 1, "SIGTTOU");
 }
 
+/*
+ * Log rotation. Most programs die of USR1, so the workers get it only
+ * when the configuration says they handle it.
+ */
 static void
 master_usr1(struct master *m)
 {
 	if (log_reopen() == -1)
 		log_warn("reopen %s", m->conf.log_file);
-	pool_signal_all(&m->pool, SIGUSR1);
+	if (m->conf.forward_usr1) {
+		pool_signal_all(&m->pool, SIGUSR1);
+		log_info("SIGUSR1: log reopened, passed on to %zu workers",
+		    m->pool.nall);
+	} else
+		log_info("SIGUSR1: log reopened, not passed on to the "
+		    "workers (forward_usr1 = no)");
 }
 
 static void

@@ -180,6 +180,8 @@ test_hostile_parent(void **state)
 
 	t_daemon_signal(d, SIGHUP);
 	wait_log(d, "received SIGHUP");
+	t_daemon_signal(d, SIGUSR1);
+	wait_log(d, "received SIGUSR1");
 	t_daemon_signal(d, SIGTTIN);
 	pool(d, d->pid, 3, w);
 	assert_clean_report(dir, w[2]);
@@ -329,7 +331,7 @@ feed_fifo(struct t_daemon *d, const char *path, const char *text)
 }
 
 /*
- * HUP, TTIN and USR2 while the master still reads its
+ * HUP, TTIN, USR1 and USR2 while the master still reads its
  * configuration (their default actions would kill it, or stop it for
  * TTIN): they wait, held, and are handled once the loop runs.
  */
@@ -348,8 +350,10 @@ test_signals_during_startup(void **state)
 	wait_reading(d, conf);
 	t_daemon_signal(d, SIGHUP);
 	t_daemon_signal(d, SIGTTIN);
+	t_daemon_signal(d, SIGUSR1);
 	t_daemon_signal(d, SIGUSR2);
-	wait_pending(d, bit(SIGHUP) | bit(SIGTTIN) | bit(SIGUSR2));
+	wait_pending(d, bit(SIGHUP) | bit(SIGTTIN) | bit(SIGUSR1) |
+	    bit(SIGUSR2));
 	assert_true(t_alive(d->pid));
 	write_all(fd, text);
 	close(fd);
@@ -358,6 +362,7 @@ test_signals_during_startup(void **state)
 	wait_log(d, "received SIGHUP");
 	feed_fifo(d, conf, text);
 	wait_log(d, "received SIGTTIN");
+	wait_log(d, "received SIGUSR1");
 	wait_log(d, "received SIGUSR2");
 	wait_log_count(d, "sizing: ", 2);
 	/*
@@ -419,6 +424,80 @@ test_fd_limit(void **state)
 	wait_log(d, "the open file limit (RLIMIT_NOFILE, ulimit -n) is 10");
 }
 
+/*
+ * USR1 by default: the log is reopened and the workers, which die of
+ * USR1 as most programs do, are left alone.
+ */
+static void
+test_usr1_not_forwarded(void **state)
+{
+	char		 conf[PATH_MAX];
+	struct t_daemon	*d;
+	pid_t		 w[2], now[2];
+
+	write_conf(conf, "usr1.ini", "[prefork]\nworkers = 2\n" TIMEOUTS);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL });
+	pool(d, d->pid, 2, w);
+	wait_lived(w, 2, MIN_UPTIME_MS);
+	t_daemon_signal(d, SIGUSR1);
+	wait_log(d, "SIGUSR1: log reopened, not passed on to the workers "
+	    "(forward_usr1 = no)");
+	observe(OBSERVE_MS);
+	assert_true(t_pool_now(d->pid, 2, now));
+	assert_int_equal(now[0], w[0]);
+	assert_int_equal(now[1], w[1]);
+	assert_false(log_has(d, "exited"));
+}
+
+/*
+ * forward_usr1 = yes, taken on a HUP: the workers get USR1 (the test
+ * worker then creates a file), with no restart.
+ */
+static void
+test_usr1_forwarded_after_reload(void **state)
+{
+	char		 conf[PATH_MAX], dir[PATH_MAX], ready[PATH_MAX];
+	char		 usr1[PATH_MAX], path[PATH_MAX];
+	struct t_daemon	*d;
+	pid_t		 w[2], now[2];
+	unsigned	 i;
+
+	subdir("usr1", dir);
+	xsnprintf(ready, sizeof(ready), "%s/ready", dir);
+	xsnprintf(usr1, sizeof(usr1), "%s/usr1", dir);
+	write_conf(conf, "fwd.ini", "[prefork]\nworkers = 2\n" TIMEOUTS
+	    "forward_usr1 = no\n");
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), "--touch-pid", ready, "--on-usr1", usr1, NULL });
+	pool(d, d->pid, 2, w);
+	for (i = 0; i < 2; i++) {
+		xsnprintf(path, sizeof(path), "%s.%ld", ready, (long)w[i]);
+		assert_true(t_wait_file(path, WAIT_MS));
+	}
+	t_daemon_signal(d, SIGUSR1);
+	wait_log(d, "not passed on to the workers");
+	observe(OBSERVE_MS);
+	for (i = 0; i < 2; i++) {
+		xsnprintf(path, sizeof(path), "%s.%ld", usr1, (long)w[i]);
+		assert_int_equal(access(path, F_OK), -1);
+	}
+
+	write_conf(conf, "fwd.ini", "[prefork]\nworkers = 2\n" TIMEOUTS
+	    "forward_usr1 = yes\n");
+	t_daemon_signal(d, SIGHUP);
+	wait_log_count(d, "sizing: ", 2);
+	t_daemon_signal(d, SIGUSR1);
+	wait_log(d, "SIGUSR1: log reopened, passed on to 2 workers");
+	for (i = 0; i < 2; i++) {
+		xsnprintf(path, sizeof(path), "%s.%ld", usr1, (long)w[i]);
+		assert_true(t_wait_file(path, WAIT_MS));
+	}
+	assert_true(t_pool_now(d->pid, 2, now));
+	assert_int_equal(now[0], w[0]);
+	assert_int_equal(now[1], w[1]);
+}
+
 int
 main(void)
 {
@@ -428,6 +507,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_teardown(test_term_during_startup, teardown),
 		cmocka_unit_test_teardown(test_fd_limit, teardown),
+		cmocka_unit_test_teardown(test_usr1_not_forwarded, teardown),
+		cmocka_unit_test_teardown(test_usr1_forwarded_after_reload,
+		    teardown),
 	};
 
 	/* STARTSTATE_TEST=test_hostile_parent runs one test (a glob). */
