@@ -25,6 +25,7 @@
 
 #include "check.h"
 #include "explain.h"
+#include "guard.h"
 #include "launch.h"
 #include "log.h"
 #include "master.h"
@@ -59,6 +60,15 @@ struct master {
 	struct pool			 pool;
 	unsigned			 gen;		/* of conf */
 	struct pidfile			 pidfile;
+	struct guard			 guard;
+	double				 orphans_kill_at; /* at shutdown */
+	bool				 orphans_killed; /* SIGKILL said */
+	bool				 orphans_unseen; /* no list said */
+	struct {
+		pid_t	*v;
+		size_t	 n, cap;
+	}				 termed;	/* orphans sent
+							   SIGTERM */
 	bool				 started;	/* first pool ready */
 	bool				 reloading;	/* READY=1 owed for a
 							   reload */
@@ -160,6 +170,9 @@ master_spawn(void *ctx, unsigned slot, unsigned gen, bool *failed)
 		errno = r.error;
 		return -1;
 	}
+	/* Until it is reaped, its group is one the guard stops. */
+	if (guard_add(&m->guard, r.pid) == -1 && m->guard.pid != -1)
+		log_warn("guard: worker %u (pid %ld)", slot, (long)r.pid);
 	if ((*failed = r.stage != SPAWN_OK)) {
 		/* "exec /path: No such file or directory" (errno's text). */
 		what = r.stage == SPAWN_EXEC ? m->launch.path :
@@ -409,6 +422,107 @@ master_reload_check(struct master *m)
 		master_reloaded(m);
 }
 
+static bool
+master_termed(const struct master *m, pid_t pid)
+{
+	size_t	i;
+
+	for (i = 0; i < m->termed.n; i++)
+		if (m->termed.v[i] == pid)
+			return true;
+	return false;
+}
+
+/* An orphan was reaped: its pid is no longer one we signalled. */
+static void
+master_forget_orphan(struct master *m, pid_t pid)
+{
+	size_t	i;
+
+	for (i = 0; i < m->termed.n; i++)
+		if (m->termed.v[i] == pid) {
+			m->termed.v[i] = m->termed.v[--m->termed.n];
+			return;
+		}
+}
+
+/*
+ * Sends SIGTERM to an orphan once; SIGKILL from the shutdown's deadline
+ * on. A pid we have not reaped cannot be another process's: the
+ * children listed are ours until the child watcher reaps them, which
+ * does not happen while this runs. Returns whether it got SIGTERM now.
+ */
+static bool
+master_stop_orphan(struct master *m, pid_t pid, bool kill9)
+{
+	pid_t	*v;
+	size_t	 cap;
+
+	if (kill9) {
+		(void)kill(pid, SIGKILL);
+		return false;
+	}
+	if (master_termed(m, pid))
+		return false;
+	if (m->termed.n == m->termed.cap) {
+		cap = m->termed.cap ? m->termed.cap * 2 : 16;
+		if ((v = reallocarray(m->termed.v, cap, sizeof(*v))) == NULL) {
+			/* Unremembered, it gets SIGTERM again: harmless. */
+			(void)kill(pid, SIGTERM);
+			return true;
+		}
+		m->termed.v = v;
+		m->termed.cap = cap;
+	}
+	m->termed.v[m->termed.n++] = pid;
+	(void)kill(pid, SIGTERM);
+	return true;
+}
+
+/*
+ * At shutdown, what a worker started and left behind, which the master
+ * adopted as a subreaper, is stopped with the workers: SIGTERM, then
+ * SIGKILL at their deadline. Returns how many such children are left,
+ * zombies not yet reaped included: the master exits once there are
+ * none, so that it never leaves a descendant behind.
+ */
+static size_t
+master_stop_orphans(struct master *m, double now)
+{
+	pid_t	kids[256];
+	ssize_t	n;
+	size_t	i, left = 0, termed = 0;
+	bool	kill9 = now >= m->orphans_kill_at;
+
+	if ((n = spawn_children(kids, nitems(kids))) == -1) {
+		if (!m->orphans_unseen)
+			log_warn("cannot list the master's children: "
+			    "orphans are not stopped");
+		m->orphans_unseen = true;
+		return 0;
+	}
+	for (i = 0; i < (size_t)n && i < nitems(kids); i++) {
+		if (kids[i] == m->guard.pid || pool_find(&m->pool, kids[i]) !=
+		    NULL)
+			continue;
+		left++;
+		if (master_stop_orphan(m, kids[i], kill9))
+			termed++;
+	}
+	/* Those beyond kids[] are seen once the first ones are gone. */
+	if ((size_t)n > nitems(kids))
+		left += (size_t)n - nitems(kids);
+	if (termed > 0)
+		log_info("stopping %zu orphaned process%s (a worker's, "
+		    "adopted): SIGTERM", termed, termed == 1 ? "" : "es");
+	else if (kill9 && left > 0 && !m->orphans_killed) {
+		log_warnx("%zu orphaned process%s still running at the "
+		    "deadline: SIGKILL", left, left == 1 ? "" : "es");
+		m->orphans_killed = true;
+	}
+	return left;
+}
+
 static double
 earliest(double a, double b)
 {
@@ -425,11 +539,18 @@ earliest(double a, double b)
 static void
 master_update(struct master *m)
 {
-	double	now, t;
+	double	now, t, orphans_at = 0;
+	size_t	orphans;
 
-	if (m->stopping && pool_empty(&m->pool)) {
-		ev_break(m->loop, EVBREAK_ALL);
-		return;
+	if (m->stopping) {
+		now = mono_now();
+		orphans = master_stop_orphans(m, now);
+		if (pool_empty(&m->pool) && orphans == 0) {
+			ev_break(m->loop, EVBREAK_ALL);
+			return;
+		}
+		if (orphans > 0 && now < m->orphans_kill_at)
+			orphans_at = m->orphans_kill_at;
 	}
 	if (!m->stopping) {
 		if (master_settled(m))
@@ -441,7 +562,8 @@ master_update(struct master *m)
 		master_status(m);
 	}
 	ev_timer_stop(m->loop, &m->timer);
-	t = earliest(pool_next_deadline(&m->pool), m->watchdog_at);
+	t = earliest(earliest(pool_next_deadline(&m->pool), m->watchdog_at),
+	    orphans_at);
 	if (t == 0)
 		return;
 	ev_now_update(m->loop);
@@ -454,6 +576,10 @@ static void
 master_shutdown(struct master *m, double grace, int status,
     const char *why)
 {
+	double	now = mono_now();
+
+	if (!m->stopping || now + grace < m->orphans_kill_at)
+		m->orphans_kill_at = now + grace;
 	if (!m->stopping) {
 		m->status = status;
 		log_info("shutting down (%s): stopping %zu workers, SIGKILL "
@@ -463,7 +589,7 @@ master_shutdown(struct master *m, double grace, int status,
 	/* systemd is told STOPPING=1: no READY=1 may follow. */
 	m->reloading = false;
 	m->stopping = true;
-	pool_stop(&m->pool, grace, mono_now());
+	pool_stop(&m->pool, grace, now);
 }
 
 static void
@@ -618,6 +744,7 @@ master_adopt(struct master *m, struct conf *next)
 	m->conf = *next;
 	pool_params_of(&m->conf, &par);
 	pool_set_params(&m->pool, &par);
+	(void)guard_grace(&m->guard, m->conf.graceful_timeout);
 	return changed;
 }
 
@@ -695,8 +822,21 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	struct master	*m = w->data;
 	char		 how[64];
 
+	if (w->rpid == m->guard.pid) {
+		guard_gone(&m->guard);
+		log_warnx("the guard (pid %ld) %s: a SIGKILL of the master "
+		    "would now leave the workers' process groups running",
+		    (long)w->rpid, describe_status(w->rstatus, how,
+		    sizeof(how)));
+		master_update(m);
+		return;
+	}
+	/* The group is no longer the guard's to stop (see guard.h). */
+	if (m->guard.pid != -1)
+		(void)guard_del(&m->guard, w->rpid);
 	switch (pool_exited(&m->pool, w->rpid, w->rstatus, mono_now())) {
 	case POOL_EXIT_UNKNOWN:
+		master_forget_orphan(m, w->rpid);
 		log_debug("reaped pid %ld, not a worker: %s", (long)w->rpid,
 		    describe_status(w->rstatus, how, sizeof(how)));
 		break;
@@ -922,6 +1062,11 @@ master_start(struct master *m)
 
 	if ((status = master_fd_room(m)) != 0)
 		return status;
+	/* Before any file is open: the guard must share none. */
+	if (guard_start(&m->guard) == -1)
+		log_warn("cannot start the guard: a SIGKILL of the master "
+		    "would leave the workers' process groups running");
+	(void)guard_grace(&m->guard, m->conf.graceful_timeout);
 	if ((status = master_files(m)) != 0)
 		return status;
 	ev_set_syserr_cb(master_syserr);
@@ -961,6 +1106,8 @@ master_start(struct master *m)
 static void
 master_free(struct master *m)
 {
+	guard_stop(&m->guard);
+	free(m->termed.v);
 	pidfile_remove(&m->pidfile);
 	sockets_close(&m->sockets);
 	notify_server_close(&m->ns);
@@ -998,6 +1145,7 @@ master_run(struct conf *c, const struct conf_source *src)
 		.sd = NOTIFY_INIT,
 		.ns = NOTIFY_SERVER_INIT,
 		.pidfile = PIDFILE_INIT,
+		.guard = GUARD_INIT,
 	};
 	int		status;
 

@@ -122,6 +122,34 @@ bit(int sig)
 	return 1ULL << (sig - 1);
 }
 
+/*
+ * Reaps pid if it is a child of ours, alive or not: the test is a
+ * subreaper (see main()), so what a dead master leaves comes to it.
+ */
+static void
+reap(pid_t pid)
+{
+	if (pid > 0 && t_proc_ppid(pid) == getpid()) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+/* The one child of parent (a worker's), waited for. */
+static pid_t
+only_child(pid_t parent)
+{
+	pid_t	kid = -1;
+	double	deadline = t_now_ms() + WAIT_MS;
+
+	while (t_children(parent, &kid, 1) != 1) {
+		if (t_now_ms() > deadline)
+			fail_msg("pid %ld has no child", (long)parent);
+		observe(5);
+	}
+	return kid;
+}
+
 static bool
 unblocked(void *arg)
 {
@@ -404,12 +432,17 @@ test_term_during_startup(void **state)
 
 /*
  * Too few fds to run the event loop: exit 71 with a message naming the
- * limit, not libev's abort (134).
+ * limit, not libev's abort (134); and a start-up failure after the
+ * guard started leaves no guard behind.
  */
 static void
 test_fd_limit(void **state)
 {
-	struct t_daemon	*d;
+	struct sockaddr_in	 sin = { .sin_family = AF_INET };
+	socklen_t		 len = sizeof(sin);
+	char			 conf[PATH_MAX];
+	struct t_daemon		*d;
+	int			 s;
 
 	d = start(NULL, (const char *const[]){ hostile(), "--nofile", "4",
 	    NULL }, (const char *const[]){ "-w", "1", "--", t_testworker(),
@@ -422,6 +455,20 @@ test_fd_limit(void **state)
 	    NULL });
 	wait_exit(d, WAIT_MS, EX_OSERR);
 	wait_log(d, "the open file limit (RLIMIT_NOFILE, ulimit -n) is 10");
+
+	/* A port in use: the master fails after the guard started. */
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	s = hold(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	assert_int_equal(bind(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(s, 1), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&sin, &len), 0);
+	write_conf(conf, "busy.ini", "[prefork]\nworkers = 1\n"
+	    "listen = 127.0.0.1:%u\n", ntohs(sin.sin_port));
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL });
+	wait_exit(d, WAIT_MS, EX_OSERR);
+	assert_int_equal(t_guard_of(getpid()), -1);
+	assert_int_equal(t_zombies(getpid()), 0);
 }
 
 /*
@@ -498,6 +545,123 @@ test_usr1_forwarded_after_reload(void **state)
 	assert_int_equal(now[1], w[1]);
 }
 
+/*
+ * Starts two workers that each leave an orphan (extra: more testworker
+ * options); returns the daemon, the orphans in orphans.
+ */
+static struct t_daemon *
+start_orphans(const char *name, const char *extra, pid_t *orphans)
+{
+	char		 conf[PATH_MAX];
+	struct t_daemon	*d;
+	pid_t		 w[2];
+	unsigned	 i;
+
+	write_conf(conf, name, "[prefork]\nworkers = 2\n" TIMEOUTS
+	    "command = %s --orphan 60000 %s\n", t_testworker(), extra);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, NULL });
+	pool(d, d->pid, 2, w);
+	for (i = 0; i < 2; i++) {
+		orphans[i] = only_child(w[i]);
+		remember(&orphans[i], 1);
+	}
+	wait_lived(w, 2, MIN_UPTIME_MS);
+	return d;
+}
+
+/*
+ * A clean TERM: the orphans the master adopted (the workers' children,
+ * which left their group with setsid) are stopped too, and the master
+ * exits leaving no descendant, its guard reaped.
+ */
+static void
+test_term_stops_orphans(void **state)
+{
+	struct t_daemon	*d;
+	pid_t		 o[2], guard;
+	unsigned	 i;
+
+	d = start_orphans("orphans.ini", "", o);
+	assert_true((guard = t_guard_of(d->pid)) > 0);
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, GRACEFUL_MS + SLACK_MS, 0);
+	for (i = 0; i < 2; i++) {
+		if (t_alive(o[i]))
+			fail_msg("orphan %ld outlived the master", (long)o[i]);
+		reap(o[i]);
+	}
+	/* Each is adopted, and stopped, as its worker exits. */
+	wait_log(d, "orphaned process (a worker's, adopted): SIGTERM");
+	/* Reaped by the master, not left to us. */
+	assert_int_equal(t_proc_state(guard), 0);
+	assert_int_equal(t_children(getpid(), NULL, 0), 0);
+}
+
+/*
+ * An orphan that ignores SIGTERM gets SIGKILL at the workers' deadline,
+ * and the master waits for it.
+ */
+static void
+test_stubborn_orphan_killed(void **state)
+{
+	struct t_daemon	*d;
+	pid_t		 o[2];
+	double		 t0;
+	unsigned	 i;
+
+	/* The orphan inherits the ignored TERM; the worker handles it. */
+	d = start_orphans("stubborn.ini", "--ignore-signal TERM", o);
+	t0 = t_now_ms();
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, GRACEFUL_MS + SLACK_MS, 0);
+	assert_true(t_now_ms() - t0 >= GRACEFUL_MS - 50);
+	wait_log(d, "2 orphaned processes still running at the deadline: "
+	    "SIGKILL");
+	for (i = 0; i < 2; i++) {
+		if (t_alive(o[i]))
+			fail_msg("orphan %ld outlived the master", (long)o[i]);
+		reap(o[i]);
+	}
+}
+
+/*
+ * SIGKILL of the master, with workers that are shell wrappers
+ * (sh -c 'testworker; true'): PR_SET_PDEATHSIG stops the shell, the
+ * guard stops the command in its group, then exits itself.
+ */
+static void
+test_kill9_stops_wrapped_commands(void **state)
+{
+	char		 conf[PATH_MAX];
+	struct t_daemon	*d;
+	pid_t		 w[2], cmd[2], guard;
+	unsigned	 i;
+
+	write_conf(conf, "wrapped.ini", "[prefork]\nworkers = 2\n" TIMEOUTS
+	    "command = /bin/sh -c '\"$0\"; true' %s\n", t_testworker());
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, NULL });
+	pool(d, d->pid, 2, w);
+	for (i = 0; i < 2; i++) {
+		cmd[i] = only_child(w[i]);
+		remember(&cmd[i], 1);
+	}
+	guard = t_guard_of(d->pid);
+	wait_lived(w, 2, MIN_UPTIME_MS);
+
+	t_daemon_signal(d, SIGKILL);
+	assert_true(t_daemon_wait(d, WAIT_MS));
+	for (i = 0; i < 2; i++)
+		wait_gone(cmd[i], WAIT_MS);
+	assert_true(guard > 0);
+	/* Its groups gone (or zombies of ours), it leaves at once. */
+	for (i = 0; i < 2; i++) {
+		reap(w[i]);
+		reap(cmd[i]);
+	}
+	wait_gone(guard, GRACEFUL_MS + SLACK_MS);
+	reap(guard);
+}
+
 int
 main(void)
 {
@@ -509,6 +673,11 @@ main(void)
 		cmocka_unit_test_teardown(test_fd_limit, teardown),
 		cmocka_unit_test_teardown(test_usr1_not_forwarded, teardown),
 		cmocka_unit_test_teardown(test_usr1_forwarded_after_reload,
+		    teardown),
+		cmocka_unit_test_teardown(test_term_stops_orphans, teardown),
+		cmocka_unit_test_teardown(test_stubborn_orphan_killed,
+		    teardown),
+		cmocka_unit_test_teardown(test_kill9_stops_wrapped_commands,
 		    teardown),
 	};
 
