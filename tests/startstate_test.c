@@ -591,7 +591,7 @@ test_term_stops_orphans(void **state)
 		reap(o[i]);
 	}
 	/* Each is adopted, and stopped, as its worker exits. */
-	wait_log(d, "orphaned process (a worker's, adopted): SIGTERM");
+	wait_log(d, "(a worker's, adopted): SIGTERM");
 	/* Reaped by the master, not left to us. */
 	assert_int_equal(t_proc_state(guard), 0);
 	assert_int_equal(t_children(getpid(), NULL, 0), 0);
