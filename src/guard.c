@@ -45,7 +45,7 @@ enum {
  */
 #define GUARD_GROUPS_MAX	((size_t)4 * SIZE_WORKERS_MAX)
 
-/* The guard's own; untouched (so unmapped) in the master. */
+/* The guard's own: the master never writes it, so it costs no memory. */
 static pid_t	groups[GUARD_GROUPS_MAX];
 static size_t	ngroups;
 
