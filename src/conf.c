@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -146,7 +147,7 @@ struct parse {
 static key_set_fn	set_command, set_profile, set_uint, set_size,
 			set_class, set_duration, set_codes, set_ready,
 			set_listen, set_user, set_group, set_path, set_umask,
-			set_log_level;
+			set_log_level, set_bool;
 
 #define F(field)	offsetof(struct conf, field)
 #define DMAX		CONF_DURATION_MAX_MS
@@ -198,6 +199,8 @@ static const struct key keys[] = {
 	[CONF_KEY_LOG_LEVEL] = { "log_level", set_log_level, 0, 0, 0, 0 },
 	[CONF_KEY_LOG_FILE] = { "log_file", set_path, F(log_file), 0, 0,
 	    K_STDERR },
+	[CONF_KEY_FORWARD_USR1] = { "forward_usr1", set_bool,
+	    F(forward_usr1), 0, 0, 0 },
 };
 
 static_assert(nitems(keys) == CONF_KEY_COUNT, "a key without an entry");
@@ -993,6 +996,33 @@ set_ready(struct conf *c, const struct key *k, const char *v,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * A yes-or-no key, spelt as systemd spells its booleans, in any case:
+ * yes, true, on, 1 or no, false, off, 0.
+ */
+static int
+set_bool(struct conf *c, const struct key *k, const char *v,
+    struct report *r)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	bool	*field = (bool *)((char *)c + k->off);
+	size_t	 i;
+
+	for (i = 0; i < nitems(yes); i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*field = true;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*field = false;
+			return 0;
+		}
+	}
+	report_value(r, "'%s' is not yes or no", v);
+	return -1;
 }
 
 static int

@@ -54,6 +54,7 @@ enum conf_key {
 	CONF_KEY_PIDFILE,
 	CONF_KEY_LOG_LEVEL,
 	CONF_KEY_LOG_FILE,
+	CONF_KEY_FORWARD_USR1,
 	CONF_KEY_COUNT
 };
 
@@ -124,6 +125,7 @@ struct conf {
 	char			*pidfile;	/* NULL = none */
 	enum log_level		 log_level;
 	char			*log_file;	/* NULL = stderr */
+	bool			 forward_usr1;	/* USR1 to the workers too */
 
 	/* [env]: "NAME=value" strings, in file order. */
 	struct strv		 env;

@@ -280,6 +280,12 @@ main(int argc, char *argv[])
 	int		first, status;
 
 	/*
+	 * Whatever the parent blocked or ignored before exec, a signal
+	 * that was meant to stop or steer us must not find us deaf.
+	 */
+	if (util_signals_reset(NULL) == -1)
+		fatal(EX_OSERR, "signal mask");
+	/*
 	 * With 0, 1 or 2 closed at start, the first file the master opens
 	 * (the pidfile, a socket) would take that number, and the workers,
 	 * who share the master's stdout and stderr, would write into it.
@@ -291,6 +297,8 @@ main(int argc, char *argv[])
 		usage("no worker command: give it after -- or use -c FILE");
 	o.src.argv = argv + first;
 	o.src.argc = argc - first;
+	if (o.mode == MODE_RUN && master_hold_signals() == -1)
+		fatal(EX_OSERR, "signal mask");
 	load_conf(&c, &o);
 
 	switch (o.mode) {

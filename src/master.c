@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -24,6 +25,7 @@
 
 #include "check.h"
 #include "explain.h"
+#include "guard.h"
 #include "launch.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -39,6 +41,14 @@
 #define QUICK_GRACE	1.0
 /* timeout: how long after SIGABRT before SIGKILL. */
 #define ABORT_GRACE	1.0
+/*
+ * The fds the master needs for itself: 0, 1, 2, the event loop's three
+ * (epoll, the signal eventfd, the timerfd), the guard's pipe, a spawn's
+ * error pipe (two), the pidfile, the log file and its reopening, the
+ * notify sockets (the workers', systemd's) and a few for the fds a
+ * notify message may carry; the listening sockets come on top.
+ */
+#define MASTER_FDS	16
 
 struct master {
 	struct ev_loop			*loop;
@@ -54,6 +64,15 @@ struct master {
 	struct pidfile			 pidfile;
 	struct lifecycle		 lc;		/* what systemd is
 							   owed */
+	struct guard			 guard;
+	double				 orphans_kill_at; /* at shutdown */
+	bool				 orphans_killed; /* SIGKILL said */
+	bool				 orphans_unseen; /* no list said */
+	struct {
+		pid_t	*v;
+		size_t	 n, cap;
+	}				 termed;	/* orphans sent
+							   SIGTERM */
 	bool				 stopping;
 	int				 status;	/* to exit with */
 	double				 watchdog_at;	/* next WATCHDOG=1 */
@@ -146,6 +165,9 @@ master_spawn(void *ctx, unsigned slot, unsigned gen, bool *failed)
 		errno = r.error;
 		return -1;
 	}
+	/* Until it is reaped, its group is one the guard stops. */
+	if (guard_add(&m->guard, r.pid) == -1 && m->guard.pid != -1)
+		log_warn("guard: worker %u (pid %ld)", slot, (long)r.pid);
 	if ((*failed = r.stage != SPAWN_OK)) {
 		/* "exec /path: No such file or directory" (errno's text). */
 		what = r.stage == SPAWN_EXEC ? m->launch.path :
@@ -365,6 +387,107 @@ master_act(struct master *m, int actions)
 	}
 }
 
+static bool
+master_termed(const struct master *m, pid_t pid)
+{
+	size_t	i;
+
+	for (i = 0; i < m->termed.n; i++)
+		if (m->termed.v[i] == pid)
+			return true;
+	return false;
+}
+
+/* An orphan was reaped: its pid is no longer one we signalled. */
+static void
+master_forget_orphan(struct master *m, pid_t pid)
+{
+	size_t	i;
+
+	for (i = 0; i < m->termed.n; i++)
+		if (m->termed.v[i] == pid) {
+			m->termed.v[i] = m->termed.v[--m->termed.n];
+			return;
+		}
+}
+
+/*
+ * Sends SIGTERM to an orphan once; SIGKILL from the shutdown's deadline
+ * on. A pid we have not reaped cannot be another process's: the
+ * children listed are ours until the child watcher reaps them, which
+ * does not happen while this runs. Returns whether it got SIGTERM now.
+ */
+static bool
+master_stop_orphan(struct master *m, pid_t pid, bool kill9)
+{
+	pid_t	*v;
+	size_t	 cap;
+
+	if (kill9) {
+		(void)kill(pid, SIGKILL);
+		return false;
+	}
+	if (master_termed(m, pid))
+		return false;
+	if (m->termed.n == m->termed.cap) {
+		cap = m->termed.cap ? m->termed.cap * 2 : 16;
+		if ((v = reallocarray(m->termed.v, cap, sizeof(*v))) == NULL) {
+			/* Unremembered, it gets SIGTERM again: harmless. */
+			(void)kill(pid, SIGTERM);
+			return true;
+		}
+		m->termed.v = v;
+		m->termed.cap = cap;
+	}
+	m->termed.v[m->termed.n++] = pid;
+	(void)kill(pid, SIGTERM);
+	return true;
+}
+
+/*
+ * At shutdown, what a worker started and left behind, which the master
+ * adopted as a subreaper, is stopped with the workers: SIGTERM, then
+ * SIGKILL at their deadline. Returns how many such children are left,
+ * zombies not yet reaped included: the master exits once there are
+ * none, so that it never leaves a descendant behind.
+ */
+static size_t
+master_stop_orphans(struct master *m, double now)
+{
+	pid_t	kids[256];
+	ssize_t	n;
+	size_t	i, left = 0, termed = 0;
+	bool	kill9 = now >= m->orphans_kill_at;
+
+	if ((n = spawn_children(kids, nitems(kids))) == -1) {
+		if (!m->orphans_unseen)
+			log_warn("cannot list the master's children: "
+			    "orphans are not stopped");
+		m->orphans_unseen = true;
+		return 0;
+	}
+	for (i = 0; i < (size_t)n && i < nitems(kids); i++) {
+		if (kids[i] == m->guard.pid || pool_find(&m->pool, kids[i]) !=
+		    NULL)
+			continue;
+		left++;
+		if (master_stop_orphan(m, kids[i], kill9))
+			termed++;
+	}
+	/* Those beyond kids[] are seen once the first ones are gone. */
+	if ((size_t)n > nitems(kids))
+		left += (size_t)n - nitems(kids);
+	if (termed > 0)
+		log_info("stopping %zu orphaned process%s (a worker's, "
+		    "adopted): SIGTERM", termed, termed == 1 ? "" : "es");
+	else if (kill9 && left > 0 && !m->orphans_killed) {
+		log_warnx("%zu orphaned process%s still running at the "
+		    "deadline: SIGKILL", left, left == 1 ? "" : "es");
+		m->orphans_killed = true;
+	}
+	return left;
+}
+
 /*
  * After every event: are we done, is the first pool up, what systemd
  * should be shown, and when the loop must wake up next. With nothing
@@ -376,11 +499,20 @@ master_update(struct master *m)
 	struct lc_pool	p = {
 		.all_ready = pool_ready_count(&m->pool) == m->pool.size,
 		.rolling = m->pool.rolling,
-		.empty = pool_empty(&m->pool),
 	};
-	double		now, t;
-	int		actions = lc_update(&m->lc, &p);
+	double		now, t, orphans_at = 0;
+	size_t		orphans = 0;
+	int		actions;
 
+	if (m->stopping) {
+		now = mono_now();
+		orphans = master_stop_orphans(m, now);
+		if (orphans > 0 && now < m->orphans_kill_at)
+			orphans_at = m->orphans_kill_at;
+	}
+	/* Done once no worker and no adopted orphan is left. */
+	p.empty = pool_empty(&m->pool) && orphans == 0;
+	actions = lc_update(&m->lc, &p);
 	if (actions & LC_EXIT) {
 		ev_break(m->loop, EVBREAK_ALL);
 		return;
@@ -389,7 +521,8 @@ master_update(struct master *m)
 	if (!m->stopping)
 		master_status(m);
 	ev_timer_stop(m->loop, &m->timer);
-	t = util_earliest(pool_next_deadline(&m->pool), m->watchdog_at);
+	t = util_earliest(util_earliest(pool_next_deadline(&m->pool),
+	    m->watchdog_at), orphans_at);
 	if (t == 0)
 		return;
 	ev_now_update(m->loop);
@@ -402,6 +535,10 @@ static void
 master_shutdown(struct master *m, double grace, int status,
     const char *why)
 {
+	double	now = mono_now();
+
+	if (!m->stopping || now + grace < m->orphans_kill_at)
+		m->orphans_kill_at = now + grace;
 	/* Once systemd is told STOPPING=1, no READY=1 may follow. */
 	if (lc_stop(&m->lc)) {
 		m->status = status;
@@ -410,7 +547,7 @@ master_shutdown(struct master *m, double grace, int status,
 		master_tell(m, "STOPPING=1");
 	}
 	m->stopping = true;
-	pool_stop(&m->pool, grace, mono_now());
+	pool_stop(&m->pool, grace, now);
 }
 
 static void
@@ -458,8 +595,10 @@ master_ttou(struct master *m)
 }
 
 /*
- * A log file that cannot be reopened keeps the old one, and the failure
- * goes to standard error too: the old file may be rotated away already.
+ * Log rotation. Most programs die of USR1, so the workers get it only
+ * when the configuration says they handle it. A log file that cannot be
+ * reopened keeps the old one, and the failure goes to standard error
+ * too: the old file may be rotated away already.
  */
 static void
 master_usr1(struct master *m)
@@ -469,7 +608,13 @@ master_usr1(struct master *m)
 	if (log_reopen(why, sizeof(why)) == -1)
 		log_errorx_tee("log_file %s: %s: keeping the old log file",
 		    m->conf.log_file, why);
-	pool_signal_all(&m->pool, SIGUSR1);
+	if (m->conf.forward_usr1) {
+		pool_signal_all(&m->pool, SIGUSR1);
+		log_info("SIGUSR1: log reopened, passed on to %zu workers",
+		    m->pool.nall);
+	} else
+		log_info("SIGUSR1: log reopened, not passed on to the "
+		    "workers (forward_usr1 = no)");
 }
 
 static void
@@ -558,6 +703,7 @@ master_adopt(struct master *m, struct conf *next)
 	m->conf = *next;
 	pool_params_of(&m->conf, &par);
 	pool_set_params(&m->pool, &par);
+	(void)guard_grace(&m->guard, m->conf.graceful_timeout);
 	return changed;
 }
 
@@ -632,8 +778,21 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	struct master	*m = w->data;
 	char		 how[64];
 
+	if (w->rpid == m->guard.pid) {
+		guard_gone(&m->guard);
+		log_warnx("the guard (pid %ld) %s: a SIGKILL of the master "
+		    "would now leave the workers' process groups running",
+		    (long)w->rpid, describe_status(w->rstatus, how,
+		    sizeof(how)));
+		master_update(m);
+		return;
+	}
+	/* The group is no longer the guard's to stop (see guard.h). */
+	if (m->guard.pid != -1)
+		(void)guard_del(&m->guard, w->rpid);
 	switch (pool_exited(&m->pool, w->rpid, w->rstatus, mono_now())) {
 	case POOL_EXIT_UNKNOWN:
+		master_forget_orphan(m, w->rpid);
 		log_debug("reaped pid %ld, not a worker: %s", (long)w->rpid,
 		    describe_status(w->rstatus, how, sizeof(how)));
 		break;
@@ -763,7 +922,8 @@ clock_jumps_cb(struct ev_loop *loop, ev_periodic *w, int revents)
 static int
 master_watch(struct master *m)
 {
-	size_t	i;
+	sigset_t	none;
+	size_t		i;
 
 	for (i = 0; i < nitems(signal_table); i++) {
 		ev_signal_init(&m->signals[i], signal_cb,
@@ -783,7 +943,12 @@ master_watch(struct master *m)
 	/* A worker or log reader gone must not kill the master. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		return -1;
-	return 0;
+	/*
+	 * The handlers are in place: what master_hold_signals() kept
+	 * waiting is delivered now, and handled once the loop runs.
+	 */
+	sigemptyset(&none);
+	return sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 /*
@@ -856,14 +1021,64 @@ master_notify(struct master *m)
 		    2e6;
 }
 
+/*
+ * libev's way of reporting a system call that failed where it cannot
+ * return an error (it aborts otherwise): the master cannot run without
+ * its loop, so it exits 71, saying why.
+ */
+static void
+master_syserr(const char *msg)
+{
+	struct rlimit	rl;
+	int		saved = errno;
+
+	if ((saved == EMFILE || saved == ENFILE) &&
+	    getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		log_errorx("%s: %s (the open file limit, ulimit -n, is %llu)",
+		    msg, strerror(saved), (unsigned long long)rl.rlim_cur);
+	else {
+		errno = saved;
+		log_error("%s", msg);
+	}
+	exit(EX_OSERR);
+}
+
+/*
+ * The master needs a few fds of its own before the first worker: with
+ * fewer, it could not even run its loop. Returns 0, or EX_OSERR.
+ */
+static int
+master_fd_room(const struct master *m)
+{
+	struct rlimit	rl;
+	size_t		need = MASTER_FDS + m->conf.listen.n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+		return 0;
+	log_errorx("the open file limit (RLIMIT_NOFILE, ulimit -n) is %llu: "
+	    "prefork needs at least %zu here; raise it (ulimit -n, or "
+	    "LimitNOFILE= under systemd)", (unsigned long long)rl.rlim_cur,
+	    need);
+	return EX_OSERR;
+}
+
 static int
 master_start(struct master *m)
 {
 	struct pool_params	par;
 	int			status;
 
+	if ((status = master_fd_room(m)) != 0)
+		return status;
+	/* Before any file is open: the guard must share none. */
+	if (guard_start(&m->guard) == -1)
+		log_warn("cannot start the guard: a SIGKILL of the master "
+		    "would leave the workers' process groups running");
+	(void)guard_grace(&m->guard, m->conf.graceful_timeout);
 	if ((status = master_files(m)) != 0)
 		return status;
+	ev_set_syserr_cb(master_syserr);
 	if ((m->loop = ev_default_loop(EVFLAG_AUTO)) == NULL) {
 		log_errorx("cannot initialise the event loop");
 		return EX_OSERR;
@@ -900,6 +1115,8 @@ master_start(struct master *m)
 static void
 master_free(struct master *m)
 {
+	guard_stop(&m->guard);
+	free(m->termed.v);
 	pidfile_remove(&m->pidfile);
 	sockets_close(&m->sockets);
 	notify_server_close(&m->ns);
@@ -910,6 +1127,20 @@ master_free(struct master *m)
 	if (m->loop != NULL)
 		ev_loop_destroy(m->loop);
 	log_close();
+}
+
+int
+master_hold_signals(void)
+{
+	sigset_t	held;
+	size_t		i;
+
+	sigemptyset(&held);
+	for (i = 0; i < nitems(signal_table); i++)
+		sigaddset(&held, signal_table[i].signum);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return -1;
+	return sigprocmask(SIG_BLOCK, &held, NULL);
 }
 
 int
@@ -924,6 +1155,7 @@ master_run(struct conf *c, const struct conf_source *src)
 		.ns = NOTIFY_SERVER_INIT,
 		.pidfile = PIDFILE_INIT,
 		.lc = LIFECYCLE_INIT,
+		.guard = GUARD_INIT,
 	};
 	int		status;
 

@@ -9,6 +9,16 @@
 #include "conf.h"
 
 /*
+ * Blocks the signals the master handles, and ignores SIGPIPE, until its
+ * event loop takes them over: a HUP (or TTIN, USR1...) that comes while
+ * a long configuration is read waits instead of killing the process,
+ * whose default action it would be; a TERM, INT or QUIT then shuts down
+ * cleanly as soon as the loop runs. Call it first thing when the master
+ * is to run. Returns 0, or -1 with errno set.
+ */
+int	master_hold_signals(void);
+
+/*
  * Runs the pool under c until it is shut down, re-reading the
  * configuration from src on SIGHUP. Takes c over (and frees it). Returns
  * the exit status: 0 after a shutdown by signal, the code of a worker

@@ -30,6 +30,7 @@
 #include <sys/types.h>
 
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -37,6 +38,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "spawn.h"
@@ -471,4 +475,107 @@ spawn_signal(pid_t pid, int sig)
 		return -1;
 	/* No such group: the worker has moved to another one. */
 	return kill(pid, sig);
+}
+
+/* A whole file of /proc, NUL-terminated, into buf. */
+static ssize_t
+spawn_read_proc(const char *path, char *buf, size_t len)
+{
+	ssize_t	n, got = 0;
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	while ((size_t)got < len - 1 && (n = read(fd, buf + got,
+	    len - 1 - (size_t)got)) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			return -1;
+		}
+		got += n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	return got;
+}
+
+/* The parent of pid, from /proc/PID/stat; -1 when it is gone. */
+static pid_t
+spawn_ppid(pid_t pid)
+{
+	char	 path[64], buf[512], *p, *end;
+	long	 ppid;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if (spawn_read_proc(path, buf, sizeof(buf)) == -1)
+		return -1;
+	/* The command name may hold spaces and parentheses: " S PPID". */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == '\0' ||
+	    p[3] != ' ')
+		return -1;
+	ppid = strtol(p + 4, &end, 10);
+	if (end == p + 4)
+		return -1;
+	return (pid_t)ppid;
+}
+
+/*
+ * Every process whose parent is self, for kernels built without
+ * CONFIG_PROC_CHILDREN, which have no children file.
+ */
+static ssize_t
+spawn_scan_children(pid_t self, pid_t *v, size_t max)
+{
+	DIR		*dir;
+	struct dirent	*e;
+	size_t		 n = 0;
+	char		*end;
+	long		 pid;
+
+	if ((dir = opendir("/proc")) == NULL)
+		return -1;
+	while ((e = readdir(dir)) != NULL) {
+		pid = strtol(e->d_name, &end, 10);
+		if (pid <= 0 || *end != '\0' || spawn_ppid((pid_t)pid) != self)
+			continue;
+		if (n < max)
+			v[n] = (pid_t)pid;
+		n++;
+	}
+	closedir(dir);
+	return (ssize_t)n;
+}
+
+ssize_t
+spawn_children(pid_t *v, size_t max)
+{
+	char	 path[64], buf[8192], *p, *end;
+	pid_t	 self = getpid();
+	size_t	 n = 0;
+	long	 pid;
+	ssize_t	 len;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children",
+	    (long)self, (long)self);
+	if ((len = spawn_read_proc(path, buf, sizeof(buf))) == -1) {
+		if (errno != ENOENT)
+			return -1;
+		return spawn_scan_children(self, v, max);
+	}
+	/* A list too long for buf: the scan counts them all. */
+	if ((size_t)len >= sizeof(buf) - 1)
+		return spawn_scan_children(self, v, max);
+	for (p = buf; ; p = end) {
+		pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (pid > 0) {
+			if (n < max)
+				v[n] = (pid_t)pid;
+			n++;
+		}
+	}
+	return (ssize_t)n;
 }

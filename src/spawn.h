@@ -1,6 +1,6 @@
 /*
  * The OS side of the workers: the only place that forks, execs and
- * signals. A worker starts with an empty signal mask, every signal at its
+ * signals them (the guard, guard.h, is forked on its own). A worker starts with an empty signal mask, every signal at its
  * default, standard input from /dev/null, no file descriptors but 0, 1, 2
  * and the listening sockets (as 3, 4, ...), its own process group, and
  * PR_SET_PDEATHSIG(SIGTERM), so that it never outlives the master.
@@ -95,5 +95,15 @@ const char	*spawn_stage_name(enum spawn_stage stage);
  * process).
  */
 int	spawn_signal(pid_t pid, int sig);
+
+/*
+ * The calling process's children, alive or zombie, from /proc (its
+ * main thread's children file, or a scan of every process where the
+ * kernel has no such file): up to max pids are stored in v. Returns how
+ * many children there are, which may be more than max, or -1 with errno
+ * set. Meant for a single-threaded caller: a child of another thread is
+ * not counted.
+ */
+ssize_t	spawn_children(pid_t *v, size_t max);
 
 #endif /* PREFORK_SPAWN_H */

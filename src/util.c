@@ -1,8 +1,11 @@
 #include "config.h"
 
+#include <sys/syscall.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,4 +316,46 @@ util_earliest(double a, double b)
 	if (a == 0)
 		return b;
 	return b != 0 && b < a ? b : a;
+}
+
+int
+util_signals_reset(const sigset_t *mask)
+{
+	struct sigaction	old, dfl = { .sa_handler = SIG_DFL };
+	sigset_t		none;
+	int			sig;
+
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (sigaction(sig, NULL, &old) == 0) {
+			if (!(old.sa_flags & SA_SIGINFO) &&
+			    old.sa_handler == SIG_IGN)
+				(void)sigaction(sig, &dfl, NULL);
+			continue;
+		}
+#if defined(SYS_rt_sigaction)
+		/*
+		 * glibc refuses the two signals it keeps for itself (32,
+		 * 33), which can be inherited ignored all the same. It
+		 * installs its handlers for them when a thread is
+		 * cancelled or credentials change in a threaded process,
+		 * neither of which has happened yet: the kernel is asked
+		 * directly for the default (an all-zero kernel sigaction,
+		 * whatever the architecture's layout), as spawn.c does for
+		 * the workers.
+		 */
+		if (errno == EINVAL) {
+			unsigned long	zero[16] = { 0 };
+
+			(void)syscall(SYS_rt_sigaction, sig, zero, NULL,
+			    (NSIG - 1) / 8);
+		}
+#endif
+	}
+	if (mask == NULL) {
+		sigemptyset(&none);
+		mask = &none;
+	}
+	return sigprocmask(SIG_SETMASK, mask, NULL);
 }

@@ -5,6 +5,7 @@
 #ifndef PREFORK_UTIL_H
 #define PREFORK_UTIL_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -96,5 +97,16 @@ struct ratelimit {
  */
 bool	ratelimit_pass(struct ratelimit *rl, double now, double interval,
 	    unsigned burst, unsigned *held);
+
+/*
+ * Undoes what a parent may have left us across execve(): every signal
+ * it ignored is put back to SIG_DFL (a handler cannot survive exec, so
+ * any handler found was installed in this process, by a sanitizer
+ * runtime for instance, and is kept), and the signal mask is set to
+ * mask, or emptied when mask is NULL. Returns 0, or -1 with errno set
+ * when the mask could not be set; a disposition that cannot be changed
+ * (SIGKILL, SIGSTOP, the C library's own) is skipped.
+ */
+int	 util_signals_reset(const sigset_t *mask);
 
 #endif /* PREFORK_UTIL_H */

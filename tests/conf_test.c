@@ -773,6 +773,34 @@ test_string_keys(void **state)
 	    "7777777' is not an octal mode (0 to 0777)");
 }
 
+/*
+ * forward_usr1: off by default (USR1 kills most workers), a boolean
+ * spelt as systemd spells them, in any case; anything else is an error.
+ */
+static void
+test_forward_usr1(void **state)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1", "YES",
+	    "True" };
+	static const char *const no[] = { "no", "false", "off", "0", "No",
+	    "OFF" };
+	struct fx	*f = *state;
+	size_t		 i;
+
+	assert_false(f->c.forward_usr1);
+	for (i = 0; i < nitems(yes); i++) {
+		check_value(f, "forward_usr1", yes[i], NULL);
+		assert_true(f->c.forward_usr1);
+		check_value(f, "forward_usr1", no[i], NULL);
+		assert_false(f->c.forward_usr1);
+	}
+	check_value(f, "forward_usr1", "maybe", "'maybe' is not yes or no");
+	check_value(f, "forward_usr1", "2", "'2' is not yes or no");
+	check_value(f, "forward_usr1", "yes please", "'yes please' is not "
+	    "yes or no");
+	check_value(f, "forward_usr1", "y", "'y' is not yes or no");
+}
+
 /* An empty value is an error for every [prefork] key. */
 static void
 test_empty_values(void **state)
@@ -784,7 +812,7 @@ test_empty_values(void **state)
 		"min_uptime", "restart_delay", "restart_delay_max",
 		"halt_exit_codes", "ready", "ready_timeout", "timeout",
 		"listen", "backlog", "user", "group", "chdir", "umask",
-		"pidfile", "log_level", "log_file",
+		"pidfile", "log_level", "log_file", "forward_usr1",
 	};
 	struct fx	*f = *state;
 	size_t		 i;
@@ -1542,6 +1570,7 @@ main(void)
 		T(test_halt_exit_codes),
 		T(test_listen),
 		T(test_string_keys),
+		T(test_forward_usr1),
 		T(test_empty_values),
 		T(test_env),
 		T(test_env_many),

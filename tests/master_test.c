@@ -528,7 +528,10 @@ test_usr2_rolling_restart(void **state)
 	wait_log(d, "rolling restart done");
 }
 
-/* Path: SIGUSR1 -> log_reopen and pool_signal_all. */
+/*
+ * Path: SIGUSR1 -> log_reopen and, with forward_usr1 = yes,
+ * pool_signal_all (startstate_test has the default, no).
+ */
 static void
 test_usr1_forward_and_reopen(void **state)
 {
@@ -543,7 +546,7 @@ test_usr1_forward_and_reopen(void **state)
 	xsnprintf(up, sizeof(up), "%s/up", dir);
 	xsnprintf(usr1, sizeof(usr1), "%s/usr1", dir);
 	write_conf(conf, "usr1.ini", "[prefork]\nworkers = 2\nlog_file = %s\n"
-	    TIMEOUTS, logf);
+	    "forward_usr1 = yes\n" TIMEOUTS, logf);
 	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), "--touch-pid", up, "--on-usr1", usr1, NULL });
 	pool(d, d->pid, 2, a);

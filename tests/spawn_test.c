@@ -932,6 +932,51 @@ test_stage_names(void **state)
 	assert_string_equal(spawn_stage_name(SPAWN_EXEC), "exec");
 }
 
+static bool
+pid_listed(const pid_t *v, size_t n, pid_t pid)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == pid)
+			return true;
+	return false;
+}
+
+/*
+ * Path: spawn_children: our children, alive and zombie, and how many
+ * when they do not all fit.
+ */
+static void
+test_children(void **state)
+{
+	pid_t	kids[3], v[4];
+	size_t	i;
+	int	status;
+
+	assert_int_equal(spawn_children(v, nitems(v)), 0);
+	for (i = 0; i < nitems(kids); i++) {
+		if ((kids[i] = fork()) == 0) {
+			if (i == 0)
+				_exit(0);
+			pause();
+			_exit(0);
+		}
+		assert_true(kids[i] > 0);
+	}
+	/* kids[0] is a zombie until reaped: still a child. */
+	assert_int_equal(spawn_children(v, nitems(v)), 3);
+	for (i = 0; i < nitems(kids); i++)
+		assert_true(pid_listed(v, 3, kids[i]));
+	assert_int_equal(spawn_children(v, 1), 3);
+	assert_true(pid_listed(kids, 3, v[0]));
+	for (i = 0; i < nitems(kids); i++) {
+		kill(kids[i], SIGKILL);
+		assert_int_equal(waitpid(kids[i], &status, 0), kids[i]);
+	}
+	assert_int_equal(spawn_children(v, nitems(v)), 0);
+}
+
 /* Path: none; runs last and checks every test reaped what it spawned. */
 static void
 test_no_children_left(void **state)
@@ -1007,6 +1052,7 @@ main(void)
 		cmocka_unit_test_teardown(test_signal_bad_pid, teardown),
 		cmocka_unit_test_teardown(test_master_death, teardown),
 		cmocka_unit_test_teardown(test_stage_names, teardown),
+		cmocka_unit_test_teardown(test_children, teardown),
 		cmocka_unit_test_teardown(test_no_children_left, teardown),
 	};
 

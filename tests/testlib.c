@@ -471,6 +471,8 @@ t_daemon_signal(struct t_daemon *d, int sig)
 	assert_int_equal(kill(d->pid, sig), 0);
 }
 
+static size_t	t_scan(pid_t, bool, bool, pid_t *, size_t);
+
 /* Kills every process whose parent is pid, then their children. */
 static void
 t_kill_tree(pid_t pid)
@@ -478,7 +480,7 @@ t_kill_tree(pid_t pid)
 	pid_t	kids[512];
 	size_t	i, n;
 
-	n = t_children(pid, kids, nitems_of(kids));
+	n = t_scan(pid, false, true, kids, nitems_of(kids));
 	for (i = 0; i < n && i < nitems_of(kids); i++) {
 		t_kill_tree(kids[i]);
 		kill(kids[i], SIGKILL);
@@ -597,8 +599,27 @@ t_proc_stat(pid_t pid, char *state, pid_t *ppid)
 	return true;
 }
 
+bool
+t_is_guard(pid_t pid)
+{
+	char	 path[64], comm[64] = "";
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return false;
+	if (fgets(comm, sizeof(comm), f) == NULL)
+		comm[0] = '\0';
+	fclose(f);
+	return strcmp(comm, "prefork-guard\n") == 0;
+}
+
+/*
+ * The children of parent from /proc, zombies or live ones; a live
+ * master's guard only with guard (it is not a worker).
+ */
 static size_t
-t_scan_children(pid_t parent, bool zombies, pid_t *pids, size_t max)
+t_scan(pid_t parent, bool zombies, bool guard, pid_t *pids, size_t max)
 {
 	DIR		*dir = opendir("/proc");
 	struct dirent	*e;
@@ -613,6 +634,8 @@ t_scan_children(pid_t parent, bool zombies, pid_t *pids, size_t max)
 		if (!t_proc_stat(pid, &state, &ppid) || ppid != parent)
 			continue;
 		if ((state == 'Z') != zombies || state == 'X')
+			continue;
+		if (!zombies && !guard && t_is_guard(pid))
 			continue;
 		if (pids != NULL && n < max)
 			pids[n] = pid;
@@ -715,13 +738,26 @@ t_wait_file(const char *path, unsigned timeout_ms)
 size_t
 t_children(pid_t parent, pid_t *pids, size_t max)
 {
-	return t_scan_children(parent, false, pids, max);
+	return t_scan(parent, false, false, pids, max);
+}
+
+pid_t
+t_guard_of(pid_t master)
+{
+	pid_t	kids[512];
+	size_t	i, n;
+
+	n = t_scan(master, false, true, kids, nitems_of(kids));
+	for (i = 0; i < n && i < nitems_of(kids); i++)
+		if (t_is_guard(kids[i]))
+			return kids[i];
+	return -1;
 }
 
 size_t
 t_zombies(pid_t parent)
 {
-	return t_scan_children(parent, true, NULL, 0);
+	return t_scan(parent, true, false, NULL, 0);
 }
 
 bool

@@ -149,10 +149,17 @@ bool	t_daemon_log_wait(const struct t_daemon *d, const char *needle,
 unsigned	t_daemon_log_count(const struct t_daemon *d, const char *needle);
 
 /*
- * The live (not zombie) children of parent, from /proc; returns how many
- * (at most max are stored).
+ * The live (not zombie) children of parent, from /proc, a master's
+ * guard left out; returns how many (at most max are stored).
  */
 size_t	t_children(pid_t parent, pid_t *pids, size_t max);
+
+/*
+ * The guard a master forks (its name is prefork-guard): t_children()
+ * leaves it out, not being a worker. t_guard_of() is master's, or -1.
+ */
+bool	t_is_guard(pid_t pid);
+pid_t	t_guard_of(pid_t master);
 
 /* The zombie children of parent. */
 size_t	t_zombies(pid_t parent);

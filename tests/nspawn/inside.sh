@@ -23,6 +23,11 @@ finish() {
 	exit 0
 }
 
+# A script error (set -u) ends the shell without a verdict: say so at
+# once, rather than leave the host to wait out its whole deadline.
+trap '[ -f /results/status ] ||
+	finish "FAIL: inside.sh ended without a verdict (see the log)"' EXIT
+
 fail() {
 	echo "FAIL: $*"
 	for u in prefork@demo prefork@nope prefork.service prefork.socket; do
@@ -73,8 +78,22 @@ served() {
 	get "$1" | grep -q '^hello from worker'
 }
 
+# The master's children but its guard (prefork(8), "When the master dies").
 workers_of() {
-	pgrep -P "$1" | sort
+	for p in $(pgrep -P "$1"); do
+		[ "$(cat /proc/"$p"/comm 2>/dev/null)" = prefork-guard ] ||
+			echo "$p"
+	done | sort
+}
+
+# Three workers again, victim not among them.
+replaced() {
+	[ "$(workers_of "$1" | wc -l)" -eq 3 ] && ! workers_of "$1" | grep -qx "$2"
+}
+
+# Three workers again, victim not among them.
+victim_replaced() {
+	[ "$(workers_of "$1" | wc -l)" -eq 3 ] && ! workers_of "$1" | grep -qx "$2"
 }
 
 count_is() {
@@ -122,6 +141,8 @@ prop prefork@demo FragmentPath
 prop prefork@demo StatusText
 main=$(prop prefork@demo MainPID)
 wait_until 10 "2 workers" count_is "$main" 2
+pgrep -x -P "$main" prefork-guard >/dev/null ||
+	fail "the master has no guard (prefork-guard) among its children"
 served 8001 || fail "no answer on 127.0.0.1:8001"
 get 8001
 # user = nobody: the workers run as nobody, the master as root.
@@ -154,8 +175,8 @@ journalctl -b --no-pager -o cat -u prefork@demo | grep -q '^Reloaded\|Reloaded p
 step "a killed worker is replaced; the unit is not restarted"
 victim=$(workers_of "$main" | head -1)
 kill -KILL "$victim"
-wait_until 20 "worker $victim was not replaced" sh -c \
-	"[ \$(pgrep -P $main | wc -l) -eq 3 ] && ! pgrep -P $main | grep -qx $victim"
+wait_until 20 "worker $victim was not replaced" victim_replaced "$main" \
+	"$victim"
 wait_until 20 "not ready after the replacement" status_has prefork@demo \
 	"3/3 workers ready"
 prop_is prefork@demo NRestarts 0 || fail "NRestarts is not 0"
