@@ -990,7 +990,7 @@ static int
 master_sockets(struct master *m)
 {
 	struct strv	errs = STRV_INIT;
-	int		n;
+	int		n, rc = 0;
 
 	/*
 	 * Both is a normal set-up (one file, run by hand and by a socket
@@ -999,13 +999,19 @@ master_sockets(struct master *m)
 	if ((n = sockets_adopt(&m->sockets, &errs)) > 0)
 		log_info("socket-activated: %d sockets from systemd%s", n,
 		    m->conf.listen.n > 0 ? "; listen is ignored" : "");
-	else if (n == 0)
-		sockets_update(&m->sockets, &m->conf.listen, m->conf.backlog,
-		    &errs);
+	else if (n == -1)
+		rc = -1;
+	else
+		rc = sockets_update(&m->sockets, &m->conf.listen,
+		    m->conf.backlog, &errs);
+	/* The return values decide: a message may be lost to ENOMEM. */
+	if (rc == -1 && errs.n == 0)
+		strv_pushf(&errs, "listen: %s", strerror(errno));
 	log_errors(&errs);
-	n = errs.n > 0 ? EX_OSERR : 0;
+	if (rc == -1 && errs.n == 0)
+		log_errorx("listen: the sockets could not be set up");
 	strv_free(&errs);
-	return n;
+	return rc == -1 ? EX_OSERR : 0;
 }
 
 /* systemd, upward: NOTIFY_SOCKET and the watchdog. */

@@ -1083,8 +1083,8 @@ test_exit78_no_command(void **state)
 }
 
 /*
- * Starts 3 workers with halt_exit_codes = 4 where the worker of slot 1
- * exits with code after 500 ms (it booted: min_uptime is 100 ms).
+ * Starts 3 workers with halt_exit_codes = 4, 78 where the worker of slot
+ * 1 exits with code after 500 ms (it booted: min_uptime is 100 ms).
  */
 static struct t_daemon *
 start_halting(const char *name, int code, char *dir)
@@ -1097,7 +1097,7 @@ start_halting(const char *name, int code, char *dir)
 	    "then exec '%s' --exit %d --after 500; fi; exec '%s' --touch-pid "
 	    "'%s/up'", t_testworker(), code, t_testworker(), dir);
 	write_conf(conf, file, "[prefork]\nworkers = 3\n" DELAYS
-	    "min_uptime = 100ms\nhalt_exit_codes = 4\n");
+	    "min_uptime = 100ms\nhalt_exit_codes = 4, 78\n");
 	return start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
 	    "/bin/sh", "-c", script, NULL });
 }
@@ -1125,6 +1125,28 @@ test_halt_exit_code(void **state)
 	/* Nothing was started after the halt. */
 	assert_int_equal(t_daemon_log_count(d, " spawned"), 3);
 	assert_false(t_alive(a[0]) || t_alive(a[1]) || t_alive(a[2]));
+}
+
+/*
+ * A halt code that prefork uses itself (78, a configuration error) is
+ * passed through as is: the exit status is 78 all the same, and the log
+ * says it was a worker's.
+ */
+static void
+test_halt_code_like_our_own(void **state)
+{
+	char		 dir[PATH_MAX];
+	struct t_daemon	*d;
+	pid_t		 a[3];
+
+	d = start_halting("halt78", EX_CONFIG, dir);
+	pool(d, d->pid, 3, a);
+	wait_exit(d, WAIT_MS, EX_CONFIG);
+	assert_true(log_has(d, "worker 1 (pid %ld) exited with code 78",
+	    (long)a[1]));
+	assert_true(log_has(d, "a worker exited with halt code 78"));
+	assert_true(log_has(d, "exiting with status 78"));
+	assert_false(log_has(d, "problem"));
 }
 
 /* Path: an exit code not in halt_exit_codes: the slot is refilled. */
@@ -1672,6 +1694,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_teardown(test_exit78_no_command, teardown),
 		cmocka_unit_test_teardown(test_halt_exit_code, teardown),
+		cmocka_unit_test_teardown(test_halt_code_like_our_own,
+		    teardown),
 		cmocka_unit_test_teardown(test_other_exit_code_replaced,
 		    teardown),
 		cmocka_unit_test_teardown(test_pidfile, teardown),
