@@ -129,7 +129,7 @@ addr_parse(const char *text, struct listen_addr *a)
 			return "a unix socket path must be absolute";
 		if (strlen(text + 5) >= sizeof(a->path))
 			return "unix socket path longer than 107 bytes";
-		strcpy(a->path, text + 5);
+		memcpy(a->path, text + 5, strlen(text + 5) + 1);
 		a->kind = ADDR_UNIX;
 		return NULL;
 	}
