@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -36,20 +35,12 @@
 #include "safefile.h"
 #include "sockets.h"
 #include "spawn.h"
+#include "startup.h"
 
 /* INT and QUIT: how long workers get before SIGKILL. */
 #define QUICK_GRACE	1.0
 /* timeout: how long after SIGABRT before SIGKILL. */
 #define ABORT_GRACE	1.0
-/*
- * The fds the master needs for itself: 0, 1, 2, the event loop's three
- * (epoll, the signal eventfd, the timerfd), the guard's pipe, a spawn's
- * error pipe (two), the pidfile, the log file and its reopening, the
- * notify sockets (the workers', systemd's) and a few for the fds a
- * notify message may carry; the listening sockets come on top.
- */
-#define MASTER_FDS	16
-
 struct master {
 	struct ev_loop			*loop;
 	const struct conf_source	*src;
@@ -65,14 +56,10 @@ struct master {
 	struct lifecycle		 lc;		/* what systemd is
 							   owed */
 	struct guard			 guard;
-	double				 orphans_kill_at; /* at shutdown */
+	struct orphans			 orphans;	/* stopped at
+							   shutdown */
 	bool				 orphans_killed; /* SIGKILL said */
 	bool				 orphans_unseen; /* no list said */
-	struct {
-		pid_t	*v;
-		size_t	 n, cap;
-	}				 termed;	/* orphans sent
-							   SIGTERM */
 	bool				 stopping;
 	int				 status;	/* to exit with */
 	double				 watchdog_at;	/* next WATCHDOG=1 */
@@ -139,20 +126,6 @@ describe_delay(double seconds, char *buf, size_t len)
 	return buf;
 }
 
-/* "exited with code 1", "exited on signal 11 (core dumped)". */
-static char *
-describe_status(int status, char *buf, size_t len)
-{
-	if (WIFEXITED(status))
-		snprintf(buf, len, "exited with code %d", WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		snprintf(buf, len, "exited on signal %d%s", WTERMSIG(status),
-		    WCOREDUMP(status) ? " (core dumped)" : "");
-	else
-		snprintf(buf, len, "changed state (status 0x%x)", status);
-	return buf;
-}
-
 static pid_t
 master_spawn(void *ctx, unsigned slot, unsigned gen, bool *failed)
 {
@@ -193,7 +166,7 @@ note_exit(struct master *m, const struct pool_note *n)
 	const struct worker	*w = n->worker;
 	char			 how[64];
 
-	describe_status(n->status, how, sizeof(how));
+	spawn_describe_status(n->status, how, sizeof(how));
 	if (pool_worker_stopped(w)) {
 		log_info("worker %u (pid %ld) %s after %.1fs", n->slot,
 		    (long)w->pid, how, n->uptime);
@@ -387,61 +360,13 @@ master_act(struct master *m, int actions)
 	}
 }
 
+/* For spawn_stop_orphans(): a worker or the guard is no orphan. */
 static bool
-master_termed(const struct master *m, pid_t pid)
+master_not_orphan(void *ctx, pid_t pid)
 {
-	size_t	i;
+	struct master	*m = ctx;
 
-	for (i = 0; i < m->termed.n; i++)
-		if (m->termed.v[i] == pid)
-			return true;
-	return false;
-}
-
-/* An orphan was reaped: its pid is no longer one we signalled. */
-static void
-master_forget_orphan(struct master *m, pid_t pid)
-{
-	size_t	i;
-
-	for (i = 0; i < m->termed.n; i++)
-		if (m->termed.v[i] == pid) {
-			m->termed.v[i] = m->termed.v[--m->termed.n];
-			return;
-		}
-}
-
-/*
- * Sends SIGTERM to an orphan once; SIGKILL from the shutdown's deadline
- * on. A pid we have not reaped cannot be another process's: the
- * children listed are ours until the child watcher reaps them, which
- * does not happen while this runs. Returns whether it got SIGTERM now.
- */
-static bool
-master_stop_orphan(struct master *m, pid_t pid, bool kill9)
-{
-	pid_t	*v;
-	size_t	 cap;
-
-	if (kill9) {
-		(void)kill(pid, SIGKILL);
-		return false;
-	}
-	if (master_termed(m, pid))
-		return false;
-	if (m->termed.n == m->termed.cap) {
-		cap = m->termed.cap ? m->termed.cap * 2 : 16;
-		if ((v = reallocarray(m->termed.v, cap, sizeof(*v))) == NULL) {
-			/* Unremembered, it gets SIGTERM again: harmless. */
-			(void)kill(pid, SIGTERM);
-			return true;
-		}
-		m->termed.v = v;
-		m->termed.cap = cap;
-	}
-	m->termed.v[m->termed.n++] = pid;
-	(void)kill(pid, SIGTERM);
-	return true;
+	return pid == m->guard.pid || pool_find(&m->pool, pid) != NULL;
 }
 
 /*
@@ -454,38 +379,25 @@ master_stop_orphan(struct master *m, pid_t pid, bool kill9)
 static size_t
 master_stop_orphans(struct master *m, double now)
 {
-	pid_t	kids[256];
-	ssize_t	n;
-	size_t	i, left = 0, termed = 0;
-	bool	kill9 = now >= m->orphans_kill_at;
+	struct orphans_pass	r;
 
-	if ((n = spawn_children(kids, nitems(kids))) == -1) {
+	if (spawn_stop_orphans(&m->orphans, now, master_not_orphan, m, &r) ==
+	    -1) {
 		if (!m->orphans_unseen)
 			log_warn("cannot list the master's children: "
 			    "orphans are not stopped");
 		m->orphans_unseen = true;
 		return 0;
 	}
-	for (i = 0; i < (size_t)n && i < nitems(kids); i++) {
-		if (kids[i] == m->guard.pid || pool_find(&m->pool, kids[i]) !=
-		    NULL)
-			continue;
-		left++;
-		if (master_stop_orphan(m, kids[i], kill9))
-			termed++;
-	}
-	/* Those beyond kids[] are seen once the first ones are gone. */
-	if ((size_t)n > nitems(kids))
-		left += (size_t)n - nitems(kids);
-	if (termed > 0)
+	if (r.termed > 0)
 		log_info("stopping %zu orphaned process%s (a worker's, "
-		    "adopted): SIGTERM", termed, termed == 1 ? "" : "es");
-	else if (kill9 && left > 0 && !m->orphans_killed) {
+		    "adopted): SIGTERM", r.termed, r.termed == 1 ? "" : "es");
+	else if (r.killed && !m->orphans_killed) {
 		log_warnx("%zu orphaned process%s still running at the "
-		    "deadline: SIGKILL", left, left == 1 ? "" : "es");
+		    "deadline: SIGKILL", r.left, r.left == 1 ? "" : "es");
 		m->orphans_killed = true;
 	}
-	return left;
+	return r.left;
 }
 
 /*
@@ -507,8 +419,8 @@ master_update(struct master *m)
 	if (m->stopping) {
 		now = mono_now();
 		orphans = master_stop_orphans(m, now);
-		if (orphans > 0 && now < m->orphans_kill_at)
-			orphans_at = m->orphans_kill_at;
+		if (orphans > 0 && now < m->orphans.kill_at)
+			orphans_at = m->orphans.kill_at;
 	}
 	/* Done once no worker and no adopted orphan is left. */
 	p.empty = pool_empty(&m->pool) && orphans == 0;
@@ -537,8 +449,8 @@ master_shutdown(struct master *m, double grace, int status,
 {
 	double	now = mono_now();
 
-	if (!m->stopping || now + grace < m->orphans_kill_at)
-		m->orphans_kill_at = now + grace;
+	if (!m->stopping || now + grace < m->orphans.kill_at)
+		m->orphans.kill_at = now + grace;
 	/* Once systemd is told STOPPING=1, no READY=1 may follow. */
 	if (lc_stop(&m->lc)) {
 		m->status = status;
@@ -782,7 +694,7 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		guard_gone(&m->guard);
 		log_warnx("the guard (pid %ld) %s: a SIGKILL of the master "
 		    "would now leave the workers' process groups running",
-		    (long)w->rpid, describe_status(w->rstatus, how,
+		    (long)w->rpid, spawn_describe_status(w->rstatus, how,
 		    sizeof(how)));
 		master_update(m);
 		return;
@@ -792,9 +704,9 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		(void)guard_del(&m->guard, w->rpid);
 	switch (pool_exited(&m->pool, w->rpid, w->rstatus, mono_now())) {
 	case POOL_EXIT_UNKNOWN:
-		master_forget_orphan(m, w->rpid);
+		spawn_orphan_reaped(&m->orphans, w->rpid);
 		log_debug("reaped pid %ld, not a worker: %s", (long)w->rpid,
-		    describe_status(w->rstatus, how, sizeof(how)));
+		    spawn_describe_status(w->rstatus, how, sizeof(how)));
 		break;
 	case POOL_EXIT_HALT:
 		log_errorx("a worker exited with halt code %d",
@@ -951,69 +863,6 @@ master_watch(struct master *m)
 	return sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/*
- * Opens the log file, then the pidfile, which gets the master's PID now,
- * before any worker. Returns 0, or an exit status.
- */
-static int
-master_files(struct master *m)
-{
-	char	why[SAFEFILE_WHY_MAX];
-	pid_t	holder;
-
-	if (m->conf.log_file != NULL && log_open(m->conf.log_file, why,
-	    sizeof(why)) == -1) {
-		log_errorx("log_file %s: %s", m->conf.log_file, why);
-		return EX_CANTCREAT;
-	}
-	if (m->conf.pidfile == NULL)
-		return 0;
-	if (pidfile_open(&m->pidfile, m->conf.pidfile, getpid(), &holder, why,
-	    sizeof(why)) == 0)
-		return 0;
-	if (errno == EWOULDBLOCK && holder != 0)
-		log_errorx("pidfile %s is held by a running prefork (pid %ld)",
-		    m->conf.pidfile, (long)holder);
-	else if (errno == EWOULDBLOCK)
-		log_errorx("pidfile %s is locked by another process",
-		    m->conf.pidfile);
-	else
-		log_errorx("pidfile %s: %s", m->conf.pidfile, why);
-	return EX_CANTCREAT;
-}
-
-/*
- * The sockets, adopted from systemd or bound from listen, before any
- * worker exists. Returns 0, or EX_OSERR.
- */
-static int
-master_sockets(struct master *m)
-{
-	struct strv	errs = STRV_INIT;
-	int		n, rc = 0;
-
-	/*
-	 * Both is a normal set-up (one file, run by hand and by a socket
-	 * unit): said once, at start, not as a warning.
-	 */
-	if ((n = sockets_adopt(&m->sockets, &errs)) > 0)
-		log_info("socket-activated: %d sockets from systemd%s", n,
-		    m->conf.listen.n > 0 ? "; listen is ignored" : "");
-	else if (n == -1)
-		rc = -1;
-	else
-		rc = sockets_update(&m->sockets, &m->conf.listen,
-		    m->conf.backlog, &errs);
-	/* The return values decide: a message may be lost to ENOMEM. */
-	if (rc == -1 && errs.n == 0)
-		strv_pushf(&errs, "listen: %s", strerror(errno));
-	log_errors(&errs);
-	if (rc == -1 && errs.n == 0)
-		log_errorx("listen: the sockets could not be set up");
-	strv_free(&errs);
-	return rc == -1 ? EX_OSERR : 0;
-}
-
 /* systemd, upward: NOTIFY_SOCKET and the watchdog. */
 static void
 master_notify(struct master *m)
@@ -1027,64 +876,22 @@ master_notify(struct master *m)
 		    2e6;
 }
 
-/*
- * libev's way of reporting a system call that failed where it cannot
- * return an error (it aborts otherwise): the master cannot run without
- * its loop, so it exits 71, saying why.
- */
-static void
-master_syserr(const char *msg)
-{
-	struct rlimit	rl;
-	int		saved = errno;
-
-	if ((saved == EMFILE || saved == ENFILE) &&
-	    getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		log_errorx("%s: %s (the open file limit, ulimit -n, is %llu)",
-		    msg, strerror(saved), (unsigned long long)rl.rlim_cur);
-	else {
-		errno = saved;
-		log_error("%s", msg);
-	}
-	exit(EX_OSERR);
-}
-
-/*
- * The master needs a few fds of its own before the first worker: with
- * fewer, it could not even run its loop. Returns 0, or EX_OSERR.
- */
-static int
-master_fd_room(const struct master *m)
-{
-	struct rlimit	rl;
-	size_t		need = MASTER_FDS + m->conf.listen.n;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
-	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
-		return 0;
-	log_errorx("the open file limit (RLIMIT_NOFILE, ulimit -n) is %llu: "
-	    "prefork needs at least %zu here; raise it (ulimit -n, or "
-	    "LimitNOFILE= under systemd)", (unsigned long long)rl.rlim_cur,
-	    need);
-	return EX_OSERR;
-}
-
 static int
 master_start(struct master *m)
 {
 	struct pool_params	par;
 	int			status;
 
-	if ((status = master_fd_room(m)) != 0)
+	if ((status = startup_fd_room(&m->conf)) != 0)
 		return status;
 	/* Before any file is open: the guard must share none. */
 	if (guard_start(&m->guard) == -1)
 		log_warn("cannot start the guard: a SIGKILL of the master "
 		    "would leave the workers' process groups running");
 	(void)guard_grace(&m->guard, m->conf.graceful_timeout);
-	if ((status = master_files(m)) != 0)
+	if ((status = startup_files(&m->conf, &m->pidfile)) != 0)
 		return status;
-	ev_set_syserr_cb(master_syserr);
+	ev_set_syserr_cb(startup_syserr);
 	if ((m->loop = ev_default_loop(EVFLAG_AUTO)) == NULL) {
 		log_errorx("cannot initialise the event loop");
 		return EX_OSERR;
@@ -1094,7 +901,7 @@ master_start(struct master *m)
 		log_error("start-up");
 		return EX_OSERR;
 	}
-	if ((status = master_sockets(m)) != 0)
+	if ((status = startup_sockets(&m->conf, &m->sockets)) != 0)
 		return status;
 	if (launch_prepare(&m->launch, &m->conf, &m->sockets, m->ns.env) ==
 	    -1) {
@@ -1122,7 +929,7 @@ static void
 master_free(struct master *m)
 {
 	guard_stop(&m->guard);
-	free(m->termed.v);
+	spawn_orphans_free(&m->orphans);
 	pidfile_remove(&m->pidfile);
 	sockets_close(&m->sockets);
 	notify_server_close(&m->ns);
@@ -1162,6 +969,7 @@ master_run(struct conf *c, const struct conf_source *src)
 		.pidfile = PIDFILE_INIT,
 		.lc = LIFECYCLE_INIT,
 		.guard = GUARD_INIT,
+		.orphans = ORPHANS_INIT,
 	};
 	int		status;
 

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <assert.h>
 #include <dirent.h>
@@ -44,6 +45,7 @@
 #include <unistd.h>
 
 #include "spawn.h"
+#include "util.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC	(1U << 2)
@@ -578,4 +580,96 @@ spawn_children(pid_t *v, size_t max)
 		}
 	}
 	return (ssize_t)n;
+}
+
+static bool
+orphans_termed(const struct orphans *o, pid_t pid)
+{
+	size_t	i;
+
+	for (i = 0; i < o->n; i++)
+		if (o->termed[i] == pid)
+			return true;
+	return false;
+}
+
+/* SIGTERM once; remembered, or sent again next time if memory ran out. */
+static void
+orphans_term(struct orphans *o, pid_t pid)
+{
+	pid_t	*v;
+	size_t	 cap;
+
+	if (o->n == o->cap) {
+		cap = o->cap ? o->cap * 2 : 16;
+		if ((v = reallocarray(o->termed, cap, sizeof(*v))) != NULL) {
+			o->termed = v;
+			o->cap = cap;
+		}
+	}
+	if (o->n < o->cap)
+		o->termed[o->n++] = pid;
+	(void)kill(pid, SIGTERM);
+}
+
+int
+spawn_stop_orphans(struct orphans *o, double now,
+    bool (*skip)(void *, pid_t), void *ctx, struct orphans_pass *r)
+{
+	pid_t	kids[256];
+	ssize_t	n;
+	size_t	i;
+	bool	kill9 = now >= o->kill_at;
+
+	memset(r, 0, sizeof(*r));
+	if ((n = spawn_children(kids, nitems(kids))) == -1)
+		return -1;
+	for (i = 0; i < (size_t)n && i < nitems(kids); i++) {
+		if (skip(ctx, kids[i]))
+			continue;
+		r->left++;
+		if (kill9) {
+			(void)kill(kids[i], SIGKILL);
+			r->killed = true;
+		} else if (!orphans_termed(o, kids[i])) {
+			orphans_term(o, kids[i]);
+			r->termed++;
+		}
+	}
+	/* Those beyond kids[] are seen once the first ones are gone. */
+	if ((size_t)n > nitems(kids))
+		r->left += (size_t)n - nitems(kids);
+	return 0;
+}
+
+void
+spawn_orphan_reaped(struct orphans *o, pid_t pid)
+{
+	size_t	i;
+
+	for (i = 0; i < o->n; i++)
+		if (o->termed[i] == pid) {
+			o->termed[i] = o->termed[--o->n];
+			return;
+		}
+}
+
+void
+spawn_orphans_free(struct orphans *o)
+{
+	free(o->termed);
+	*o = (struct orphans)ORPHANS_INIT;
+}
+
+char *
+spawn_describe_status(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with code %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "exited on signal %d%s", WTERMSIG(status),
+		    WCOREDUMP(status) ? " (core dumped)" : "");
+	else
+		snprintf(buf, len, "changed state (status 0x%x)", status);
+	return buf;
 }

@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -105,5 +106,47 @@ int	spawn_signal(pid_t pid, int sig);
  * not counted.
  */
 ssize_t	spawn_children(pid_t *v, size_t max);
+
+/*
+ * The children the master adopted as a subreaper (what a worker started
+ * and left behind), stopped with the workers at shutdown: SIGTERM once
+ * each, then SIGKILL from the deadline on.
+ */
+struct orphans {
+	pid_t	*termed;	/* sent SIGTERM, not reaped yet */
+	size_t	 n, cap;
+	double	 kill_at;	/* SIGKILL from then on */
+};
+
+#define ORPHANS_INIT	{ NULL, 0, 0, 0 }
+
+/* What one pass of spawn_stop_orphans() found and did. */
+struct orphans_pass {
+	size_t	left;		/* orphans still there, zombies included */
+	size_t	termed;		/* sent SIGTERM in this pass */
+	bool	killed;		/* sent SIGKILL in this pass */
+};
+
+/*
+ * One pass at shutdown over the calling process's children, leaving out
+ * those skip() says are not orphans (the workers, the guard): a new one
+ * gets SIGTERM, every one SIGKILL once now >= o->kill_at. A child listed
+ * is ours until the caller reaps it, so its pid cannot be another
+ * process's. Returns 0, or -1 with errno set when the children cannot
+ * be listed (nothing was sent).
+ */
+int	spawn_stop_orphans(struct orphans *o, double now,
+	    bool (*skip)(void *, pid_t), void *ctx, struct orphans_pass *r);
+
+/* An orphan was reaped: its pid may be anyone's from now on. */
+void	spawn_orphan_reaped(struct orphans *o, pid_t pid);
+
+void	spawn_orphans_free(struct orphans *o);
+
+/*
+ * A wait status for people: "exited with code 1", "exited on signal 11
+ * (core dumped)". Returns buf. This function can't fail.
+ */
+char	*spawn_describe_status(int status, char *buf, size_t len);
 
 #endif /* PREFORK_SPAWN_H */

@@ -1,0 +1,43 @@
+/*
+ * The master's start-up, before its event loop: what it opens and
+ * checks, each step logging its problem and returning the exit status
+ * (sysexits(3)) that main() exits with, or 0.
+ */
+#ifndef PREFORK_STARTUP_H
+#define PREFORK_STARTUP_H
+
+#include "conf.h"
+#include "pidfile.h"
+#include "sockets.h"
+
+/*
+ * The open file limit leaves room for the master's own fds and one per
+ * listening socket: with fewer it could not even run its loop. Returns
+ * 0, or EX_OSERR naming the limit and how to raise it.
+ */
+int	startup_fd_room(const struct conf *c);
+
+/*
+ * Opens the log file, then the pidfile, which gets the master's PID now,
+ * before any worker. Returns 0, or EX_CANTCREAT (the holder's PID when
+ * another prefork holds the pidfile).
+ */
+int	startup_files(const struct conf *c, struct pidfile *pf);
+
+/*
+ * The listening sockets, adopted from systemd or bound from listen,
+ * before any worker exists; judged by the calls' return values, so that
+ * a failure whose message was lost to ENOMEM is still one. Returns 0, or
+ * EX_OSERR.
+ */
+int	startup_sockets(const struct conf *c, struct sockets *s);
+
+/*
+ * For ev_set_syserr_cb(): libev reports a system call that failed where
+ * it cannot return an error (it would abort). The master cannot run
+ * without its loop: logs why, naming the open file limit when that is
+ * the cause, and exits EX_OSERR.
+ */
+_Noreturn void	startup_syserr(const char *msg);
+
+#endif /* PREFORK_STARTUP_H */
