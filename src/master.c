@@ -29,6 +29,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "master.h"
+#include "messages.h"
 #include "notify.h"
 #include "pidfile.h"
 #include "pool.h"
@@ -188,7 +189,8 @@ master_note(void *ctx, const struct pool_note *n)
 
 	switch (n->event) {
 	case POOL_SPAWNED:
-		log_info("worker %u (pid %ld) spawned", n->slot, (long)w->pid);
+		log_info("worker %u (pid %ld" MSG_SPAWNED, n->slot,
+		    (long)w->pid);
 		break;
 	case POOL_SPAWN_FAILED:
 		errno = n->error;
@@ -203,14 +205,14 @@ master_note(void *ctx, const struct pool_note *n)
 		note_exit(m, n);
 		break;
 	case POOL_BACKOFF:
-		log_warnx("worker %u: %s; starting again in %s (failure %u "
-		    "in a row)", n->slot, n->why, describe_delay(n->delay,
+		log_warnx("worker %u: %s; " MSG_STARTING_AGAIN " %s (failure "
+		    "%u in a row)", n->slot, n->why, describe_delay(n->delay,
 		    delay, sizeof(delay)), m->pool.slots[n->slot].failures);
 		/* The first failure decides: master_update() acts on it. */
 		lc_worker_failed(&m->lc, n->slot, n->why);
 		break;
 	case POOL_STOPPING:
-		log_info("stopping worker %u (pid %ld): %s", n->slot,
+		log_info(MSG_STOPPING_WORKER " %u (pid %ld): %s", n->slot,
 		    (long)w->pid, n->why);
 		break;
 	case POOL_KILLED:
@@ -226,7 +228,7 @@ master_note(void *ctx, const struct pool_note *n)
 		    "SIGABRT", n->slot, (long)w->pid, w->heartbeat);
 		break;
 	case POOL_ROLLED:
-		log_info("rolling restart done");
+		log_info(MSG_ROLL_DONE);
 		break;
 	}
 }
@@ -333,7 +335,7 @@ master_tell(struct master *m, const char *msg)
 static void
 master_started(struct master *m)
 {
-	log_info("pool ready: %u workers", m->pool.size);
+	log_info(MSG_POOL_READY ": %u workers", m->pool.size);
 }
 
 /*
@@ -639,20 +641,19 @@ master_reload(struct master *m)
 		master_tell(m, msg);
 	if (conf_build(&next, m->src, &errs) > 0) {
 		log_errors(&errs);
-		log_errorx("%s has errors: keeping the running configuration",
+		log_errorx("%s has errors: " MSG_KEEPING,
 		    m->src->path ? m->src->path : "configuration");
 		conf_free(&next);
 		changed = -1;
 	} else if ((changed = master_adopt(m, &next)) == -1) {
-		log_errorx("keeping the running configuration");
+		log_errorx(MSG_KEEPING);
 		conf_free(&next);
 	} else
 		lc_reload_accepted(&m->lc);
 	strv_free(&errs);
 	master_decide(m);
 	if (changed == 1) {
-		log_info("the workers' command, environment or sockets "
-		    "changed: rolling restart");
+		log_info(MSG_ROLL_CHANGED);
 		pool_set_generation(&m->pool, ++m->gen, true, mono_now());
 	}
 	master_resize(m, m->decision.result.workers, "SIGHUP");
@@ -674,7 +675,7 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	for (i = 0; i < nitems(signal_table); i++) {
 		if (signal_table[i].signum != w->signum)
 			continue;
-		log_info("received %s", signal_table[i].name);
+		log_info(MSG_RECEIVED " %s", signal_table[i].name);
 		signal_table[i].fn(m);
 	}
 	master_update(m);
@@ -715,8 +716,7 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		    WEXITSTATUS(w->rstatus), "halt code");
 		break;
 	case POOL_EXIT_FIRST_FAILED:
-		log_errorx("every worker of the first generation failed to "
-		    "boot; the last: %s", m->last_exit);
+		log_errorx(MSG_FIRST_FAILED "; the last: %s", m->last_exit);
 		master_shutdown(m, QUICK_GRACE, EX_UNAVAILABLE,
 		    "workers cannot start");
 		break;
@@ -978,7 +978,7 @@ master_run(struct conf *c, const struct conf_source *src)
 		master_update(&m);
 		ev_run(m.loop, 0);
 		status = m.status;
-		log_info("exiting with status %d", status);
+		log_info(MSG_EXITING " %d", status);
 	}
 	master_free(&m);
 	return status;

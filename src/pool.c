@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "messages.h"
 #include "pool.h"
 #include "util.h"
 
@@ -181,7 +182,7 @@ slot_spawn(struct pool *p, unsigned i, double now)
 fail:
 	n.error = errno;
 	p->ops->note(p->ctx, &n);
-	slot_backoff(p, i, "no worker could be started", now);
+	slot_backoff(p, i, MSG_NO_PROCESS, now);
 	return NULL;
 }
 
@@ -387,7 +388,7 @@ slot_vacated(struct pool *p, unsigned i, bool booted, double now)
 		s->failures = 0;
 		s->restart_at = now;
 	} else
-		slot_backoff(p, i, "exited before min_uptime", now);
+		slot_backoff(p, i, MSG_DIED_YOUNG, now);
 }
 
 /* A worker not stopped on purpose exited with one of the halt codes. */
@@ -448,7 +449,7 @@ pool_exited(struct pool *p, pid_t pid, int status, double now)
 	} else if (s != NULL && s->next == w) {
 		/* A failed replacement: the old worker goes on serving. */
 		s->next = NULL;
-		slot_backoff(p, w->slot, "replacement failed", now);
+		slot_backoff(p, w->slot, MSG_REPLACEMENT_FAILED, now);
 	}
 	pool_forget(p, w);
 	pool_roll_step(p, now);

@@ -46,6 +46,7 @@
 #include <cmocka.h>
 
 #include "itest.h"
+#include "messages.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -301,7 +302,7 @@ log_events(const char *log, struct event **out)
 
 	for (line = log; *line != '\0'; line = eol + (*eol != '\0')) {
 		eol = line_end(line);
-		sp = line_pid(line, eol, ") spawned");
+		sp = line_pid(line, eol, MSG_SPAWNED);
 		ex = sp != 0 ? 0 : line_pid(line, eol, ") exited ");
 		if (sp == 0 && ex == 0)
 			continue;
@@ -542,7 +543,7 @@ test_fork_fails_for_a_while(void **state)
 	 * 400, 400 ms: the sixth failure, 1.15 s after the first).
 	 */
 	for (i = 0; i < nitems(slots); i++)
-		wait_logf(d, "worker %u: no worker could be started; starting "
+		wait_logf(d, "worker %u: " MSG_NO_PROCESS "; starting "
 		    "again in 400ms (failure 6 in a row)", slots[i]);
 	cpu1 = t_proc_cpu_ms(d->pid);
 	window = t_now_ms() - t0;
@@ -600,15 +601,15 @@ test_fork_fails_at_start(void **state)
 	d = start(failfork_env(flag), NULL, (const char *const[]){ "-c", conf,
 	    "--", t_testworker(), NULL });
 	for (i = 0; i < 3; i++)
-		wait_logf(d, "worker %u: no worker could be started; starting "
+		wait_logf(d, "worker %u: " MSG_NO_PROCESS "; starting "
 		    "again in 200ms (failure 3 in a row)", i);
 	assert_master_alive(d);
 	assert_int_equal(t_children(d->pid, NULL, 0), 0);
-	assert_false(log_has(d, "pool ready"));
+	assert_false(log_has(d, MSG_POOL_READY));
 
 	assert_int_equal(unlink(flag), 0);
 	pool_within(d, d->pid, 3, a, RESTART_DELAY_MAX_MS + SLACK_MS);
-	wait_logf(d, "pool ready: 3 workers");
+	wait_logf(d, MSG_POOL_READY ": 3 workers");
 	audit(d, a, 3);
 }
 
@@ -651,7 +652,7 @@ test_fork_fails_at_start_then_crash(void **state)
 	 * exits at once; a master that loops instead goes on for ever.
 	 */
 	wait_exit(d, RESTART_DELAY_MAX_MS + SLACK_MS, EX_UNAVAILABLE);
-	wait_logf(d, "every worker of the first generation failed to boot");
+	wait_logf(d, MSG_FIRST_FAILED);
 	audit(d, NULL, 0);
 }
 
@@ -677,15 +678,15 @@ test_fork_fails_during_roll(void **state)
 
 	touch(flag);
 	t_daemon_signal(d, SIGUSR2);
-	wait_logf(d, "worker 0: no worker could be started; starting again "
+	wait_logf(d, "worker 0: " MSG_NO_PROCESS "; starting again "
 	    "in 200ms (failure 3 in a row)");
 	/* Nobody was stopped for a replacement that never came. */
-	assert_false(log_has(d, "stopping worker"));
+	assert_false(log_has(d, MSG_STOPPING_WORKER));
 	assert_true(t_pool_now(d->pid, 3, b));
 	assert_memory_equal(a, b, sizeof(a));
 
 	assert_int_equal(unlink(flag), 0);
-	if (!t_daemon_log_wait(d, "rolling restart done",
+	if (!t_daemon_log_wait(d, MSG_ROLL_DONE,
 	    RESTART_DELAY_MAX_MS + 3 * MIN_UPTIME_MS + SLACK_MS))
 		fail_msg("the roll did not finish");
 	pool(d, d->pid, 3, b);
@@ -787,20 +788,20 @@ test_out_of_fds(void **state)
 	    t_testworker(), NULL });
 	pool(d, d->pid, 3, a);
 	wait_lived(a, 3, MIN_UPTIME_MS);
-	wait_logf(d, "pool ready");
+	wait_logf(d, MSG_POOL_READY);
 
 	nfds = fds_exhaust(d->pid, &old);
 	/* A reload cannot even read the file: the running one is kept. */
 	t_daemon_signal(d, SIGHUP);
 	wait_logf(d, "%s: cannot read: Too many open files", conf);
-	wait_logf(d, "has errors: keeping the running configuration");
+	wait_logf(d, "has errors: " MSG_KEEPING);
 	t_daemon_signal(d, SIGTTIN);
 	assert_int_equal(kill(a[1], SIGKILL), 0);
 	wait_logf(d, "fork worker 3: Too many open files");
 	wait_logf(d, "fork worker 1: Too many open files");
-	wait_logf(d, "worker 1: no worker could be started; starting again "
+	wait_logf(d, "worker 1: " MSG_NO_PROCESS "; starting again "
 	    "in 100ms (failure 2 in a row)");
-	wait_logf(d, "worker 3: no worker could be started; starting again "
+	wait_logf(d, "worker 3: " MSG_NO_PROCESS "; starting again "
 	    "in 100ms (failure 2 in a row)");
 	assert_master_alive(d);
 	assert_true(t_alive(a[0]) && t_alive(a[2]));
@@ -879,7 +880,7 @@ test_out_of_fds_in_child(void **state)
 	wait_line(d, "worker 0 (pid ", "fds");
 	wait_line(d, "worker 0 (pid ", "Too many open files");
 	wait_logf(d, "exited with code 126");
-	wait_logf(d, "worker 0: exited before min_uptime; starting again in "
+	wait_logf(d, "worker 0: " MSG_DIED_YOUNG "; " MSG_STARTING_AGAIN " "
 	    "100ms (failure 2 in a row)");
 	assert_master_alive(d);
 	assert_true(t_alive(a[1]));
@@ -1055,7 +1056,7 @@ test_out_of_fds_notify_listen(void **state)
 	    t_testworker(), NULL });
 	pool(d, d->pid, 2, a);
 	ready_all(d, a, 2);
-	wait_logf(d, "pool ready: 2 workers");
+	wait_logf(d, MSG_POOL_READY ": 2 workers");
 	wait_lived(a, 2, MIN_UPTIME_MS);
 	assert_non_null(addr = t_proc_env(a[0], "NOTIFY_SOCKET"));
 	xsnprintf(sock, sizeof(sock), "%s", addr);
@@ -1074,7 +1075,7 @@ test_out_of_fds_notify_listen(void **state)
 	assert_int_equal(kill(a[1], SIGKILL), 0);
 	wait_logf(d, "fork worker 2: Too many open files");
 	wait_logf(d, "fork worker 1: Too many open files");
-	wait_logf(d, "worker 1: no worker could be started; starting again "
+	wait_logf(d, "worker 1: " MSG_NO_PROCESS "; starting again "
 	    "in 100ms (failure 2 in a row)");
 	assert_master_alive(d);
 	assert_true(t_alive(a[0]));
@@ -1319,7 +1320,7 @@ term_during_resize(const char *name, unsigned from, unsigned to,
 	wait_exit(d, GRACEFUL_MS + SLACK_MS, 0);
 	wait_logf(d, "SIGHUP: %u -> %u workers", from, to);
 	wait_logf(d, "shutting down (SIGTERM)");
-	wait_logf(d, "exiting with status 0");
+	wait_logf(d, MSG_EXITING " 0");
 	for (i = 0; i < sampled.n; i++)
 		if (orphan(sampled.v[i]))
 			fail_msg("worker %ld outlived the master",
@@ -1374,12 +1375,12 @@ test_term_during_roll(void **state)
 	t_daemon_signal(d, SIGUSR2);
 	wait_logf(d, "rolling restart of 4 workers");
 	/* The replacement of slot 0: a fifth worker, waiting out 1 s. */
-	wait_log_count(d, ") spawned", 5);
-	assert_false(log_has(d, "rolling restart done"));
+	wait_log_count(d, MSG_SPAWNED, 5);
+	assert_false(log_has(d, MSG_ROLL_DONE));
 	t_daemon_signal(d, SIGTERM);
 	wait_exit(d, 1000 + SLACK_MS, 0);
 	wait_logf(d, "shutting down (SIGTERM): stopping 5 workers");
-	assert_false(log_has(d, "rolling restart done"));
+	assert_false(log_has(d, MSG_ROLL_DONE));
 	audit(d, NULL, 0);
 }
 
@@ -1407,12 +1408,13 @@ test_term_during_respawn_loop(void **state)
 	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--", "true",
 	    NULL });
 	/* Two generations: the loop is on. */
-	wait_log_count(d, ") spawned", 128);
+	wait_log_count(d, MSG_SPAWNED, 128);
 	t_daemon_signal(d, SIGTERM);
-	if (!t_daemon_log_wait(d, "received SIGTERM", GRACEFUL_MS + SLACK_MS))
+	if (!t_daemon_log_wait(d, MSG_RECEIVED " SIGTERM",
+	    GRACEFUL_MS + SLACK_MS))
 		fail_msg("SIGTERM not handled while the workers respawn "
 		    "(%u spawned so far)", t_daemon_log_count(d,
-		    ") spawned"));
+		    MSG_SPAWNED));
 	wait_exit(d, GRACEFUL_MS + SLACK_MS, 0);
 	audit(d, NULL, 0);
 }
@@ -1517,7 +1519,7 @@ test_hup_storm(void **state)
 			if (nk > 0)
 				kill(kids[(size_t)rand() % nk], SIGKILL);
 		}
-		wait_log_count(d, "received SIGHUP", i);
+		wait_log_count(d, MSG_RECEIVED " SIGHUP", i);
 	}
 	assert_master_alive(d);
 
@@ -1526,7 +1528,7 @@ test_hup_storm(void **state)
 	write_conf(conf, "hupstorm.ini", "[prefork]\nworkers = 4\n" TIMEOUTS
 	    "[env]\nGEN = final\n");
 	t_daemon_signal(d, SIGHUP);
-	wait_log_count(d, "received SIGHUP", HUP_STORM + 1);
+	wait_log_count(d, MSG_RECEIVED " SIGHUP", HUP_STORM + 1);
 	/* Each round sees one more worker of an old generation go. */
 	for (round = 0;; round++) {
 		if (round == 64) {

@@ -35,6 +35,7 @@
 #include <cmocka.h>
 
 #include "itest.h"
+#include "messages.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -244,7 +245,7 @@ test_log_link_on_usr1(void **state)
 	pool(d, d->pid, 1, a);
 	wait_up(dir, a[0]);
 	old = view_of(d, logf);
-	wait_log(&old, "pool ready");
+	wait_log(&old, MSG_POOL_READY);
 
 	assert_int_equal(rename(logf, moved), 0);
 	assert_int_equal(symlink(secret, logf), 0);
@@ -257,7 +258,7 @@ test_log_link_on_usr1(void **state)
 
 	/* The old file still takes the log; the target never does. */
 	t_daemon_signal(d, SIGTTIN);
-	wait_log(&old, "received SIGTTIN");
+	wait_log(&old, MSG_RECEIVED " SIGTTIN");
 	assert_true(holds(secret, SECRET));
 	t_daemon_signal(d, SIGTERM);
 	wait_exit(d, WAIT_MS, EX_OK);
@@ -310,7 +311,7 @@ test_log_fifo_on_usr1(void **state)
 	pool(d, d->pid, 1, a);
 	wait_up(dir, a[0]);
 	old = view_of(d, logf);
-	wait_log(&old, "pool ready");
+	wait_log(&old, MSG_POOL_READY);
 	assert_int_equal(rename(logf, moved), 0);
 	assert_int_equal(mkfifo(logf, 0600), 0);
 	t_daemon_signal(d, SIGUSR1);
@@ -439,11 +440,11 @@ test_pidfile_holder_from_lock(void **state)
 	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "-p", pidf,
 	    "--", t_testworker(), NULL });
 	pool(d, d->pid, 1, a);
-	wait_log(d, "pool ready");
+	wait_log(d, MSG_POOL_READY);
 
 	/* A reload leaves the lock in place. */
 	t_daemon_signal(d, SIGHUP);
-	wait_log(d, "received SIGHUP");
+	wait_log(d, MSG_RECEIVED " SIGHUP");
 	pool(d, d->pid, 1, a);
 
 	/* Someone writes another PID into it (without taking the lock). */
@@ -488,7 +489,7 @@ test_pidfile_written_at_start(void **state)
 	/* Written before the fork of the worker just seen: no wait. */
 	xsnprintf(want, sizeof(want), "%ld\n", (long)d->pid);
 	assert_true(holds(pidf, want));
-	assert_false(log_has(d, "pool ready"));
+	assert_false(log_has(d, MSG_POOL_READY));
 
 	/* Another file at that name: the master leaves it alone. */
 	assert_int_equal(unlink(pidf), 0);
@@ -545,12 +546,12 @@ test_conf_writable_by_others(void **state)
 	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), NULL });
 	pool(d, d->pid, 2, a);
-	wait_log(d, "pool ready");
+	wait_log(d, MSG_POOL_READY);
 	assert_int_equal(chmod(conf, 0646), 0);
 	t_daemon_signal(d, SIGHUP);
 	wait_logf(d, "%s: writable by others (mode 0646): run chmod o-w %s",
 	    conf, conf);
-	wait_log(d, "keeping the running configuration");
+	wait_log(d, MSG_KEEPING);
 	pool(d, d->pid, 2, b);
 	assert_memory_equal(a, b, sizeof(a));
 }
@@ -618,7 +619,7 @@ test_log_full_disk(void **state)
 	    t_testworker(), NULL });
 	pool(d, d->pid, 1, a);
 	v = view_of(d, logf);
-	wait_log(&v, "pool ready");
+	wait_log(&v, MSG_POOL_READY);
 
 	/*
 	 * Every free page taken: what is left is the rest of the log's

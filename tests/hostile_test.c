@@ -30,6 +30,7 @@
 #include <cmocka.h>
 
 #include "itest.h"
+#include "messages.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -189,7 +190,7 @@ test_long_messages(void **state)
 
 	d = start_worker("long", "long", NULL);
 	pool(d, d->pid, 1, &w);
-	wait_log(d, "pool ready: 1 worker");
+	wait_log(d, MSG_POOL_READY ": 1 worker");
 	wait_logf(d, "worker 0 (pid %ld): notify message of 100018 bytes "
 	    "ignored (the limit is 65536)", (long)w);
 	wait_logf(d, "worker 0 (pid %ld): still here", (long)w);
@@ -241,7 +242,7 @@ test_hup_many_env(void **state)
 	    python(), py);
 	d = start(NULL, NULL, (const char *const[]){ "-c", conf, NULL });
 	pool(d, d->pid, 2, a);
-	wait_log(d, "pool ready: 2 workers");
+	wait_log(d, MSG_POOL_READY ": 2 workers");
 
 	write_many_env(conf, py, 60000);
 	t_daemon_signal(d, SIGHUP);
@@ -255,7 +256,7 @@ test_hup_many_env(void **state)
 		    t_now_ms() - t0);
 	}
 	/* The reload rolls both workers onto the new environment. */
-	wait_log(d, "rolling restart done");
+	wait_log(d, MSG_ROLL_DONE);
 	pool(d, d->pid, 2, b);
 	assert_non_null(v = t_proc_env(b[0], "K59999"));
 	assert_string_equal(v, "v59999");
@@ -265,7 +266,7 @@ test_hup_many_env(void **state)
 	write_many_env(conf, py, 100000);
 	t_daemon_signal(d, SIGHUP);
 	wait_logf(d, "%s: the workers' command and environment (", conf);
-	wait_log(d, "keeping the running configuration");
+	wait_log(d, MSG_KEEPING);
 	pool(d, d->pid, 2, c);
 	assert_memory_equal(b, c, sizeof(b));
 }

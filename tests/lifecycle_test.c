@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "lifecycle.h"
+#include "messages.h"
 #include "pool.h"
 
 static struct lifecycle	lc;
@@ -176,14 +177,14 @@ test_reload_replacement_fails(void **state)
 	assert_int_equal(update(), LC_RELOAD_UNFINISHED | LC_TELL_READY);
 	assert_int_equal(lc.state, LC_RUNNING);
 	assert_string_equal(note(), "reload not complete (worker 0: "
-	    "replacement failed), older workers serve; ");
+	    MSG_REPLACEMENT_FAILED "), older workers serve; ");
 	/* A second failure of the same roll changes nothing. */
 	pool_tick(&pool, pool_next_deadline(&pool));
 	assert_int_equal(pool_exited(&pool, spawned[nspawned - 1],
 	    W_EXITCODE(1, 0), 10.3), POOL_EXIT_WORKER);
 	assert_int_equal(update(), 0);
 	assert_string_equal(note(), "reload not complete (worker 0: "
-	    "replacement failed), older workers serve; ");
+	    MSG_REPLACEMENT_FAILED "), older workers serve; ");
 	/* The retries succeed: the pool settles and STATUS= is plain. */
 	while (pool.rolling) {
 		if (pool_next_deadline(&pool) > 0)
@@ -234,7 +235,7 @@ test_reload_failure_reset(void **state)
 	start_ready(1, 0);
 	update();
 	assert_true(lc_reload_begin(&lc));
-	lc_worker_failed(&lc, 0, "replacement failed");
+	lc_worker_failed(&lc, 0, MSG_REPLACEMENT_FAILED);
 	assert_true(lc_reload_begin(&lc));
 	assert_false(lc.failed.set);
 	assert_int_equal(update(), LC_TELL_READY);
@@ -246,7 +247,7 @@ test_failure_outside_reload(void **state)
 {
 	start_ready(1, 0);
 	update();
-	lc_worker_failed(&lc, 0, "exited before min_uptime");
+	lc_worker_failed(&lc, 0, MSG_DIED_YOUNG);
 	assert_false(lc.failed.set);
 	assert_int_equal(update(), 0);
 	assert_string_equal(note(), "");
@@ -259,7 +260,7 @@ test_accepted_clears_unfinished(void **state)
 	start_ready(1, 0);
 	update();
 	lc.unfinished.set = true;
-	lc.unfinished.why = "replacement failed";
+	lc.unfinished.why = MSG_REPLACEMENT_FAILED;
 	assert_true(lc_reload_begin(&lc));
 	lc_reload_accepted(&lc);
 	assert_string_equal(note(), "");

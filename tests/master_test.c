@@ -38,6 +38,7 @@
 #include <cmocka.h>
 
 #include "itest.h"
+#include "messages.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -206,7 +207,7 @@ test_kill9_replaced_in_slot(void **state)
 	assert_int_not_equal(b[1], a[1]);
 	assert_true(log_has(d, "worker 1 (pid %ld) exited on signal 9",
 	    (long)a[1]));
-	wait_logf(d, "worker 1 (pid %ld) spawned", (long)b[1]);
+	wait_logf(d, "worker 1 (pid %ld" MSG_SPAWNED, (long)b[1]);
 }
 
 /* Path: SIGTTIN and SIGTTOU -> master_resize -> pool_resize. */
@@ -229,7 +230,7 @@ test_ttin_ttou(void **state)
 
 	t_daemon_signal(d, SIGTTOU);
 	wait_gone(b[3], WAIT_MS);
-	wait_logf(d, "stopping worker 3 (pid %ld): shrink", (long)b[3]);
+	wait_logf(d, MSG_STOPPING_WORKER " 3 (pid %ld): shrink", (long)b[3]);
 	wait_log(d, "SIGTTOU: 4 -> 3 workers");
 	/*
 	 * Watch for a respawn of slot 3: it would come at once, or after
@@ -264,16 +265,16 @@ test_ttou_keeps_one(void **state)
 	    t_testworker(), NULL });
 	pool(d, d->pid, 1, a);
 	t_daemon_signal(d, SIGTTOU);
-	wait_log(d, "received SIGTTOU");
+	wait_log(d, MSG_RECEIVED " SIGTTOU");
 	/*
 	 * The master handles one signal at a time: once the next one is
 	 * logged, everything SIGTTOU did is in the log. A HUP with the same
 	 * file changes nothing.
 	 */
 	t_daemon_signal(d, SIGHUP);
-	wait_log(d, "received SIGHUP");
+	wait_log(d, MSG_RECEIVED " SIGHUP");
 	assert_false(log_has(d, "SIGTTOU: 1 -> 0"));
-	assert_false(log_has(d, "stopping worker"));
+	assert_false(log_has(d, MSG_STOPPING_WORKER));
 	pool(d, d->pid, 1, b);
 	assert_int_equal(a[0], b[0]);
 }
@@ -325,7 +326,7 @@ test_hup_broken_config(void **state)
 	write_conf(conf, "broken.ini", "[prefork]\nworkers = 5\n"
 	    "wrokers = 3\ngraceful_timeout = 10x\n");
 	t_daemon_signal(d, SIGHUP);
-	wait_log(d, "keeping the running configuration");
+	wait_log(d, MSG_KEEPING);
 	wait_logf(d, "%s:3: unknown key 'wrokers'", conf);
 	wait_logf(d, "%s:4: graceful_timeout", conf);
 	pool(d, d->pid, 2, b);
@@ -396,7 +397,7 @@ test_hup_reprobes_hardware(void **state)
 	assert_non_null(t_write_file("sysroot/sys/devices/system/cpu/online",
 	    "0\n"));
 	t_daemon_signal(d, SIGHUP);
-	wait_log(d, "keeping the running configuration");
+	wait_log(d, MSG_KEEPING);
 	wait_logf(d, "SIGHUP: %u -> %u workers", n2, n1);
 	pool(d, d->pid, n1, c);
 	assert_memory_equal(b, c, n1 * sizeof(*b));
@@ -498,7 +499,7 @@ test_hup_rolls_changed_workers(void **state)
 	watch_roll(d, 3, a, b);
 	for (i = 0; i < 3; i++)
 		assert_string_equal(t_proc_env(b[i], "A"), "2");
-	wait_log(d, "rolling restart done");
+	wait_log(d, MSG_ROLL_DONE);
 
 	write_conf(conf, "roll.ini", "[prefork]\nworkers = 3\n"
 	    "command = %s --term-delay 10\n" TIMEOUTS "[env]\nA = 2\n", tw);
@@ -525,7 +526,7 @@ test_usr2_rolling_restart(void **state)
 	t_daemon_signal(d, SIGUSR2);
 	watch_roll(d, 3, a, b);
 	wait_log(d, "rolling restart of 3 workers");
-	wait_log(d, "rolling restart done");
+	wait_log(d, MSG_ROLL_DONE);
 }
 
 /*
@@ -555,7 +556,7 @@ test_usr1_forward_and_reopen(void **state)
 	/* The log file, seen as a daemon's log. */
 	view = *d;
 	xsnprintf(view.log, sizeof(view.log), "%s", logf);
-	wait_log(&view, "pool ready");
+	wait_log(&view, MSG_POOL_READY);
 
 	assert_int_equal(rename(logf, moved), 0);
 	t_daemon_signal(d, SIGUSR1);
@@ -563,12 +564,12 @@ test_usr1_forward_and_reopen(void **state)
 	if (!t_wait_file(logf, WAIT_MS))
 		fail_msg("the log file was not reopened");
 	xsnprintf(view.log, sizeof(view.log), "%s", moved);
-	wait_log(&view, "received SIGUSR1");
+	wait_log(&view, MSG_RECEIVED " SIGUSR1");
 
 	/* The next line goes to the new file, and only there. */
 	t_daemon_signal(d, SIGTTIN);
 	xsnprintf(view.log, sizeof(view.log), "%s", logf);
-	wait_log(&view, "received SIGTTIN");
+	wait_log(&view, MSG_RECEIVED " SIGTTIN");
 	xsnprintf(view.log, sizeof(view.log), "%s", moved);
 	assert_int_equal(t_daemon_log_count(&view, "SIGTTIN"), 0);
 
@@ -602,7 +603,7 @@ test_term_graceful(void **state)
 		    i, (long)a[i]));
 	}
 	assert_false(log_has(d, "SIGKILL\n"));
-	assert_true(log_has(d, "exiting with status 0"));
+	assert_true(log_has(d, MSG_EXITING " 0"));
 }
 
 /*
@@ -1012,7 +1013,7 @@ test_crash_loop_bounded(void **state)
 	/* It does retry: at least the first two starts of each slot. */
 	assert_true(spawns >= 4);
 	/* The fourth failure in a row waits restart_delay * 2^3. */
-	assert_true(log_has(d, "exited before min_uptime; starting again "
+	assert_true(log_has(d, MSG_DIED_YOUNG "; starting again "
 	    "in %ums (failure 4 in a row)", RESTART_DELAY_MS * 8));
 	/*
 	 * A dozen forks cost the master a few ms; a master that spun would
@@ -1062,10 +1063,9 @@ test_exit69_first_generation(void **state)
 	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), "--exit", "1", NULL });
 	wait_exit(d, WAIT_MS, EX_UNAVAILABLE);
-	assert_true(log_has(d, "every worker of the first generation failed "
-	    "to boot"));
+	assert_true(log_has(d, MSG_FIRST_FAILED));
 	assert_true(log_has(d, "exited with code 1"));
-	assert_true(log_has(d, "exiting with status 69"));
+	assert_true(log_has(d, MSG_EXITING " 69"));
 }
 
 /* Path: run_pool without any command: a configuration error, 78. */
@@ -1117,7 +1117,7 @@ test_halt_exit_code(void **state)
 	assert_true(log_has(d, "worker 1 (pid %ld) exited with code 4",
 	    (long)a[1]));
 	assert_true(log_has(d, "a worker exited with halt code 4"));
-	assert_true(log_has(d, "exiting with status 4"));
+	assert_true(log_has(d, MSG_EXITING " 4"));
 	assert_true(log_has(d, "worker 0 (pid %ld) exited with code 0",
 	    (long)a[0]));
 	assert_true(log_has(d, "worker 2 (pid %ld) exited with code 0",
@@ -1145,7 +1145,7 @@ test_halt_code_like_our_own(void **state)
 	assert_true(log_has(d, "worker 1 (pid %ld) exited with code 78",
 	    (long)a[1]));
 	assert_true(log_has(d, "a worker exited with halt code 78"));
-	assert_true(log_has(d, "exiting with status 78"));
+	assert_true(log_has(d, MSG_EXITING " 78"));
 	assert_false(log_has(d, "problem"));
 }
 
@@ -1201,7 +1201,7 @@ test_pidfile(void **state)
 	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "-p", pidf,
 	    "--", t_testworker(), NULL });
 	pool(d, d->pid, 2, a);
-	wait_log(d, "pool ready");
+	wait_log(d, MSG_POOL_READY);
 	assert_int_equal(pidfile_pid(pidf), d->pid);
 
 	/* A second prefork on the same file refuses, naming the first. */
@@ -1247,7 +1247,7 @@ test_pidfile_stale(void **state)
 	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), NULL });
 	pool(d, d->pid, 2, a);
-	wait_log(d, "pool ready");
+	wait_log(d, MSG_POOL_READY);
 	assert_int_equal(pidfile_pid(pidf), d->pid);
 	t_daemon_signal(d, SIGTERM);
 	wait_exit(d, WAIT_MS, EX_OK);
@@ -1301,7 +1301,7 @@ test_unprivileged_own_user(void **state)
 	pool(d, d->pid, 2, a);
 	for (i = 0; i < 2; i++)
 		assert_int_equal(t_proc_status_num(a[i], "Uid"), pw->pw_uid);
-	wait_log(d, "pool ready: 2 workers");
+	wait_log(d, MSG_POOL_READY ": 2 workers");
 	assert_false(log_has(d, "credentials"));
 	t_daemon_signal(d, SIGTERM);
 	wait_exit(d, GRACEFUL_MS + WAIT_MS, 0);
@@ -1359,7 +1359,7 @@ test_pid1(void **state)
 			    "namespace", (long)master);
 	}
 	pool(d, master, 2, a);
-	wait_log(d, "prefork[1]: info: pool ready");
+	wait_log(d, "prefork[1]: info: " MSG_POOL_READY);
 	wait_booted(a, 2);
 	grandchildren(a, g, 2);
 	remember(g, 2);
@@ -1382,7 +1382,7 @@ test_pid1(void **state)
 
 	assert_int_equal(kill(master, SIGTERM), 0);
 	wait_exit(d, WAIT_MS, EX_OK);
-	assert_true(log_has(d, "exiting with status 0"));
+	assert_true(log_has(d, MSG_EXITING " 0"));
 	assert_false(t_alive(a[0]) || t_alive(a[1]));
 }
 
@@ -1427,7 +1427,7 @@ test_log_format(void **state)
 	    "[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} prefork\\[%ld\\]: "
 	    "(error|warn|info|debug): [^ ]", (long)d->pid);
 	assert_lines_match(d, re);
-	assert_true(log_has(d, "]: info: worker 1 (pid %ld) spawned\n",
+	assert_true(log_has(d, "]: info: worker 1 (pid %ld" MSG_SPAWNED "\n",
 	    (long)a[1]));
 	assert_true(log_has(d, "]: warn: worker 0 (pid %ld) exited on "
 	    "signal 9 after ", (long)a[0]));
@@ -1461,7 +1461,7 @@ test_log_journal(void **state)
 	wait_exit(d, WAIT_MS, EX_OK);
 	assert_lines_match(d, "^<[3467]>(error|warn|info|debug): [^ ]");
 	assert_false(log_has(d, "prefork[%ld]", (long)d->pid));
-	assert_true(log_has(d, "<6>info: pool ready"));
+	assert_true(log_has(d, "<6>info: " MSG_POOL_READY));
 	assert_true(log_has(d, "<4>warn: worker 0 (pid %ld) exited on "
 	    "signal 9", (long)a[0]));
 }
@@ -1555,7 +1555,7 @@ test_idle_master_sleeps(void **state)
 	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), NULL });
 	pool(d, d->pid, 2, a);
-	wait_log(d, "pool ready");
+	wait_log(d, MSG_POOL_READY);
 	assert_true(t_wait_until(sleeping, &d->pid, WAIT_MS));
 
 	v0 = t_proc_status_num(d->pid, "voluntary_ctxt_switches");
@@ -1647,7 +1647,7 @@ test_exec_failure_survived(void **state)
 	assert_int_equal(chmod(tw, 0644), 0);
 	assert_int_equal(kill(a[0], SIGKILL), 0);
 	wait_logf(d, ": exec %s: Permission denied", tw);
-	wait_log(d, "worker 0: exited before min_uptime; starting again in");
+	wait_log(d, "worker 0: " MSG_DIED_YOUNG "; " MSG_STARTING_AGAIN);
 	assert_true(t_alive(a[1]));
 	assert_true(t_alive(d->pid));
 

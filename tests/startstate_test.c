@@ -42,6 +42,7 @@
 #include <cmocka.h>
 
 #include "itest.h"
+#include "messages.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -207,16 +208,16 @@ test_hostile_parent(void **state)
 		assert_clean_report(dir, w[i]);
 
 	t_daemon_signal(d, SIGHUP);
-	wait_log(d, "received SIGHUP");
+	wait_log(d, MSG_RECEIVED " SIGHUP");
 	t_daemon_signal(d, SIGUSR1);
-	wait_log(d, "received SIGUSR1");
+	wait_log(d, MSG_RECEIVED " SIGUSR1");
 	t_daemon_signal(d, SIGTTIN);
 	pool(d, d->pid, 3, w);
 	assert_clean_report(dir, w[2]);
 	wait_lived(w, 3, MIN_UPTIME_MS);
 
 	t_daemon_signal(d, SIGUSR2);
-	wait_log(d, "rolling restart done");
+	wait_log(d, MSG_ROLL_DONE);
 	pool(d, d->pid, 3, r);
 	for (i = 0; i < 3; i++)
 		assert_true(r[i] != w[i]);
@@ -234,7 +235,7 @@ test_hostile_parent(void **state)
 
 	t_daemon_signal(d, SIGTERM);
 	wait_exit(d, GRACEFUL_MS + SLACK_MS, 0);
-	wait_log(d, "received SIGTERM");
+	wait_log(d, MSG_RECEIVED " SIGTERM");
 }
 
 /*
@@ -387,18 +388,18 @@ test_signals_during_startup(void **state)
 	close(fd);
 
 	/* The HUP reads the file again. */
-	wait_log(d, "received SIGHUP");
+	wait_log(d, MSG_RECEIVED " SIGHUP");
 	feed_fifo(d, conf, text);
-	wait_log(d, "received SIGTTIN");
-	wait_log(d, "received SIGUSR1");
-	wait_log(d, "received SIGUSR2");
+	wait_log(d, MSG_RECEIVED " SIGTTIN");
+	wait_log(d, MSG_RECEIVED " SIGUSR1");
+	wait_log(d, MSG_RECEIVED " SIGUSR2");
 	wait_log_count(d, "sizing: ", 2);
 	/*
 	 * Held signals are delivered lowest number first, and libev
 	 * handles them in that order: the HUP's resize to 2 comes before
 	 * the TTIN's one more.
 	 */
-	wait_log(d, "rolling restart done");
+	wait_log(d, MSG_ROLL_DONE);
 	pool(d, d->pid, 3, w);
 	t_daemon_signal(d, SIGTERM);
 	wait_exit(d, GRACEFUL_MS + SLACK_MS, 0);
@@ -425,8 +426,8 @@ test_term_during_startup(void **state)
 	write_all(fd, "[prefork]\nworkers = 2\n" TIMEOUTS);
 	close(fd);
 	wait_exit(d, GRACEFUL_MS + SLACK_MS, 0);
-	wait_log(d, "received SIGTERM");
-	wait_log(d, "exiting with status 0");
+	wait_log(d, MSG_RECEIVED " SIGTERM");
+	wait_log(d, MSG_EXITING " 0");
 	assert_int_equal(t_children(getpid(), NULL, 0), 0);
 }
 

@@ -44,6 +44,7 @@
 #include <cmocka.h>
 
 #include "itest.h"
+#include "messages.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -741,7 +742,7 @@ test_notify_path(void **state)
 	}
 	n = assert_start_messages(s, ready, 3);
 	assert_true(n >= 2);	/* 0/3 at the start, 3/3 at the end */
-	pool_ready = log_pos(d, "pool ready: 3 workers");
+	pool_ready = log_pos(d, MSG_POOL_READY ": 3 workers");
 	for (i = 0; i < 3; i++)
 		assert_true(log_pos(d, "worker %u (pid %ld) ready", i,
 		    (long)a[i]) < pool_ready);
@@ -761,7 +762,7 @@ test_notify_path(void **state)
 	assert_true((double)usec / 1000 <= t_got + 1);
 	again = fake_sd_wait(s, reload + 1, "READY=1");
 	assert_int_equal(fake_sd_find(s, ready + 1, "READY=1"), (long)again);
-	wait_log(d, "received SIGHUP");
+	wait_log(d, MSG_RECEIVED " SIGHUP");
 
 	t_daemon_signal(d, SIGTERM);
 	stop = fake_sd_wait(s, again + 1, "STOPPING=1");
@@ -828,7 +829,7 @@ test_notify_hup_while_starting(void **state)
 	/* The reload ends with the sizing: all it did is in the log. */
 	wait_log_count(d, "sizing:", 2);
 	assert_non_null(t_write_file("hup-starting/ready", ""));
-	wait_log(d, "pool ready: 2 workers");
+	wait_log(d, MSG_POOL_READY ": 2 workers");
 	ready = fake_sd_wait(s, 0, "READY=1");
 	for (i = 0; i < ready; i++)
 		if (strstr(fake_sd_get(s, i, buf, sizeof(buf), NULL),
@@ -887,9 +888,9 @@ test_notify_manager_busy(void **state)
 	 */
 	full = t_daemon_log_wait(d, "Resource temporarily unavailable", 4000);
 	assert_non_null(t_write_file("busy/ready", ""));
-	t_daemon_log_wait(d, "pool ready", full ? WAIT_MS : 1000);
+	t_daemon_log_wait(d, MSG_POOL_READY, full ? WAIT_MS : 1000);
 	fake_sd_pause(s, false);
-	wait_log(d, "pool ready: 2 workers");
+	wait_log(d, MSG_POOL_READY ": 2 workers");
 	if (!t_wait_until(sd_arrived, &(struct sd_wait){ s, 0, "READY=1",
 	    -1 }, WAIT_MS)) {
 		fake_sd_dump(s);
@@ -1236,7 +1237,7 @@ test_hup_moves_socket(void **state)
 		fail_msg("the workers were not replaced");
 	}
 	remember(b, 2);
-	wait_log(d, "rolling restart done");
+	wait_log(d, MSG_ROLL_DONE);
 	len = addr_tcp(port2, &ss);
 	served(&ss, len, b, 2, &ans);
 	xsnprintf(name, sizeof(name), "127.0.0.1_%u", port2);
@@ -1276,12 +1277,12 @@ test_hup_bind_fails(void **state)
 	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), "--serve", "--serve-delay", "10", NULL });
 	pool(d, d->pid, 2, a);
-	wait_log(d, "pool ready");
+	wait_log(d, MSG_POOL_READY);
 	write_conf(conf, "hupfail.ini", "[prefork]\nworkers = 2\n"
 	    "listen = 127.0.0.1:%u, 127.0.0.1:%u\n" TIMEOUTS, port1, port2);
 	t_daemon_signal(d, SIGHUP);
 	wait_logf(d, "listen 127.0.0.1:%u: Address already in use", port2);
-	wait_log(d, "keeping the running configuration");
+	wait_log(d, MSG_KEEPING);
 	/* The reload ends with the sizing: all it did is in the log. */
 	wait_log_count(d, "sizing:", 2);
 	len = addr_tcp(port1, &ss);
@@ -1416,7 +1417,7 @@ test_hup_ready_after_roll(void **state)
 	fake_sd_get(s, again, buf, sizeof(buf), &at);
 	print_message("READY=1 %.0f ms after the gate opened\n", at - t_open);
 	/* prefork logs before it tells: the line is there by now. */
-	if (!log_has(d, "rolling restart done") || at < t_open + 200) {
+	if (!log_has(d, MSG_ROLL_DONE) || at < t_open + 200) {
 		fake_sd_dump(s);
 		dump_log(d);
 		fail_msg("READY=1 %.0f ms after the gate opened, before the "
@@ -1430,7 +1431,7 @@ test_hup_ready_after_roll(void **state)
 	for (i = 0; i < 2; i++) {
 		assert_env(b[i], "GEN", "2");
 		assert_true(log_pos(d, "worker %u (pid %ld) ready", i,
-		    (long)b[i]) < log_pos(d, "rolling restart done"));
+		    (long)b[i]) < log_pos(d, MSG_ROLL_DONE));
 	}
 	assert_int_equal(fake_sd_tally(s, reload, fake_sd_count(s),
 	    "READY=1"), 1);
@@ -1472,7 +1473,7 @@ test_hup_twice_ready_newest(void **state)
 	again = fake_sd_wait(s, reload2 + 1, "READY=1");
 	fake_sd_get(s, again, buf, sizeof(buf), &at);
 	print_message("READY=1 %.0f ms after the gate opened\n", at - t_open);
-	if (!log_has(d, "rolling restart done") || at < t_open + 390) {
+	if (!log_has(d, MSG_ROLL_DONE) || at < t_open + 390) {
 		fake_sd_dump(s);
 		dump_log(d);
 		fail_msg("READY=1 %.0f ms after the gate opened, before the "
@@ -1539,7 +1540,8 @@ test_hup_ready_incomplete(void **state)
 	size_t			 ready, reload, again;
 	long			 failed, warned;
 	const char		*want = "STATUS=reload not complete (worker "
-	    "0: replacement failed), older workers serve; 2/2 workers ready; ";
+	    "0: " MSG_REPLACEMENT_FAILED "), older workers serve; 2/2 workers "
+	    "ready; ";
 
 	write_conf(conf, "incomplete.ini", "[prefork]\nworkers = 2\n"
 	    "ready = notify\nlisten = 127.0.0.1:%u\ncommand = %s --serve "
@@ -1556,7 +1558,7 @@ test_hup_ready_incomplete(void **state)
 	reload = fake_sd_wait(s, ready + 1, "RELOADING=1");
 	again = fake_sd_wait(s, reload + 1, "READY=1");
 	/* prefork logs before it tells: the lines are there by now. */
-	failed = log_pos(d, "worker 0: replacement failed");
+	failed = log_pos(d, "worker 0: " MSG_REPLACEMENT_FAILED);
 	warned = log_pos(d, "reload not complete: worker 0: replacement "
 	    "failed; the older workers keep serving");
 	assert_true(failed < warned);
@@ -1569,11 +1571,12 @@ test_hup_ready_incomplete(void **state)
 	len = addr_tcp(port, &ss);
 	served_by_many(&ss, len, a, 2);
 	/* The pool retries; systemd hears nothing more of that reload. */
-	wait_log_count(d, "worker 0: replacement failed; starting again", 2);
+	wait_log_count(d, "worker 0: " MSG_REPLACEMENT_FAILED "; "
+	    MSG_STARTING_AGAIN, 2);
 	for (i = 0; i < 2; i++)
 		assert_true(t_alive(a[i]));
-	assert_false(log_has(d, "rolling restart done"));
-	assert_false(log_has(d, "stopping worker"));
+	assert_false(log_has(d, MSG_ROLL_DONE));
+	assert_false(log_has(d, MSG_STOPPING_WORKER));
 	assert_int_equal(fake_sd_tally(s, reload, fake_sd_count(s),
 	    "READY=1"), 1);
 	t_daemon_signal(d, SIGTERM);
@@ -1743,10 +1746,10 @@ test_ready_gating(void **state)
 	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), "--notify-ready", "300", NULL });
 	pool(d, d->pid, 3, a);
-	wait_log(d, "pool ready: 3 workers");
+	wait_log(d, MSG_POOL_READY ": 3 workers");
 	t1 = t_now_ms();
 	assert_true(t1 - t0 >= 300);
-	pool_ready = log_pos(d, "pool ready");
+	pool_ready = log_pos(d, MSG_POOL_READY);
 	for (i = 0; i < 3; i++) {
 		assert_true(log_pos(d, "worker %u (pid %ld) ready", i,
 		    (long)a[i]) < pool_ready);
@@ -1788,7 +1791,7 @@ test_notify_from_child_ignored(void **state)
 	wait_log(d, ", not a worker: ignored");
 	assert_false(log_has(d, "worker 1 (pid %ld) ready", (long)a[1]));
 	assert_false(log_has(d, "testworker child of"));
-	assert_false(log_has(d, "pool ready"));
+	assert_false(log_has(d, MSG_POOL_READY));
 
 	wait_logf(d, "worker 1 (pid %ld) not ready after 1.0s: SIGKILL",
 	    (long)a[1]);
@@ -1796,7 +1799,7 @@ test_notify_from_child_ignored(void **state)
 	wait_gone(a[1], WAIT_MS);
 	pool(d, d->pid, 2, b);
 	assert_int_equal(b[0], a[0]);
-	assert_false(log_has(d, "pool ready"));
+	assert_false(log_has(d, MSG_POOL_READY));
 	assert_false(log_has(d, "every worker of the first generation"));
 	t_daemon_signal(d, SIGTERM);
 	wait_exit(d, WAIT_MS, EX_OK);
@@ -1824,10 +1827,9 @@ test_never_ready_exit69(void **state)
 	wait_exit(d, 1000 + WAIT_MS, EX_UNAVAILABLE);
 	assert_true(log_has(d, "worker 0 (pid %ld) not ready after 1.0s: "
 	    "SIGKILL", (long)a[0]));
-	assert_true(log_has(d, "every worker of the first generation failed "
-	    "to boot"));
-	assert_true(log_has(d, "exiting with status 69"));
-	assert_false(log_has(d, "pool ready"));
+	assert_true(log_has(d, MSG_FIRST_FAILED));
+	assert_true(log_has(d, MSG_EXITING " 69"));
+	assert_false(log_has(d, MSG_POOL_READY));
 	fake_sd_wait(s, 0, "STOPPING=1");
 	assert_int_equal(fake_sd_find(s, 0, "READY=1"), -1);
 }
@@ -1898,7 +1900,7 @@ test_hup_sets_timeout(void **state)
 	    t_testworker(), "--notify-ready", "100", "--heartbeat-auto",
 	    NULL });
 	pool(d, d->pid, 2, a);
-	wait_log(d, "pool ready");
+	wait_log(d, MSG_POOL_READY);
 	/* Older than the timeout to come, as any running pool would be. */
 	wait_lived(a, 2, 1100);
 	write_conf(conf, "settimeout.ini", "[prefork]\nworkers = 2\n"
@@ -1910,7 +1912,7 @@ test_hup_sets_timeout(void **state)
 		fail_msg("the workers were not replaced");
 	}
 	remember(b, 2);
-	wait_log(d, "rolling restart done");
+	wait_log(d, MSG_ROLL_DONE);
 	for (i = 0; i < 2; i++)
 		assert_env(b[i], "WATCHDOG_USEC", "1000000");
 	/* The new ones heartbeat: 1.5 timeouts long, none is silent. */
@@ -1921,7 +1923,8 @@ test_hup_sets_timeout(void **state)
 		    "were told to heartbeat");
 	}
 	for (i = 0; i < 2; i++)
-		assert_true(log_has(d, "stopping worker %u (pid %ld): replaced",
+		assert_true(log_has(d,
+		    MSG_STOPPING_WORKER " %u (pid %ld): replaced",
 		    i, (long)a[i]));
 	t_daemon_signal(d, SIGTERM);
 	wait_exit(d, WAIT_MS, EX_OK);
@@ -2142,7 +2145,7 @@ zero_downtime(const char *name, int sig, const char *env_after)
 	    t_testworker(), "--serve", "--serve-delay", SERVE_DELAY,
 	    "--notify-ready", "100", "--ready-file", gate, NULL });
 	pool(d, d->pid, 4, a);
-	wait_log(d, "pool ready: 4 workers");
+	wait_log(d, MSG_POOL_READY ": 4 workers");
 	/* Warming up: the pool serves. */
 	while (l.sent < 100)
 		load_step(&l, true, 10);
@@ -2168,7 +2171,7 @@ zero_downtime(const char *name, int sig, const char *env_after)
 	at_gate = l.sent;
 	for (i = 0; i < 4; i++)
 		assert_true(t_alive(a[i]));
-	assert_false(log_has(d, "stopping worker"));
+	assert_false(log_has(d, MSG_STOPPING_WORKER));
 	t_open = t_now_ms();
 	assert_non_null(t_write_file(gate_rel, ""));
 	while (t_now_ms() - t0 < limit_ms) {
@@ -2201,7 +2204,7 @@ zero_downtime(const char *name, int sig, const char *env_after)
 		    l.first);
 	}
 	assert_true(during >= 200);
-	wait_log(d, "rolling restart done");
+	wait_log(d, MSG_ROLL_DONE);
 	for (i = 0; i < 4; i++) {
 		assert_true(log_has(d, "worker %u (pid %ld) exited with code 0",
 		    i, (long)a[i]));

@@ -35,6 +35,7 @@
 
 #include <cmocka.h>
 
+#include "messages.h"
 #include "testlib.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -212,7 +213,7 @@ expect_clean_exit(void)
 		fail_msg("valgrind exited %d (99: errors or leaks)",
 		    daemon_.status);
 	}
-	assert_non_null(strstr(log, "exiting with status 0"));
+	assert_non_null(strstr(log, MSG_EXITING " 0"));
 	free(log);
 }
 
@@ -300,10 +301,10 @@ test_valgrind_sockets_notify(void **state)
 	    "WATCHDOG_USEC=2000000", NULL }, valgrind,
 	    (const char *const[]){ "-c", conf, NULL });
 
-	wait_log("pool ready: 2 workers");
+	wait_log(MSG_POOL_READY ": 2 workers");
 	assert_true(t_wait_until(served, &port, WAIT_MS));
 	t_daemon_signal(&daemon_, SIGUSR2);
-	wait_log("rolling restart done");
+	wait_log(MSG_ROLL_DONE);
 	assert_true(t_wait_until(served, &port, WAIT_MS));
 
 	write_sockets_conf(port2);
@@ -388,7 +389,7 @@ test_valgrind_failures(void **state)
 	snprintf(pidfile, sizeof(pidfile), "%s/held.pid", t_tmpdir());
 	t_daemon_start(&holder, clean_env, NULL, (const char *const[]){
 	    "-p", pidfile, "-w", "1", "--", t_testworker(), NULL });
-	if (!t_daemon_log_wait(&holder, "pool ready", WAIT_MS)) {
+	if (!t_daemon_log_wait(&holder, MSG_POOL_READY, WAIT_MS)) {
 		t_daemon_cleanup(&holder);
 		fail_msg("the pidfile holder did not start");
 	}
@@ -442,7 +443,7 @@ test_valgrind_scenario(void **state)
 
 	/* A rolling restart, to its end. */
 	t_daemon_signal(&daemon_, SIGUSR2);
-	wait_log("rolling restart done");
+	wait_log(MSG_ROLL_DONE);
 	pool(2, c);
 	assert_true(all_new(b, 2, c, 2));
 
