@@ -27,21 +27,13 @@
 
 #include "addr.h"
 #include "conf.h"
+#include "conf_parse.h"
 #include "env.h"
 #include "safefile.h"
 
 #define MIB		(UINT64_C(1) << 20)
 #define BLANKS		" \t\n"
 #define SYNTAX_ERROR	"expected \"key = value\", \"[section]\" or a comment"
-
-/* What a value parser found wrong. */
-enum perr {
-	PE_OK,
-	PE_SYNTAX,	/* not a number, duration, size */
-	PE_RANGE,	/* negative, too small or too large */
-	PE_FRACTION,	/* a duration finer than a millisecond */
-	PE_OVERFLOW,	/* a size beyond 64 bits */
-};
 
 struct parse;
 
@@ -343,240 +335,6 @@ parse_emit(struct parse *p, struct strv *errs)
 }
 
 /*
- * Value parsers. They accept exactly the syntax documented, never skip
- * blanks or signs the way strtoul does, and never read past the NUL.
- */
-
-static bool
-is_digit(char ch)
-{
-	return ch >= '0' && ch <= '9';
-}
-
-/*
- * Parses the digits at *sp, advancing it past all of them. Returns
- * PE_SYNTAX when there is none, PE_RANGE when they overflow 64 bits.
- */
-static enum perr
-parse_digits(const char **sp, uint64_t *value)
-{
-	const char	*s = *sp;
-	uint64_t	 n = 0;
-	bool		 over = false;
-
-	if (!is_digit(*s))
-		return PE_SYNTAX;
-	for (; is_digit(*s); s++) {
-		unsigned	d = (unsigned)(*s - '0');
-
-		if (n > (UINT64_MAX - d) / 10)
-			over = true;
-		else
-			n = n * 10 + d;
-	}
-	*sp = s;
-	*value = n;
-	return over ? PE_RANGE : PE_OK;
-}
-
-/* A number in [min, max]; a negative number is out of range, not junk. */
-static enum perr
-parse_number(const char *s, uint64_t min, uint64_t max, uint64_t *value)
-{
-	const char	*p = s + (*s == '-');
-	uint64_t	 n;
-	enum perr	 rc;
-
-	rc = parse_digits(&p, &n);
-	if (rc == PE_SYNTAX || *p != '\0')
-		return PE_SYNTAX;
-	if (rc == PE_RANGE || *s == '-' || n < min || n > max)
-		return PE_RANGE;
-	*value = n;
-	return PE_OK;
-}
-
-int
-conf_parse_uint(const char *s, unsigned min, unsigned max, unsigned *value,
-    const char **why)
-{
-	uint64_t	n;
-
-	switch (parse_number(s, min, max, &n)) {
-	case PE_OK:
-		*value = (unsigned)n;
-		return 0;
-	case PE_RANGE:
-		*why = "is out of range";
-		return -1;
-	default:
-		*why = "is not a number";
-		return -1;
-	}
-}
-
-/* Milliseconds per unit of a duration, or 0 for an unknown unit. */
-static uint64_t
-duration_unit(const char *s)
-{
-	static const struct {
-		const char	*name;
-		uint64_t	 ms;
-	} units[] = {
-		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
-		{ "", 1000 },
-	};
-	size_t	i;
-
-	for (i = 0; i < nitems(units); i++)
-		if (strcmp(s, units[i].name) == 0)
-			return units[i].ms;
-	return 0;
-}
-
-/*
- * Adds the decimal fraction frac (n digits) of unit milliseconds to *ms,
- * which must stay a whole number of milliseconds.
- */
-static enum perr
-duration_fraction(const char *frac, size_t n, uint64_t unit, uint64_t *ms)
-{
-	uint64_t	f = 0, scale = 1;
-	size_t		i;
-
-	while (n > 0 && frac[n - 1] == '0')
-		n--;
-	/*
-	 * A unit is at most 2^7 * 3^2 * 5^5 ms, so more than 7 significant
-	 * decimals can't be a whole millisecond; 9 keeps f * unit small.
-	 */
-	if (n > 9)
-		return PE_FRACTION;
-	for (i = 0; i < n; i++) {
-		f = f * 10 + (uint64_t)(frac[i] - '0');
-		scale *= 10;
-	}
-	if (f * unit % scale != 0)
-		return PE_FRACTION;
-	*ms += f * unit / scale;
-	return PE_OK;
-}
-
-static enum perr
-parse_duration(const char *s, uint64_t *value)
-{
-	const char	*p = s + (*s == '-'), *frac = p;
-	uint64_t	 n, unit, ms;
-	size_t		 nfrac = 0;
-	enum perr	 rc;
-
-	if ((rc = parse_digits(&p, &n)) == PE_SYNTAX)
-		return PE_SYNTAX;
-	if (*p == '.') {
-		frac = ++p;
-		while (is_digit(*p))
-			p++;
-		if ((nfrac = (size_t)(p - frac)) == 0)
-			return PE_SYNTAX;
-	}
-	if ((unit = duration_unit(p)) == 0)
-		return PE_SYNTAX;
-	if (rc == PE_RANGE || *s == '-' || n > DMAX / unit)
-		return PE_RANGE;
-	ms = n * unit;
-	if (duration_fraction(frac, nfrac, unit, &ms) != PE_OK)
-		return PE_FRACTION;
-	if (ms > DMAX)
-		return PE_RANGE;
-	*value = ms;
-	return PE_OK;
-}
-
-int
-conf_parse_duration(const char *s, uint64_t *ms, const char **why)
-{
-	switch (parse_duration(s, ms)) {
-	case PE_OK:
-		return 0;
-	case PE_RANGE:
-		*why = "is out of range (0 to one year)";
-		return -1;
-	case PE_FRACTION:
-		*why = "is not a whole number of milliseconds";
-		return -1;
-	default:
-		*why = "is not a duration (use ms, s, m, h)";
-		return -1;
-	}
-}
-
-/* The power of 1024 of a size's unit ("", K, M, G, T, and B or iB). */
-static int
-size_shift(const char *s)
-{
-	int	shift = 0;
-
-	switch (tolower((unsigned char)*s)) {
-	case 'k':
-		shift = 10;
-		break;
-	case 'm':
-		shift = 20;
-		break;
-	case 'g':
-		shift = 30;
-		break;
-	case 't':
-		shift = 40;
-		break;
-	}
-	if (shift != 0)
-		s++;
-	if (*s == '\0' || strcasecmp(s, "b") == 0 ||
-	    (shift != 0 && strcasecmp(s, "ib") == 0))
-		return shift;
-	return -1;
-}
-
-static enum perr
-parse_size(const char *s, uint64_t *bytes)
-{
-	const char	*p = s + (*s == '-');
-	uint64_t	 n;
-	enum perr	 rc;
-	int		 shift;
-
-	if ((rc = parse_digits(&p, &n)) == PE_SYNTAX)
-		return PE_SYNTAX;
-	if ((shift = size_shift(p)) == -1)
-		return PE_SYNTAX;
-	if (*s == '-')
-		return PE_RANGE;
-	if (rc == PE_RANGE || n > UINT64_MAX >> shift)
-		return PE_OVERFLOW;
-	*bytes = n << shift;
-	return PE_OK;
-}
-
-int
-conf_parse_size(const char *s, uint64_t *bytes, const char **why)
-{
-	switch (parse_size(s, bytes)) {
-	case PE_OK:
-		return 0;
-	case PE_RANGE:
-		*why = "is out of range";
-		return -1;
-	case PE_OVERFLOW:
-		*why = "is too large (more than 64 bits)";
-		return -1;
-	default:
-		*why = "is not a size (use K, M, G, T)";
-		return -1;
-	}
-}
-
-/*
  * Word splitting.
  */
 
@@ -696,43 +454,6 @@ conf_split_words(const char *s, struct strv *words, const char **why)
 }
 
 /*
- * Lists: items separated by commas and/or blanks; an empty item between
- * commas (or before the first, after the last) is an error.
- */
-static int
-list_split(const char *s, struct strv *items, const char **why)
-{
-	s += strspn(s, BLANKS);
-	while (*s != '\0') {
-		size_t	 n = strcspn(s, BLANKS ",");
-		char	*item;
-
-		if (*s == ',') {
-			*why = "empty item in the list";
-			return -1;
-		}
-		if ((item = strndup(s, n)) == NULL ||
-		    strv_push(items, item) == -1) {
-			free(item);
-			*why = "out of memory";
-			return -1;
-		}
-		free(item);
-		s += n;
-		s += strspn(s, BLANKS);
-		if (*s == ',') {
-			s++;
-			s += strspn(s, BLANKS);
-			if (*s == '\0' || *s == ',') {
-				*why = "empty item in the list";
-				return -1;
-			}
-		}
-	}
-	return 0;
-}
-
-/*
  * Setters: each checks a value and stores it in c, or reports what is
  * wrong and leaves c as it was. They return 0 or -1.
  */
@@ -751,10 +472,10 @@ is_keyword(const struct key *k, const char *v)
 }
 
 static void
-report_number(struct report *r, enum perr rc, const char *v, uint64_t min,
+report_number(struct report *r, enum conf_perr rc, const char *v, uint64_t min,
     uint64_t max)
 {
-	if (rc == PE_RANGE)
+	if (rc == CONF_PE_RANGE)
 		report_value(r, "%s is out of range (%ju to %ju)", v,
 		    (uintmax_t)min, (uintmax_t)max);
 	else
@@ -767,10 +488,10 @@ set_uint(struct conf *c, const struct key *k, const char *v,
 {
 	unsigned	*field = (unsigned *)(void *)((char *)c + k->off);
 	uint64_t	 n = 0;
-	enum perr	 rc;
+	enum conf_perr	 rc;
 
 	if (!is_keyword(k, v) &&
-	    (rc = parse_number(v, k->min, k->max, &n)) != PE_OK) {
+	    (rc = conf_parse_number(v, k->min, k->max, &n)) != CONF_PE_OK) {
 		report_number(r, rc, v, k->min, k->max);
 		return -1;
 	}
@@ -802,21 +523,21 @@ set_duration(struct conf *c, const struct key *k, const char *v,
 	uint64_t	*field = (uint64_t *)(void *)((char *)c + k->off);
 	uint64_t	 ms = 0;
 	char		 lo[32], hi[32];
-	enum perr	 rc = PE_OK;
+	enum conf_perr	 rc = CONF_PE_OK;
 
-	if (!is_keyword(k, v) && (rc = parse_duration(v, &ms)) == PE_OK &&
-	    (ms < k->min || ms > k->max))
-		rc = PE_RANGE;
+	if (!is_keyword(k, v) && (rc = conf_parse_ms(v, &ms)) ==
+	    CONF_PE_OK && (ms < k->min || ms > k->max))
+		rc = CONF_PE_RANGE;
 	switch (rc) {
-	case PE_OK:
+	case CONF_PE_OK:
 		*field = ms;
 		return 0;
-	case PE_RANGE:
+	case CONF_PE_RANGE:
 		report_value(r, "%s is out of range (%s to %s)", v,
 		    format_ms(k->min, lo, sizeof(lo)),
 		    format_ms(k->max, hi, sizeof(hi)));
 		return -1;
-	case PE_FRACTION:
+	case CONF_PE_FRACTION:
 		report_value(r, "'%s' is not a whole number of milliseconds",
 		    v);
 		return -1;
@@ -832,19 +553,19 @@ set_size(struct conf *c, const struct key *k, const char *v,
 {
 	uint64_t	*field = (uint64_t *)(void *)((char *)c + k->off);
 	uint64_t	 n = 0;
-	enum perr	 rc = PE_OK;
+	enum conf_perr	 rc = CONF_PE_OK;
 
-	if (!is_keyword(k, v) && (rc = parse_size(v, &n)) == PE_OK &&
-	    n < k->min)
-		rc = PE_RANGE;
+	if (!is_keyword(k, v) && (rc = conf_parse_bytes(v, &n)) ==
+	    CONF_PE_OK && n < k->min)
+		rc = CONF_PE_RANGE;
 	switch (rc) {
-	case PE_OK:
+	case CONF_PE_OK:
 		*field = n;
 		return 0;
-	case PE_RANGE:
+	case CONF_PE_RANGE:
 		report_value(r, "%s is out of range (at least 1M)", v);
 		return -1;
-	case PE_OVERFLOW:
+	case CONF_PE_OVERFLOW:
 		report_value(r, "'%s' is too large (more than 64 bits)", v);
 		return -1;
 	default:
@@ -957,27 +678,27 @@ set_codes(struct conf *c, const struct key *k, const char *v,
 	uint8_t		 codes[sizeof(c->halt_exit_codes)] = { 0 };
 	const char	*why;
 	uint64_t	 n;
-	enum perr	 rc = PE_OK;
+	enum conf_perr	 rc = CONF_PE_OK;
 	size_t		 i;
 
 	if ((k->flags & K_NONE) && strcmp(v, "none") == 0) {
 		memset(c->halt_exit_codes, 0, sizeof(c->halt_exit_codes));
 		return 0;
 	}
-	if (list_split(v, &items, &why) == -1) {
+	if (conf_parse_list(v, &items, &why) == -1) {
 		report_value(r, "%s", why);
 		strv_free(&items);
 		return -1;
 	}
-	for (i = 0; rc == PE_OK && i < items.n; i++) {
-		if ((rc = parse_number(items.v[i], k->min, k->max, &n)) ==
-		    PE_OK)
+	for (i = 0; rc == CONF_PE_OK && i < items.n; i++) {
+		rc = conf_parse_number(items.v[i], k->min, k->max, &n);
+		if (rc == CONF_PE_OK)
 			codes[n / 8] |= (uint8_t)(1u << (n % 8));
 		else
 			report_number(r, rc, items.v[i], k->min, k->max);
 	}
 	strv_free(&items);
-	if (rc != PE_OK)
+	if (rc != CONF_PE_OK)
 		return -1;
 	memcpy(c->halt_exit_codes, codes, sizeof(codes));
 	return 0;
@@ -998,31 +719,18 @@ set_ready(struct conf *c, const struct key *k, const char *v,
 	return 0;
 }
 
-/*
- * A yes-or-no key, spelt as systemd spells its booleans, in any case:
- * yes, true, on, 1 or no, false, off, 0.
- */
+/* A yes-or-no key: yes, true, on, 1 or no, false, off, 0. */
 static int
 set_bool(struct conf *c, const struct key *k, const char *v,
     struct report *r)
 {
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
 	bool	*field = (bool *)((char *)c + k->off);
-	size_t	 i;
 
-	for (i = 0; i < nitems(yes); i++) {
-		if (strcasecmp(v, yes[i]) == 0) {
-			*field = true;
-			return 0;
-		}
-		if (strcasecmp(v, no[i]) == 0) {
-			*field = false;
-			return 0;
-		}
+	if (conf_parse_bool(v, field) == -1) {
+		report_value(r, "'%s' is not yes or no", v);
+		return -1;
 	}
-	report_value(r, "'%s' is not yes or no", v);
-	return -1;
+	return 0;
 }
 
 static int
@@ -1041,13 +749,9 @@ static int
 set_umask(struct conf *c, const struct key *k, const char *v,
     struct report *r)
 {
-	const char	*s = v;
-	unsigned	 mode = 0;
+	unsigned	mode;
 
-	/* Leading zeros are fine; the value stops growing past 0777. */
-	while (*s >= '0' && *s <= '7' && mode <= k->max)
-		mode = mode * 8 + (unsigned)(*s++ - '0');
-	if (s == v || *s != '\0' || mode > k->max) {
+	if (conf_parse_mode(v, (unsigned)k->max, &mode) == -1) {
 		report_value(r, "'%s' is not an octal mode (0 to 0777)", v);
 		return -1;
 	}
@@ -1074,7 +778,7 @@ set_listen(struct conf *c, const struct key *k, const char *v,
 		strv_free(&c->listen);
 		return 0;
 	}
-	if (list_split(v, &items, &why) == -1) {
+	if (conf_parse_list(v, &items, &why) == -1) {
 		report_value(r, "%s", why);
 		strv_free(&items);
 		return -1;
@@ -1127,7 +831,7 @@ user_lookup(const char *v)
 	errno = 0;
 	if ((pw = getpwnam(v)) != NULL || lookup_failed())
 		return pw;
-	if (parse_number(v, 0, (uid_t)-1 - 1, &id) != PE_OK)
+	if (conf_parse_number(v, 0, (uid_t)-1 - 1, &id) != CONF_PE_OK)
 		return NULL;
 	errno = 0;
 	return getpwuid((uid_t)id);
@@ -1142,7 +846,7 @@ group_lookup(const char *v)
 	errno = 0;
 	if ((gr = getgrnam(v)) != NULL || lookup_failed())
 		return gr;
-	if (parse_number(v, 0, (gid_t)-1 - 1, &id) != PE_OK)
+	if (conf_parse_number(v, 0, (gid_t)-1 - 1, &id) != CONF_PE_OK)
 		return NULL;
 	errno = 0;
 	return getgrgid((gid_t)id);
