@@ -28,11 +28,11 @@
 #include "addr.h"
 #include "conf.h"
 #include "conf_parse.h"
+#include "words.h"
 #include "env.h"
 #include "safefile.h"
 
 #define MIB		(UINT64_C(1) << 20)
-#define BLANKS		" \t\n"
 #define SYNTAX_ERROR	"expected \"key = value\", \"[section]\" or a comment"
 
 struct parse;
@@ -338,121 +338,6 @@ parse_emit(struct parse *p, struct strv *errs)
  * Word splitting.
  */
 
-/* Copies a single-quoted part at *sp (past the quote) to *op. */
-static int
-words_single(const char **sp, char **op)
-{
-	const char	*s = *sp;
-	char		*o = *op;
-
-	while (*s != '\0' && *s != '\'')
-		*o++ = *s++;
-	if (*s == '\0')
-		return -1;
-	*sp = s + 1;
-	*op = o;
-	return 0;
-}
-
-/* Copies a double-quoted part; a backslash escapes only " \ $ ` newline. */
-static int
-words_double(const char **sp, char **op)
-{
-	const char	*s = *sp;
-	char		*o = *op;
-
-	while (*s != '\0' && *s != '"') {
-		if (*s == '\\' && s[1] != '\0' && strchr("\"\\$`\n", s[1])) {
-			if (s[1] != '\n')
-				*o++ = s[1];
-			s += 2;
-		} else
-			*o++ = *s++;
-	}
-	if (*s == '\0')
-		return -1;
-	*sp = s + 1;
-	*op = o;
-	return 0;
-}
-
-/* Splits s into tmp; w is scratch space as long as s. */
-static int
-words_split(const char *s, char *w, struct strv *tmp, const char **why)
-{
-	char	*o = w;
-	bool	 inword = false;
-
-	for (;;) {
-		char	ch = *s++;
-
-		if (ch == '\0' || strchr(BLANKS, ch) != NULL) {
-			if (inword) {
-				*o = '\0';
-				if (strv_push(tmp, w) == -1) {
-					*why = "out of memory";
-					return -1;
-				}
-				o = w;
-				inword = false;
-			}
-			if (ch == '\0')
-				return 0;
-			continue;
-		}
-		if (ch == '\\' && *s == '\n') {
-			s++;
-			continue;
-		}
-		inword = true;
-		if (ch == '\'' && words_single(&s, &o) == -1) {
-			*why = "unterminated single quote";
-			return -1;
-		} else if (ch == '"' && words_double(&s, &o) == -1) {
-			*why = "unterminated double quote";
-			return -1;
-		} else if (ch == '\\') {
-			if (*s == '\0') {
-				*why = "ends with a backslash";
-				return -1;
-			}
-			*o++ = *s++;
-		} else if (ch != '\'' && ch != '"')
-			*o++ = ch;
-	}
-}
-
-int
-conf_split_words(const char *s, struct strv *words, const char **why)
-{
-	struct strv	 tmp = STRV_INIT;
-	char		*w;
-	size_t		 i, n0 = words->n;
-	int		 rc;
-
-	if ((w = malloc(strlen(s) + 1)) == NULL) {
-		*why = "out of memory";
-		return -1;
-	}
-	rc = words_split(s, w, &tmp, why);
-	free(w);
-	for (i = 0; rc == 0 && i < tmp.n; i++) {
-		if (strv_push(words, tmp.v[i]) == -1) {
-			*why = "out of memory";
-			rc = -1;
-		}
-	}
-	if (rc == -1) {
-		/* Leave words as it was. */
-		while (words->n > n0)
-			free(words->v[--words->n]);
-		if (words->v != NULL)
-			words->v[n0] = NULL;
-	}
-	strv_free(&tmp);
-	return rc;
-}
-
 /*
  * Setters: each checks a value and stores it in c, or reports what is
  * wrong and leaves c as it was. They return 0 or -1.
@@ -616,7 +501,7 @@ set_command(struct conf *c, const struct key *k, const char *v,
 	struct strv	 argv = STRV_INIT;
 	const char	*why;
 
-	if (conf_split_words(v, &argv, &why) == -1) {
+	if (words_split(v, &argv, &why) == -1) {
 		report_value(r, "%s", why);
 		return -1;
 	}
@@ -1602,44 +1487,12 @@ conf_set(struct conf *c, const char *key, const char *value,
 	return 0;
 }
 
-/* A word as a shell would read it back: quoted unless plainly safe. */
-static size_t
-quote_word(const char *w, char *out)
-{
-	static const char	 safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-";
-	size_t			 n = 0;
-
-	/* out is a part of a longer string: the caller terminates it. */
-	if (*w != '\0' && strspn(w, safe) == strlen(w)) {
-		n = strlen(w);
-		if (out != NULL)
-			memcpy(out, w, n); /* NOLINT */
-		return n;
-	}
-	/* 'it'\''s' */
-	for (n = 1; *w != '\0'; w++) {
-		if (*w == '\'') {
-			if (out != NULL)
-				memcpy(out + n, "'\\''", 4); /* NOLINT */
-			n += 4;
-		} else {
-			if (out != NULL)
-				out[n] = *w;
-			n++;
-		}
-	}
-	if (out != NULL)
-		out[0] = out[n] = '\'';
-	return n + 1;
-}
-
 int
 conf_set_argv(struct conf *c, char *const argv[], int argc)
 {
 	struct strv	 words = STRV_INIT;
 	char		*command;
-	size_t		 len = 0, i;
+	size_t		 i;
 
 	if (argc <= 0) {
 		errno = EINVAL;
@@ -1650,24 +1503,24 @@ conf_set_argv(struct conf *c, char *const argv[], int argc)
 			strv_free(&words);
 			return -1;
 		}
-		len += quote_word(argv[i], NULL) + 1;
 	}
-	if ((command = malloc(len)) == NULL) {
+	if ((command = words_join(argv, (size_t)argc)) == NULL) {
 		strv_free(&words);
 		return -1;
 	}
-	for (i = 0, len = 0; i < (size_t)argc; i++) {
-		if (i > 0)
-			command[len++] = ' ';
-		len += quote_word(argv[i], command + len);
-	}
-	command[len] = '\0';
 	strv_free(&c->argv);
 	c->argv = words;
 	free(c->command);
 	c->command = command;
 	c->lines[CONF_KEY_COMMAND] = 0;
 	return 0;
+}
+
+/* The command key's grammar is the shell's, kept in words.c. */
+int
+conf_split_words(const char *s, struct strv *words, const char **why)
+{
+	return words_split(s, words, why);
 }
 
 const char *

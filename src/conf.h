@@ -219,16 +219,10 @@ bool	conf_halts(const struct conf *c, int code);
 bool	conf_worker_changed(const struct conf *a, const struct conf *b);
 
 /*
- * The grammar of the command key, exported for tests. Returns 0, or -1
- * with a static message in *why that stands alone ("unterminated single
- * quote").
- *
- * Splits s into words like a POSIX shell: blanks separate words, single
- * quotes keep everything literally, double quotes keep everything but
- * \" \\ \$ \` and backslash-newline, a backslash outside quotes quotes
- * the next character; nothing is expanded. Appends the words to words.
- * An unterminated quote or trailing backslash is an error, and so is
- * running out of memory; words is then unchanged.
+ * Splits the value of the command key into words, appended to words,
+ * exactly as words_split() does (see words.h): shell quoting, nothing
+ * expanded. Returns 0, or -1 with a static reason in *why that stands
+ * alone ("unterminated single quote"); words is then unchanged.
  */
 int	conf_split_words(const char *s, struct strv *words, const char **why);
 
