@@ -28,6 +28,7 @@
 #include "addr.h"
 #include "conf.h"
 #include "conf_parse.h"
+#include "creds.h"
 #include "words.h"
 #include "env.h"
 #include "safefile.h"
@@ -692,50 +693,9 @@ set_listen(struct conf *c, const struct key *k, const char *v,
 }
 
 /*
- * Credentials.
+ * Credentials: user and group are looked up as they are read, so that a
+ * name the system does not know is reported at its line.
  */
-
-/*
- * Whether errno after a getpw or getgr call that returned NULL says the
- * lookup itself failed; anything else means there is no such name.
- */
-static bool
-lookup_failed(void)
-{
-	return errno == ENOMEM || errno == EIO || errno == EMFILE ||
-	    errno == ENFILE || errno == EINTR;
-}
-
-/* Looks v up as a name, then as a numeric id. */
-static struct passwd *
-user_lookup(const char *v)
-{
-	struct passwd	*pw;
-	uint64_t	 id;
-
-	errno = 0;
-	if ((pw = getpwnam(v)) != NULL || lookup_failed())
-		return pw;
-	if (conf_parse_number(v, 0, (uid_t)-1 - 1, &id) != CONF_PE_OK)
-		return NULL;
-	errno = 0;
-	return getpwuid((uid_t)id);
-}
-
-static struct group *
-group_lookup(const char *v)
-{
-	struct group	*gr;
-	uint64_t	 id;
-
-	errno = 0;
-	if ((gr = getgrnam(v)) != NULL || lookup_failed())
-		return gr;
-	if (conf_parse_number(v, 0, (gid_t)-1 - 1, &id) != CONF_PE_OK)
-		return NULL;
-	errno = 0;
-	return getgrgid((gid_t)id);
-}
 
 static int
 set_user(struct conf *c, const struct key *k, const char *v,
@@ -744,8 +704,8 @@ set_user(struct conf *c, const struct key *k, const char *v,
 	struct passwd	*pw;
 	char		*name;
 
-	if ((pw = user_lookup(v)) == NULL) {
-		if (lookup_failed())
+	if ((pw = creds_find_user(v)) == NULL) {
+		if (errno != ENOENT)
 			report_value(r, "cannot look up '%s': %s", v,
 			    strerror(errno));
 		else
@@ -773,8 +733,8 @@ set_group(struct conf *c, const struct key *k, const char *v,
 {
 	struct group	*gr;
 
-	if ((gr = group_lookup(v)) == NULL) {
-		if (lookup_failed())
+	if ((gr = creds_find_group(v)) == NULL) {
+		if (errno != ENOENT)
 			report_value(r, "cannot look up '%s': %s", v,
 			    strerror(errno));
 		else
@@ -785,34 +745,6 @@ set_group(struct conf *c, const struct key *k, const char *v,
 		return -1;
 	c->group_gid = gr->gr_gid;
 	return 0;
-}
-
-/* The supplementary groups of user name when its group is gid. */
-static int
-groups_of(const char *name, gid_t gid, gid_t **out, size_t *nout)
-{
-	gid_t	*g = NULL, *tmp;
-	int	 n = 16, want;
-
-	for (;;) {
-		if ((tmp = realloc(g, (size_t)n * sizeof(*g))) == NULL) {
-			free(g);
-			return -1;
-		}
-		g = tmp;
-		want = n;
-		if (getgrouplist(name, gid, g, &want) != -1) {
-			*out = g;
-			*nout = (size_t)want;
-			return 0;
-		}
-		if (n >= 65536) {
-			free(g);
-			errno = ENOMEM;
-			return -1;
-		}
-		n = want > n ? want : n * 2;
-	}
 }
 
 /*
@@ -831,7 +763,8 @@ conf_resolve_creds(struct conf *c)
 	if (c->user != NULL) {
 		if (c->group == NULL)
 			gid = c->user_gid;
-		if (groups_of(c->user_name, gid, &groups, &ngroups) == -1)
+		if (creds_list_groups(c->user_name, gid, &groups,
+		    &ngroups) == -1)
 			return -1;
 	}
 	free(c->groups);
