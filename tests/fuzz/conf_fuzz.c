@@ -76,6 +76,7 @@ static const char *const key_names[] = {
 	[CONF_KEY_PIDFILE] = "pidfile",
 	[CONF_KEY_LOG_LEVEL] = "log_level",
 	[CONF_KEY_LOG_FILE] = "log_file",
+	[CONF_KEY_FORWARD_USR1] = "forward_usr1",
 };
 
 static_assert(nitems(key_names) == CONF_KEY_COUNT, "a key without a name");
