@@ -1,23 +1,18 @@
 /*
- * The configuration: defaults, the INI file, command line overrides and
- * the checks that involve several keys. inih splits the lines; a reader
- * of our own feeds it, so that we know the line of every key, can report
- * every bad line (inih reports only the first) and lines too long for
- * its buffer, and can join continuation lines. Nothing here logs: every
- * problem goes to the caller's error list.
+ * The configuration: defaults, the keys and what each value means,
+ * command line overrides and the checks that involve several keys. The
+ * file is read by conf_file.c, which hands each value to the keys here.
+ * Nothing here logs: every problem goes to the caller's error list.
  */
 #include "config.h"
 
 #include <sys/types.h>
 
 #include <assert.h>
-#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
-#include <ini.h>
 #include <limits.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,38 +22,13 @@
 
 #include "addr.h"
 #include "conf.h"
-#include "env.h"
+#include "conf_impl.h"
+#include "conf_parse.h"
+#include "creds.h"
 #include "safefile.h"
+#include "words.h"
 
 #define MIB		(UINT64_C(1) << 20)
-#define BLANKS		" \t\n"
-#define SYNTAX_ERROR	"expected \"key = value\", \"[section]\" or a comment"
-
-/* What a value parser found wrong. */
-enum perr {
-	PE_OK,
-	PE_SYNTAX,	/* not a number, duration, size */
-	PE_RANGE,	/* negative, too small or too large */
-	PE_FRACTION,	/* a duration finer than a millisecond */
-	PE_OVERFLOW,	/* a size beyond 64 bits */
-};
-
-struct parse;
-
-static const char	*find_chars_or_comment(const char *, const char *);
-
-/*
- * Where a value's problems go: the file being read (collected with their
- * line, sorted at the end), or the caller's list as "ORIGIN: message".
- */
-struct report {
-	struct parse	*p;
-	struct strv	*errs;
-	const char	*origin;
-	const char	*key;
-	unsigned	 line;
-	int		 n;
-};
 
 struct key;
 typedef int	key_set_fn(struct conf *, const struct key *, const char *,
@@ -78,71 +48,6 @@ struct key {
 #define K_ABS	0x08		/* an absolute path */
 #define K_NONE	0x10		/* "none" means unset, the default */
 #define K_STDERR 0x20		/* "stderr" means unset, the default */
-
-enum line_kind {
-	LINE_NONE,		/* no line pending */
-	LINE_BLANK,		/* blank or comment */
-	LINE_BAD,		/* reported; inih gets an empty line */
-	LINE_SECTION,
-	LINE_CONT,		/* continues the previous key */
-	LINE_KEY,		/* must reach the handler */
-};
-
-enum section {
-	SECT_NONE,
-	SECT_PREFORK,
-	SECT_ENV,
-	SECT_UNKNOWN,
-};
-
-enum cont {
-	CONT_IGNORE,		/* the key was already reported */
-	CONT_JOIN,		/* append to the pending value */
-	CONT_REJECT,		/* the key takes one line */
-};
-
-struct error {
-	unsigned	 line;
-	size_t		 seq;
-	char		*msg;		/* NULL: out of memory */
-};
-
-struct parse {
-	struct conf	*c;
-	const char	*name;
-	FILE		*fp;		/* the file, or NULL for s */
-	const char	*s;
-	size_t		 pos;
-	int		 read_errno;
-
-	unsigned	 lineno;
-	enum line_kind	 kind;
-	bool		 nul;		/* the line holds a NUL byte */
-	bool		 called;	/* the handler ran for the line */
-	bool		 named;		/* ... with a non-empty name */
-	bool		 prev_key;	/* inih would take a continuation */
-	enum section	 sect;
-
-	enum cont	 cont;
-	char		 cname[CONF_LINE_MAX + 1];
-	const struct key *pkey;		/* the value being joined */
-	unsigned	 pline;
-	char		*pend;
-	size_t		 plen, pcap;
-
-	unsigned	 seen[CONF_KEY_COUNT];
-	size_t		 env_base;
-	unsigned	*env_lines;
-	size_t		 env_cap;
-	struct env_index env_names;	/* c->env by name */
-
-	struct error	*errv;
-	size_t		 nerr, errcap;
-	int		 nproblems;
-
-	/* One line, its '\r' and a NUL; longer lines are cut here. */
-	char		 buf[CONF_LINE_MAX + 2];
-};
 
 static key_set_fn	set_command, set_profile, set_uint, set_size,
 			set_class, set_duration, set_codes, set_ready,
@@ -205,533 +110,6 @@ static const struct key keys[] = {
 
 static_assert(nitems(keys) == CONF_KEY_COUNT, "a key without an entry");
 
-
-/*
- * Error lists.
- */
-
-/* Control characters of a value must not reach the terminal or log. */
-static void
-sanitize(char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
-}
-
-/* Appends msg (NULL: we ran out of memory making it) and frees it. */
-static void
-push_owned(struct strv *errs, char *msg)
-{
-	if (msg != NULL) {
-		sanitize(msg);
-		if (strv_push(errs, msg) == 0) {
-			free(msg);
-			return;
-		}
-		free(msg);
-	}
-	(void)strv_push(errs, "out of memory");
-}
-
-/* Keeps msg (owned, or NULL for "out of memory") for line. */
-static void
-parse_collect(struct parse *p, unsigned line, char *msg)
-{
-	p->nproblems++;
-	if (p->nerr == p->errcap) {
-		size_t		 cap = p->errcap ? p->errcap * 2 : 16;
-		struct error	*v = realloc(p->errv, cap * sizeof(*v));
-
-		if (v == NULL) {
-			/* Counted: parse_emit() says "out of memory". */
-			free(msg);
-			return;
-		}
-		p->errv = v;
-		p->errcap = cap;
-	}
-	p->errv[p->nerr].line = line;
-	p->errv[p->nerr].seq = p->nerr;
-	p->errv[p->nerr].msg = msg;
-	p->nerr++;
-}
-
-static void	parse_error(struct parse *, unsigned, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-/* Reports a problem of the file at line: "NAME:LINE: message". */
-static void
-parse_error(struct parse *p, unsigned line, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*body, *msg = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&body, fmt, ap) == -1)
-		body = NULL;
-	va_end(ap);
-	if (body != NULL && asprintf(&msg, "%s:%u: %s", p->name, line,
-	    body) == -1)
-		msg = NULL;
-	free(body);
-	parse_collect(p, line, msg);
-}
-
-static void	report_value(struct report *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
-/*
- * Reports a bad value: "FILE:LINE: KEY: message" from the file,
- * "ORIGIN: message" from conf_set(), where the origin names the key.
- */
-static void
-report_value(struct report *r, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*body, *msg = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&body, fmt, ap) == -1)
-		body = NULL;
-	va_end(ap);
-	r->n++;
-	if (body != NULL) {
-		int	rc;
-
-		if (r->p != NULL)
-			rc = asprintf(&msg, "%s:%u: %s: %s", r->p->name,
-			    r->line, r->key, body);
-		else
-			rc = asprintf(&msg, "%s: %s", r->origin, body);
-		if (rc == -1)
-			msg = NULL;
-	}
-	free(body);
-	if (r->p != NULL)
-		parse_collect(r->p, r->line, msg);
-	else
-		push_owned(r->errs, msg);
-}
-
-static int
-error_cmp(const void *a, const void *b)
-{
-	const struct error	*x = a, *y = b;
-
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* Hands the collected messages to errs in line order. */
-static void
-parse_emit(struct parse *p, struct strv *errs)
-{
-	size_t	i;
-
-	if (p->nerr > 0)
-		qsort(p->errv, p->nerr, sizeof(*p->errv), error_cmp);
-	for (i = 0; i < p->nerr; i++)
-		push_owned(errs, p->errv[i].msg);
-	/* Problems whose message memory ran out still show. */
-	if ((size_t)p->nproblems > p->nerr)
-		(void)strv_push(errs, "out of memory");
-	free(p->errv);
-	p->errv = NULL;
-	p->nerr = 0;
-}
-
-/*
- * Value parsers. They accept exactly the syntax documented, never skip
- * blanks or signs the way strtoul does, and never read past the NUL.
- */
-
-static bool
-is_digit(char ch)
-{
-	return ch >= '0' && ch <= '9';
-}
-
-/*
- * Parses the digits at *sp, advancing it past all of them. Returns
- * PE_SYNTAX when there is none, PE_RANGE when they overflow 64 bits.
- */
-static enum perr
-parse_digits(const char **sp, uint64_t *value)
-{
-	const char	*s = *sp;
-	uint64_t	 n = 0;
-	bool		 over = false;
-
-	if (!is_digit(*s))
-		return PE_SYNTAX;
-	for (; is_digit(*s); s++) {
-		unsigned	d = (unsigned)(*s - '0');
-
-		if (n > (UINT64_MAX - d) / 10)
-			over = true;
-		else
-			n = n * 10 + d;
-	}
-	*sp = s;
-	*value = n;
-	return over ? PE_RANGE : PE_OK;
-}
-
-/* A number in [min, max]; a negative number is out of range, not junk. */
-static enum perr
-parse_number(const char *s, uint64_t min, uint64_t max, uint64_t *value)
-{
-	const char	*p = s + (*s == '-');
-	uint64_t	 n;
-	enum perr	 rc;
-
-	rc = parse_digits(&p, &n);
-	if (rc == PE_SYNTAX || *p != '\0')
-		return PE_SYNTAX;
-	if (rc == PE_RANGE || *s == '-' || n < min || n > max)
-		return PE_RANGE;
-	*value = n;
-	return PE_OK;
-}
-
-int
-conf_parse_uint(const char *s, unsigned min, unsigned max, unsigned *value,
-    const char **why)
-{
-	uint64_t	n;
-
-	switch (parse_number(s, min, max, &n)) {
-	case PE_OK:
-		*value = (unsigned)n;
-		return 0;
-	case PE_RANGE:
-		*why = "is out of range";
-		return -1;
-	default:
-		*why = "is not a number";
-		return -1;
-	}
-}
-
-/* Milliseconds per unit of a duration, or 0 for an unknown unit. */
-static uint64_t
-duration_unit(const char *s)
-{
-	static const struct {
-		const char	*name;
-		uint64_t	 ms;
-	} units[] = {
-		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
-		{ "", 1000 },
-	};
-	size_t	i;
-
-	for (i = 0; i < nitems(units); i++)
-		if (strcmp(s, units[i].name) == 0)
-			return units[i].ms;
-	return 0;
-}
-
-/*
- * Adds the decimal fraction frac (n digits) of unit milliseconds to *ms,
- * which must stay a whole number of milliseconds.
- */
-static enum perr
-duration_fraction(const char *frac, size_t n, uint64_t unit, uint64_t *ms)
-{
-	uint64_t	f = 0, scale = 1;
-	size_t		i;
-
-	while (n > 0 && frac[n - 1] == '0')
-		n--;
-	/*
-	 * A unit is at most 2^7 * 3^2 * 5^5 ms, so more than 7 significant
-	 * decimals can't be a whole millisecond; 9 keeps f * unit small.
-	 */
-	if (n > 9)
-		return PE_FRACTION;
-	for (i = 0; i < n; i++) {
-		f = f * 10 + (uint64_t)(frac[i] - '0');
-		scale *= 10;
-	}
-	if (f * unit % scale != 0)
-		return PE_FRACTION;
-	*ms += f * unit / scale;
-	return PE_OK;
-}
-
-static enum perr
-parse_duration(const char *s, uint64_t *value)
-{
-	const char	*p = s + (*s == '-'), *frac = p;
-	uint64_t	 n, unit, ms;
-	size_t		 nfrac = 0;
-	enum perr	 rc;
-
-	if ((rc = parse_digits(&p, &n)) == PE_SYNTAX)
-		return PE_SYNTAX;
-	if (*p == '.') {
-		frac = ++p;
-		while (is_digit(*p))
-			p++;
-		if ((nfrac = (size_t)(p - frac)) == 0)
-			return PE_SYNTAX;
-	}
-	if ((unit = duration_unit(p)) == 0)
-		return PE_SYNTAX;
-	if (rc == PE_RANGE || *s == '-' || n > DMAX / unit)
-		return PE_RANGE;
-	ms = n * unit;
-	if (duration_fraction(frac, nfrac, unit, &ms) != PE_OK)
-		return PE_FRACTION;
-	if (ms > DMAX)
-		return PE_RANGE;
-	*value = ms;
-	return PE_OK;
-}
-
-int
-conf_parse_duration(const char *s, uint64_t *ms, const char **why)
-{
-	switch (parse_duration(s, ms)) {
-	case PE_OK:
-		return 0;
-	case PE_RANGE:
-		*why = "is out of range (0 to one year)";
-		return -1;
-	case PE_FRACTION:
-		*why = "is not a whole number of milliseconds";
-		return -1;
-	default:
-		*why = "is not a duration (use ms, s, m, h)";
-		return -1;
-	}
-}
-
-/* The power of 1024 of a size's unit ("", K, M, G, T, and B or iB). */
-static int
-size_shift(const char *s)
-{
-	int	shift = 0;
-
-	switch (tolower((unsigned char)*s)) {
-	case 'k':
-		shift = 10;
-		break;
-	case 'm':
-		shift = 20;
-		break;
-	case 'g':
-		shift = 30;
-		break;
-	case 't':
-		shift = 40;
-		break;
-	}
-	if (shift != 0)
-		s++;
-	if (*s == '\0' || strcasecmp(s, "b") == 0 ||
-	    (shift != 0 && strcasecmp(s, "ib") == 0))
-		return shift;
-	return -1;
-}
-
-static enum perr
-parse_size(const char *s, uint64_t *bytes)
-{
-	const char	*p = s + (*s == '-');
-	uint64_t	 n;
-	enum perr	 rc;
-	int		 shift;
-
-	if ((rc = parse_digits(&p, &n)) == PE_SYNTAX)
-		return PE_SYNTAX;
-	if ((shift = size_shift(p)) == -1)
-		return PE_SYNTAX;
-	if (*s == '-')
-		return PE_RANGE;
-	if (rc == PE_RANGE || n > UINT64_MAX >> shift)
-		return PE_OVERFLOW;
-	*bytes = n << shift;
-	return PE_OK;
-}
-
-int
-conf_parse_size(const char *s, uint64_t *bytes, const char **why)
-{
-	switch (parse_size(s, bytes)) {
-	case PE_OK:
-		return 0;
-	case PE_RANGE:
-		*why = "is out of range";
-		return -1;
-	case PE_OVERFLOW:
-		*why = "is too large (more than 64 bits)";
-		return -1;
-	default:
-		*why = "is not a size (use K, M, G, T)";
-		return -1;
-	}
-}
-
-/*
- * Word splitting.
- */
-
-/* Copies a single-quoted part at *sp (past the quote) to *op. */
-static int
-words_single(const char **sp, char **op)
-{
-	const char	*s = *sp;
-	char		*o = *op;
-
-	while (*s != '\0' && *s != '\'')
-		*o++ = *s++;
-	if (*s == '\0')
-		return -1;
-	*sp = s + 1;
-	*op = o;
-	return 0;
-}
-
-/* Copies a double-quoted part; a backslash escapes only " \ $ ` newline. */
-static int
-words_double(const char **sp, char **op)
-{
-	const char	*s = *sp;
-	char		*o = *op;
-
-	while (*s != '\0' && *s != '"') {
-		if (*s == '\\' && s[1] != '\0' && strchr("\"\\$`\n", s[1])) {
-			if (s[1] != '\n')
-				*o++ = s[1];
-			s += 2;
-		} else
-			*o++ = *s++;
-	}
-	if (*s == '\0')
-		return -1;
-	*sp = s + 1;
-	*op = o;
-	return 0;
-}
-
-/* Splits s into tmp; w is scratch space as long as s. */
-static int
-words_split(const char *s, char *w, struct strv *tmp, const char **why)
-{
-	char	*o = w;
-	bool	 inword = false;
-
-	for (;;) {
-		char	ch = *s++;
-
-		if (ch == '\0' || strchr(BLANKS, ch) != NULL) {
-			if (inword) {
-				*o = '\0';
-				if (strv_push(tmp, w) == -1) {
-					*why = "out of memory";
-					return -1;
-				}
-				o = w;
-				inword = false;
-			}
-			if (ch == '\0')
-				return 0;
-			continue;
-		}
-		if (ch == '\\' && *s == '\n') {
-			s++;
-			continue;
-		}
-		inword = true;
-		if (ch == '\'' && words_single(&s, &o) == -1) {
-			*why = "unterminated single quote";
-			return -1;
-		} else if (ch == '"' && words_double(&s, &o) == -1) {
-			*why = "unterminated double quote";
-			return -1;
-		} else if (ch == '\\') {
-			if (*s == '\0') {
-				*why = "ends with a backslash";
-				return -1;
-			}
-			*o++ = *s++;
-		} else if (ch != '\'' && ch != '"')
-			*o++ = ch;
-	}
-}
-
-int
-conf_split_words(const char *s, struct strv *words, const char **why)
-{
-	struct strv	 tmp = STRV_INIT;
-	char		*w;
-	size_t		 i, n0 = words->n;
-	int		 rc;
-
-	if ((w = malloc(strlen(s) + 1)) == NULL) {
-		*why = "out of memory";
-		return -1;
-	}
-	rc = words_split(s, w, &tmp, why);
-	free(w);
-	for (i = 0; rc == 0 && i < tmp.n; i++) {
-		if (strv_push(words, tmp.v[i]) == -1) {
-			*why = "out of memory";
-			rc = -1;
-		}
-	}
-	if (rc == -1) {
-		/* Leave words as it was. */
-		while (words->n > n0)
-			free(words->v[--words->n]);
-		if (words->v != NULL)
-			words->v[n0] = NULL;
-	}
-	strv_free(&tmp);
-	return rc;
-}
-
-/*
- * Lists: items separated by commas and/or blanks; an empty item between
- * commas (or before the first, after the last) is an error.
- */
-static int
-list_split(const char *s, struct strv *items, const char **why)
-{
-	s += strspn(s, BLANKS);
-	while (*s != '\0') {
-		size_t	 n = strcspn(s, BLANKS ",");
-		char	*item;
-
-		if (*s == ',') {
-			*why = "empty item in the list";
-			return -1;
-		}
-		if ((item = strndup(s, n)) == NULL ||
-		    strv_push(items, item) == -1) {
-			free(item);
-			*why = "out of memory";
-			return -1;
-		}
-		free(item);
-		s += n;
-		s += strspn(s, BLANKS);
-		if (*s == ',') {
-			s++;
-			s += strspn(s, BLANKS);
-			if (*s == '\0' || *s == ',') {
-				*why = "empty item in the list";
-				return -1;
-			}
-		}
-	}
-	return 0;
-}
-
 /*
  * Setters: each checks a value and stores it in c, or reports what is
  * wrong and leaves c as it was. They return 0 or -1.
@@ -740,7 +118,7 @@ list_split(const char *s, struct strv *items, const char **why)
 static void
 report_oom(struct report *r)
 {
-	report_value(r, "out of memory");
+	conf_report(r, "out of memory");
 }
 
 static bool
@@ -751,14 +129,14 @@ is_keyword(const struct key *k, const char *v)
 }
 
 static void
-report_number(struct report *r, enum perr rc, const char *v, uint64_t min,
+report_number(struct report *r, enum conf_perr rc, const char *v, uint64_t min,
     uint64_t max)
 {
-	if (rc == PE_RANGE)
-		report_value(r, "%s is out of range (%ju to %ju)", v,
+	if (rc == CONF_PE_RANGE)
+		conf_report(r, "%s is out of range (%ju to %ju)", v,
 		    (uintmax_t)min, (uintmax_t)max);
 	else
-		report_value(r, "'%s' is not a number", v);
+		conf_report(r, "'%s' is not a number", v);
 }
 
 static int
@@ -767,10 +145,10 @@ set_uint(struct conf *c, const struct key *k, const char *v,
 {
 	unsigned	*field = (unsigned *)(void *)((char *)c + k->off);
 	uint64_t	 n = 0;
-	enum perr	 rc;
+	enum conf_perr	 rc;
 
 	if (!is_keyword(k, v) &&
-	    (rc = parse_number(v, k->min, k->max, &n)) != PE_OK) {
+	    (rc = conf_parse_number(v, k->min, k->max, &n)) != CONF_PE_OK) {
 		report_number(r, rc, v, k->min, k->max);
 		return -1;
 	}
@@ -802,26 +180,26 @@ set_duration(struct conf *c, const struct key *k, const char *v,
 	uint64_t	*field = (uint64_t *)(void *)((char *)c + k->off);
 	uint64_t	 ms = 0;
 	char		 lo[32], hi[32];
-	enum perr	 rc = PE_OK;
+	enum conf_perr	 rc = CONF_PE_OK;
 
-	if (!is_keyword(k, v) && (rc = parse_duration(v, &ms)) == PE_OK &&
-	    (ms < k->min || ms > k->max))
-		rc = PE_RANGE;
+	if (!is_keyword(k, v) && (rc = conf_parse_ms(v, &ms)) ==
+	    CONF_PE_OK && (ms < k->min || ms > k->max))
+		rc = CONF_PE_RANGE;
 	switch (rc) {
-	case PE_OK:
+	case CONF_PE_OK:
 		*field = ms;
 		return 0;
-	case PE_RANGE:
-		report_value(r, "%s is out of range (%s to %s)", v,
+	case CONF_PE_RANGE:
+		conf_report(r, "%s is out of range (%s to %s)", v,
 		    format_ms(k->min, lo, sizeof(lo)),
 		    format_ms(k->max, hi, sizeof(hi)));
 		return -1;
-	case PE_FRACTION:
-		report_value(r, "'%s' is not a whole number of milliseconds",
+	case CONF_PE_FRACTION:
+		conf_report(r, "'%s' is not a whole number of milliseconds",
 		    v);
 		return -1;
 	default:
-		report_value(r, "'%s' is not a duration (use ms, s, m, h)", v);
+		conf_report(r, "'%s' is not a duration (use ms, s, m, h)", v);
 		return -1;
 	}
 }
@@ -832,23 +210,23 @@ set_size(struct conf *c, const struct key *k, const char *v,
 {
 	uint64_t	*field = (uint64_t *)(void *)((char *)c + k->off);
 	uint64_t	 n = 0;
-	enum perr	 rc = PE_OK;
+	enum conf_perr	 rc = CONF_PE_OK;
 
-	if (!is_keyword(k, v) && (rc = parse_size(v, &n)) == PE_OK &&
-	    n < k->min)
-		rc = PE_RANGE;
+	if (!is_keyword(k, v) && (rc = conf_parse_bytes(v, &n)) ==
+	    CONF_PE_OK && n < k->min)
+		rc = CONF_PE_RANGE;
 	switch (rc) {
-	case PE_OK:
+	case CONF_PE_OK:
 		*field = n;
 		return 0;
-	case PE_RANGE:
-		report_value(r, "%s is out of range (at least 1M)", v);
+	case CONF_PE_RANGE:
+		conf_report(r, "%s is out of range (at least 1M)", v);
 		return -1;
-	case PE_OVERFLOW:
-		report_value(r, "'%s' is too large (more than 64 bits)", v);
+	case CONF_PE_OVERFLOW:
+		conf_report(r, "'%s' is too large (more than 64 bits)", v);
 		return -1;
 	default:
-		report_value(r, "'%s' is not a size (use K, M, G, T)", v);
+		conf_report(r, "'%s' is not a size (use K, M, G, T)", v);
 		return -1;
 	}
 }
@@ -882,7 +260,7 @@ set_path(struct conf *c, const struct key *k, const char *v,
 		return 0;
 	}
 	if ((k->flags & K_ABS) && *v != '/') {
-		report_value(r, "'%s' is not an absolute path", v);
+		conf_report(r, "'%s' is not an absolute path", v);
 		return -1;
 	}
 	return replace_string(field, v, r);
@@ -895,12 +273,12 @@ set_command(struct conf *c, const struct key *k, const char *v,
 	struct strv	 argv = STRV_INIT;
 	const char	*why;
 
-	if (conf_split_words(v, &argv, &why) == -1) {
-		report_value(r, "%s", why);
+	if (words_split(v, &argv, &why) == -1) {
+		conf_report(r, "%s", why);
 		return -1;
 	}
 	if (argv.n == 0 || argv.v[0][0] == '\0') {
-		report_value(r, argv.n == 0 ? "no program to run" :
+		conf_report(r, argv.n == 0 ? "no program to run" :
 		    "the program name is empty");
 		strv_free(&argv);
 		return -1;
@@ -930,7 +308,7 @@ set_profile(struct conf *c, const struct key *k, const char *v,
 	for (i = 0; i < size_nprofiles && n < sizeof(names); i++)
 		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s",
 		    i > 0 ? ", " : "", size_profiles[i].name);
-	report_value(r, "unknown profile '%s' (%s)", v, names);
+	conf_report(r, "unknown profile '%s' (%s)", v, names);
 	return -1;
 }
 
@@ -942,7 +320,7 @@ set_class(struct conf *c, const struct key *k, const char *v,
 	    "abcdefghijklmnopqrstuvwxyz0123456789_.:-");
 
 	if (v[n] != '\0' || n < k->min || n > k->max) {
-		report_value(r, "'%s' is not a class name (1 to 64 letters, "
+		conf_report(r, "'%s' is not a class name (1 to 64 letters, "
 		    "digits, _ . : -)", v);
 		return -1;
 	}
@@ -957,27 +335,27 @@ set_codes(struct conf *c, const struct key *k, const char *v,
 	uint8_t		 codes[sizeof(c->halt_exit_codes)] = { 0 };
 	const char	*why;
 	uint64_t	 n;
-	enum perr	 rc = PE_OK;
+	enum conf_perr	 rc = CONF_PE_OK;
 	size_t		 i;
 
 	if ((k->flags & K_NONE) && strcmp(v, "none") == 0) {
 		memset(c->halt_exit_codes, 0, sizeof(c->halt_exit_codes));
 		return 0;
 	}
-	if (list_split(v, &items, &why) == -1) {
-		report_value(r, "%s", why);
+	if (conf_parse_list(v, &items, &why) == -1) {
+		conf_report(r, "%s", why);
 		strv_free(&items);
 		return -1;
 	}
-	for (i = 0; rc == PE_OK && i < items.n; i++) {
-		if ((rc = parse_number(items.v[i], k->min, k->max, &n)) ==
-		    PE_OK)
+	for (i = 0; rc == CONF_PE_OK && i < items.n; i++) {
+		rc = conf_parse_number(items.v[i], k->min, k->max, &n);
+		if (rc == CONF_PE_OK)
 			codes[n / 8] |= (uint8_t)(1u << (n % 8));
 		else
 			report_number(r, rc, items.v[i], k->min, k->max);
 	}
 	strv_free(&items);
-	if (rc != PE_OK)
+	if (rc != CONF_PE_OK)
 		return -1;
 	memcpy(c->halt_exit_codes, codes, sizeof(codes));
 	return 0;
@@ -992,37 +370,24 @@ set_ready(struct conf *c, const struct key *k, const char *v,
 	else if (strcmp(v, "notify") == 0)
 		c->ready = READY_NOTIFY;
 	else {
-		report_value(r, "unknown mode '%s' (exec, notify)", v);
+		conf_report(r, "unknown mode '%s' (exec, notify)", v);
 		return -1;
 	}
 	return 0;
 }
 
-/*
- * A yes-or-no key, spelt as systemd spells its booleans, in any case:
- * yes, true, on, 1 or no, false, off, 0.
- */
+/* A yes-or-no key: yes, true, on, 1 or no, false, off, 0. */
 static int
 set_bool(struct conf *c, const struct key *k, const char *v,
     struct report *r)
 {
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
 	bool	*field = (bool *)((char *)c + k->off);
-	size_t	 i;
 
-	for (i = 0; i < nitems(yes); i++) {
-		if (strcasecmp(v, yes[i]) == 0) {
-			*field = true;
-			return 0;
-		}
-		if (strcasecmp(v, no[i]) == 0) {
-			*field = false;
-			return 0;
-		}
+	if (conf_parse_bool(v, field) == -1) {
+		conf_report(r, "'%s' is not yes or no", v);
+		return -1;
 	}
-	report_value(r, "'%s' is not yes or no", v);
-	return -1;
+	return 0;
 }
 
 static int
@@ -1030,7 +395,7 @@ set_log_level(struct conf *c, const struct key *k, const char *v,
     struct report *r)
 {
 	if (log_level_parse(v, &c->log_level) == -1) {
-		report_value(r, "unknown level '%s' (error, warn, info, debug)",
+		conf_report(r, "unknown level '%s' (error, warn, info, debug)",
 		    v);
 		return -1;
 	}
@@ -1041,14 +406,10 @@ static int
 set_umask(struct conf *c, const struct key *k, const char *v,
     struct report *r)
 {
-	const char	*s = v;
-	unsigned	 mode = 0;
+	unsigned	mode;
 
-	/* Leading zeros are fine; the value stops growing past 0777. */
-	while (*s >= '0' && *s <= '7' && mode <= k->max)
-		mode = mode * 8 + (unsigned)(*s++ - '0');
-	if (s == v || *s != '\0' || mode > k->max) {
-		report_value(r, "'%s' is not an octal mode (0 to 0777)", v);
+	if (conf_parse_mode(v, (unsigned)k->max, &mode) == -1) {
+		conf_report(r, "'%s' is not an octal mode (0 to 0777)", v);
 		return -1;
 	}
 	c->umask = (mode_t)mode;
@@ -1074,21 +435,21 @@ set_listen(struct conf *c, const struct key *k, const char *v,
 		strv_free(&c->listen);
 		return 0;
 	}
-	if (list_split(v, &items, &why) == -1) {
-		report_value(r, "%s", why);
+	if (conf_parse_list(v, &items, &why) == -1) {
+		conf_report(r, "%s", why);
 		strv_free(&items);
 		return -1;
 	}
 	for (i = 0; i < items.n; i++) {
 		if ((why = addr_parse(items.v[i], &addr)) != NULL) {
-			report_value(r, "'%s': %s", items.v[i], why);
+			conf_report(r, "'%s': %s", items.v[i], why);
 			break;
 		}
 		for (j = 0; j < i; j++)
 			if (strcmp(items.v[i], items.v[j]) == 0)
 				break;
 		if (j < i) {
-			report_value(r, "'%s' is listed twice", items.v[i]);
+			conf_report(r, "'%s' is listed twice", items.v[i]);
 			why = "";
 			break;
 		}
@@ -1103,50 +464,9 @@ set_listen(struct conf *c, const struct key *k, const char *v,
 }
 
 /*
- * Credentials.
+ * Credentials: user and group are looked up as they are read, so that a
+ * name the system does not know is reported at its line.
  */
-
-/*
- * Whether errno after a getpw or getgr call that returned NULL says the
- * lookup itself failed; anything else means there is no such name.
- */
-static bool
-lookup_failed(void)
-{
-	return errno == ENOMEM || errno == EIO || errno == EMFILE ||
-	    errno == ENFILE || errno == EINTR;
-}
-
-/* Looks v up as a name, then as a numeric id. */
-static struct passwd *
-user_lookup(const char *v)
-{
-	struct passwd	*pw;
-	uint64_t	 id;
-
-	errno = 0;
-	if ((pw = getpwnam(v)) != NULL || lookup_failed())
-		return pw;
-	if (parse_number(v, 0, (uid_t)-1 - 1, &id) != PE_OK)
-		return NULL;
-	errno = 0;
-	return getpwuid((uid_t)id);
-}
-
-static struct group *
-group_lookup(const char *v)
-{
-	struct group	*gr;
-	uint64_t	 id;
-
-	errno = 0;
-	if ((gr = getgrnam(v)) != NULL || lookup_failed())
-		return gr;
-	if (parse_number(v, 0, (gid_t)-1 - 1, &id) != PE_OK)
-		return NULL;
-	errno = 0;
-	return getgrgid((gid_t)id);
-}
 
 static int
 set_user(struct conf *c, const struct key *k, const char *v,
@@ -1155,12 +475,12 @@ set_user(struct conf *c, const struct key *k, const char *v,
 	struct passwd	*pw;
 	char		*name;
 
-	if ((pw = user_lookup(v)) == NULL) {
-		if (lookup_failed())
-			report_value(r, "cannot look up '%s': %s", v,
+	if ((pw = creds_find_user(v)) == NULL) {
+		if (errno != ENOENT)
+			conf_report(r, "cannot look up '%s': %s", v,
 			    strerror(errno));
 		else
-			report_value(r, "unknown user '%s'", v);
+			conf_report(r, "unknown user '%s'", v);
 		return -1;
 	}
 	if ((name = strdup(pw->pw_name)) == NULL) {
@@ -1184,46 +504,18 @@ set_group(struct conf *c, const struct key *k, const char *v,
 {
 	struct group	*gr;
 
-	if ((gr = group_lookup(v)) == NULL) {
-		if (lookup_failed())
-			report_value(r, "cannot look up '%s': %s", v,
+	if ((gr = creds_find_group(v)) == NULL) {
+		if (errno != ENOENT)
+			conf_report(r, "cannot look up '%s': %s", v,
 			    strerror(errno));
 		else
-			report_value(r, "unknown group '%s'", v);
+			conf_report(r, "unknown group '%s'", v);
 		return -1;
 	}
 	if (replace_string(&c->group, v, r) == -1)
 		return -1;
 	c->group_gid = gr->gr_gid;
 	return 0;
-}
-
-/* The supplementary groups of user name when its group is gid. */
-static int
-groups_of(const char *name, gid_t gid, gid_t **out, size_t *nout)
-{
-	gid_t	*g = NULL, *tmp;
-	int	 n = 16, want;
-
-	for (;;) {
-		if ((tmp = realloc(g, (size_t)n * sizeof(*g))) == NULL) {
-			free(g);
-			return -1;
-		}
-		g = tmp;
-		want = n;
-		if (getgrouplist(name, gid, g, &want) != -1) {
-			*out = g;
-			*nout = (size_t)want;
-			return 0;
-		}
-		if (n >= 65536) {
-			free(g);
-			errno = ENOMEM;
-			return -1;
-		}
-		n = want > n ? want : n * 2;
-	}
 }
 
 /*
@@ -1242,7 +534,8 @@ conf_resolve_creds(struct conf *c)
 	if (c->user != NULL) {
 		if (c->group == NULL)
 			gid = c->user_gid;
-		if (groups_of(c->user_name, gid, &groups, &ngroups) == -1)
+		if (creds_list_groups(c->user_name, gid, &groups,
+		    &ngroups) == -1)
 			return -1;
 	}
 	free(c->groups);
@@ -1256,15 +549,27 @@ conf_resolve_creds(struct conf *c)
  * Keys.
  */
 
-static const struct key *
-key_find(const char *name)
+enum conf_key
+conf_key_find(const char *name)
 {
 	size_t	i;
 
 	for (i = 0; i < nitems(keys); i++)
 		if (strcmp(keys[i].name, name) == 0)
-			return &keys[i];
-	return NULL;
+			return (enum conf_key)i;
+	return CONF_KEY_COUNT;
+}
+
+const char *
+conf_key_name(enum conf_key k)
+{
+	return keys[k].name;
+}
+
+bool
+conf_key_continues(enum conf_key k)
+{
+	return (keys[k].flags & K_CONT) != 0;
 }
 
 /* Levenshtein distance, for names up to 32 characters. */
@@ -1297,9 +602,8 @@ edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
-/* The known name closest to name, if within 2 edits; NULL otherwise. */
-static const char *
-suggest(const char *name, const char *const *names, size_t n)
+const char *
+conf_suggest(const char *name, const char *const *names, size_t n)
 {
 	const char	*best = NULL;
 	unsigned	 bestd = 3;
@@ -1316,464 +620,33 @@ suggest(const char *name, const char *const *names, size_t n)
 	return best;
 }
 
-static const char *
-key_suggest(const char *name)
+const char *
+conf_key_suggest(const char *name)
 {
 	const char	*names[CONF_KEY_COUNT];
 	size_t		 i;
 
 	for (i = 0; i < nitems(keys); i++)
 		names[i] = keys[i].name;
-	return suggest(name, names, nitems(names));
+	return conf_suggest(name, names, nitems(names));
 }
 
-/* Checks v and sets key k; an empty value is an error for every key. */
-static int
-key_apply(struct conf *c, const struct key *k, const char *v,
+int
+conf_key_apply(struct conf *c, enum conf_key k, const char *v,
     struct report *r)
 {
 	if (*v == '\0') {
-		report_value(r, "empty value");
+		conf_report(r, "empty value");
 		return -1;
 	}
-	if (k->set(c, k, v, r) == -1)
+	if (keys[k].set(c, &keys[k], v, r) == -1)
 		return -1;
-	if ((k == &keys[CONF_KEY_USER] || k == &keys[CONF_KEY_GROUP]) &&
+	if ((k == CONF_KEY_USER || k == CONF_KEY_GROUP) &&
 	    conf_resolve_creds(c) == -1) {
 		report_oom(r);
 		return -1;
 	}
 	return 0;
-}
-
-/*
- * The file: continuation lines.
- */
-
-static struct report
-report_line(struct parse *p, const struct key *k, unsigned line)
-{
-	struct report	r = { .p = p, .key = k->name, .line = line };
-
-	return r;
-}
-
-/* Starts the value of a key that may continue on the next lines. */
-static void
-pending_start(struct parse *p, const struct key *k, const char *v)
-{
-	p->plen = strlen(v);
-	p->pcap = p->plen + 1;
-	if ((p->pend = strdup(v)) == NULL) {
-		parse_error(p, p->lineno, "out of memory");
-		return;
-	}
-	p->pkey = k;
-	p->pline = p->lineno;
-	p->cont = CONT_JOIN;
-}
-
-static void
-pending_drop(struct parse *p)
-{
-	free(p->pend);
-	p->pend = NULL;
-	p->pkey = NULL;
-	p->plen = p->pcap = 0;
-}
-
-/* Appends n bytes of a continuation line, joined with one space. */
-static void
-pending_append(struct parse *p, const char *v, size_t n)
-{
-	size_t	need = p->plen + 1 + n + 1;
-
-	if (need > p->pcap) {
-		size_t	 cap = need > p->pcap * 2 ? need : p->pcap * 2;
-		char	*s = realloc(p->pend, cap);
-
-		if (s == NULL) {
-			parse_error(p, p->lineno, "out of memory");
-			pending_drop(p);
-			p->cont = CONT_IGNORE;
-			return;
-		}
-		p->pend = s;
-		p->pcap = cap;
-	}
-	if (p->plen > 0)
-		p->pend[p->plen++] = ' ';
-	memcpy(p->pend + p->plen, v, n);
-	p->plen += n;
-	p->pend[p->plen] = '\0';
-}
-
-/* The joined value is complete: check and set it. */
-static void
-pending_flush(struct parse *p)
-{
-	struct report	r;
-
-	if (p->pkey == NULL)
-		return;
-	/* An indented line after a line inih did not take is not ours. */
-	p->cont = CONT_IGNORE;
-	r = report_line(p, p->pkey, p->pline);
-	key_apply(p->c, p->pkey, p->pend, &r);
-	pending_drop(p);
-}
-
-/*
- * The file: the handler inih calls for each value.
- */
-
-static void
-parse_prefork(struct parse *p, const char *name, const char *v)
-{
-	const struct key	*k = key_find(name);
-	struct report		 r;
-	size_t			 i;
-
-	if (k == NULL) {
-		const char	*near = key_suggest(name);
-
-		if (near != NULL)
-			parse_error(p, p->lineno, "unknown key '%s' in "
-			    "[prefork] (did you mean '%s'?)", name, near);
-		else
-			parse_error(p, p->lineno, "unknown key '%s' in "
-			    "[prefork]", name);
-		return;
-	}
-	i = (size_t)(k - keys);
-	if (p->seen[i] != 0) {
-		parse_error(p, p->lineno, "duplicate key '%s' (first set on "
-		    "line %u)", name, p->seen[i]);
-		return;
-	}
-	p->seen[i] = p->c->lines[i] = p->lineno;
-	if (k->flags & K_CONT) {
-		pending_start(p, k, v);
-		return;
-	}
-	p->cont = CONT_REJECT;
-	snprintf(p->cname, sizeof(p->cname), "%s", name);
-	r = report_line(p, k, p->lineno);
-	key_apply(p->c, k, v, &r);
-}
-
-static bool
-env_name_ok(const char *name)
-{
-	return (isalpha((unsigned char)*name) || *name == '_') &&
-	    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(name);
-}
-
-/* Adds NAME=value to env, remembering its line. */
-static void
-env_add(struct parse *p, const char *name, const char *v)
-{
-	struct conf	*c = p->c;
-	size_t		 i = c->env.n - p->env_base;
-
-	if (i == p->env_cap) {
-		size_t		 cap = p->env_cap ? p->env_cap * 2 : 16;
-		unsigned	*lines = realloc(p->env_lines,
-				    cap * sizeof(*lines));
-
-		if (lines == NULL) {
-			parse_error(p, p->lineno, "out of memory");
-			return;
-		}
-		p->env_lines = lines;
-		p->env_cap = cap;
-	}
-	if (strv_pushf(&c->env, "%s=%s", name, v) == -1) {
-		parse_error(p, p->lineno, "out of memory");
-		return;
-	}
-	p->env_lines[i] = p->lineno;
-	if (env_index_add(&p->env_names, &c->env, c->env.n - 1) == -1)
-		parse_error(p, p->lineno, "out of memory");
-}
-
-static void
-parse_env(struct parse *p, const char *name, const char *v)
-{
-	const char	*hint;
-	ssize_t		 i;
-
-	if (!env_name_ok(name)) {
-		parse_error(p, p->lineno, "[env] '%s' is not a valid variable "
-		    "name (letters, digits and _, not starting with a digit)",
-		    name);
-		return;
-	}
-	if ((hint = env_reserved_hint(name)) != NULL) {
-		parse_error(p, p->lineno, "[env] %s is set by prefork (%s)",
-		    name, hint);
-		return;
-	}
-	if ((i = env_index_find(&p->env_names, &p->c->env, name)) != -1) {
-		parse_error(p, p->lineno, "duplicate key '%s' (first set on "
-		    "line %u)", name, (size_t)i >= p->env_base ?
-		    p->env_lines[(size_t)i - p->env_base] : 0);
-		return;
-	}
-	p->cont = CONT_REJECT;
-	snprintf(p->cname, sizeof(p->cname), "%s", name);
-	env_add(p, name, v);
-}
-
-static void
-parse_continuation(struct parse *p, const char *v)
-{
-	const char	*end;
-
-	switch (p->cont) {
-	case CONT_JOIN:
-		/*
-		 * inih 55 leaves the inline comment on a continuation line
-		 * (later versions cut it): cut it here, as on key lines.
-		 */
-		end = find_chars_or_comment(v, NULL);
-		while (end > v && isspace((unsigned char)end[-1]))
-			end--;
-		pending_append(p, v, (size_t)(end - v));
-		break;
-	case CONT_REJECT:
-		parse_error(p, p->lineno, "'%s' takes no continuation lines "
-		    "(only command, listen and halt_exit_codes do)",
-		    p->cname);
-		break;
-	case CONT_IGNORE:
-		break;
-	}
-}
-
-static int
-parse_handler(void *user, const char *section, const char *name,
-    const char *value)
-{
-	struct parse	*p = user;
-
-	p->called = true;
-	if (p->kind == LINE_CONT) {
-		parse_continuation(p, value);
-		return 1;
-	}
-	p->named = *name != '\0';
-	p->cont = CONT_IGNORE;
-	if (!p->named)
-		parse_error(p, p->lineno, SYNTAX_ERROR);
-	else if (p->sect == SECT_NONE)
-		parse_error(p, p->lineno, "key '%s' outside any section: put "
-		    "it under [prefork]", name);
-	else if (p->sect == SECT_PREFORK)
-		parse_prefork(p, name, value);
-	else if (p->sect == SECT_ENV)
-		parse_env(p, name, value);
-	return 1;
-}
-
-/*
- * The file: the reader inih calls for each line.
- */
-
-static int
-parse_getc(struct parse *p)
-{
-	if (p->fp != NULL) {
-		int	ch = getc(p->fp);
-
-		if (ch == EOF && ferror(p->fp))
-			p->read_errno = errno;
-		return ch;
-	}
-	if (p->s[p->pos] == '\0')
-		return EOF;
-	return (unsigned char)p->s[p->pos++];
-}
-
-/*
- * Reads the next line into buf, cut to fit; *len is its real length
- * without the newline and a '\r' before it. Returns -1 at the end.
- */
-static int
-parse_read_line(struct parse *p, size_t *len)
-{
-	size_t	n = 0, total = 0;
-	int	ch, last = EOF;
-
-	p->nul = false;
-	while ((ch = parse_getc(p)) != EOF && ch != '\n') {
-		if (ch == '\0')
-			p->nul = true;
-		if (n < sizeof(p->buf) - 1)
-			p->buf[n++] = (char)ch;
-		if (total < SIZE_MAX)
-			total++;
-		last = ch;
-	}
-	if (ch == EOF && total == 0)
-		return -1;
-	if (last == '\r') {
-		total--;
-		if (n > total)
-			n = total;
-	}
-	p->buf[n] = '\0';
-	*len = total;
-	return 0;
-}
-
-/* inih's rules: where a name or a section ends, or an inline comment. */
-static const char *
-find_chars_or_comment(const char *s, const char *chars)
-{
-	bool	was_space = false;
-
-	while (*s != '\0' && (chars == NULL || strchr(chars, *s) == NULL) &&
-	    !(was_space && *s == ';')) {
-		was_space = isspace((unsigned char)*s);
-		s++;
-	}
-	return s;
-}
-
-static enum line_kind
-parse_section(struct parse *p, const char *start)
-{
-	static const char *const names[] = { "prefork", "env" };
-	const char	*end = find_chars_or_comment(start + 1, "]"), *rest;
-	const char	*near;
-	char		 name[CONF_LINE_MAX + 1];
-	size_t		 len;
-
-	rest = end + (*end == ']');
-	rest += strspn(rest, " \t\v\f\r");
-	if (*end != ']' || (*rest != '\0' && *rest != ';')) {
-		parse_error(p, p->lineno, SYNTAX_ERROR);
-		return LINE_BAD;
-	}
-	pending_flush(p);
-	len = (size_t)(end - start - 1);
-	memcpy(name, start + 1, len);
-	name[len] = '\0';
-	p->prev_key = false;
-	p->cont = CONT_IGNORE;
-	if (strcmp(name, "prefork") == 0)
-		p->sect = SECT_PREFORK;
-	else if (strcmp(name, "env") == 0)
-		p->sect = SECT_ENV;
-	else {
-		p->sect = SECT_UNKNOWN;
-		if ((near = suggest(name, names, nitems(names))) != NULL)
-			parse_error(p, p->lineno, "unknown section [%s] (did "
-			    "you mean [%s]?)", name, near);
-		else
-			parse_error(p, p->lineno, "unknown section [%s]",
-			    name);
-	}
-	return LINE_SECTION;
-}
-
-/* Sorts the line in buf (len long) the way inih will see it. */
-static enum line_kind
-parse_classify(struct parse *p, size_t len)
-{
-	char	*start = p->buf, *end;
-
-	if (len > CONF_LINE_MAX) {
-		parse_error(p, p->lineno, "line longer than %d characters",
-		    CONF_LINE_MAX);
-		return LINE_BAD;
-	}
-	if (p->nul) {
-		parse_error(p, p->lineno, "line contains a NUL byte");
-		return LINE_BAD;
-	}
-	if (p->lineno == 1 && strncmp(start, "\xEF\xBB\xBF", 3) == 0)
-		start += 3;
-	while (isspace((unsigned char)*start))
-		start++;
-	end = start + strlen(start);
-	while (end > start && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	if (*start == '\0' || *start == ';' || *start == '#')
-		return LINE_BLANK;
-	if (p->prev_key && start > p->buf)
-		return LINE_CONT;
-	if (*start == '[')
-		return parse_section(p, start);
-	pending_flush(p);
-	return LINE_KEY;
-}
-
-/* The line inih was given is done: was it a line inih understood? */
-static void
-parse_line_end(struct parse *p)
-{
-	if (p->kind == LINE_KEY) {
-		if (!p->called)
-			parse_error(p, p->lineno, SYNTAX_ERROR);
-		else
-			p->prev_key = p->named;
-	}
-	p->kind = LINE_NONE;
-}
-
-static char *
-parse_reader(char *str, int num, void *stream)
-{
-	struct parse	*p = stream;
-	size_t		 len;
-
-	parse_line_end(p);
-	if (parse_read_line(p, &len) == -1)
-		return NULL;
-	p->lineno++;
-	p->called = false;
-	if (len >= (size_t)num)
-		len = SIZE_MAX;		/* a smaller inih: too long for it */
-	p->kind = parse_classify(p, len);
-	if (p->kind == LINE_BAD)
-		str[0] = '\0';
-	else
-		memcpy(str, p->buf, strlen(p->buf) + 1);
-	return str;
-}
-
-static int
-conf_parse(struct parse *p, struct strv *errs)
-{
-	struct conf	*c = p->c;
-	char		*msg;
-	size_t		 i;
-
-	free(c->path);
-	if ((c->path = strdup(p->name)) == NULL)
-		parse_collect(p, 0, NULL);
-	p->env_base = c->env.n;
-	for (i = 0; i < c->env.n; i++)
-		if (env_index_add(&p->env_names, &c->env, i) == -1)
-			parse_collect(p, 0, NULL);
-	ini_parse_stream(parse_reader, p, parse_handler, p);
-	parse_line_end(p);
-	pending_flush(p);
-	/* A read error ends the file: it comes after what was read. */
-	if (p->read_errno != 0) {
-		if (asprintf(&msg, "%s: cannot read: %s", p->name,
-		    strerror(p->read_errno)) == -1)
-			msg = NULL;
-		parse_collect(p, UINT_MAX, msg);
-	}
-	parse_emit(p, errs);
-	free(p->env_lines);
-	env_index_free(&p->env_names);
-	pending_drop(p);
-	return p->nproblems;
 }
 
 /*
@@ -1829,11 +702,11 @@ conf_free(struct conf *c)
 int
 conf_load(struct conf *c, const char *path, struct strv *errs)
 {
-	struct parse	 p = { .c = c, .name = path };
-	char		 why[SAFEFILE_WHY_MAX];
-	int		 n;
+	FILE	*fp;
+	char	 why[SAFEFILE_WHY_MAX];
+	int	 n;
 
-	if ((p.fp = fopen(path, "re")) == NULL) {
+	if ((fp = fopen(path, "re")) == NULL) {
 		if (strv_pushf(errs, "%s: cannot read: %s", path,
 		    strerror(errno)) == -1)
 			(void)strv_push(errs, "out of memory");
@@ -1844,15 +717,15 @@ conf_load(struct conf *c, const char *path, struct strv *errs)
 	 * own it or write it, or the directories it is in. A master that
 	 * is not root runs nothing its user could not run anyway.
 	 */
-	if (geteuid() == 0 && safefile_check_conf(fileno(p.fp), path, why,
+	if (geteuid() == 0 && safefile_check_conf(fileno(fp), path, why,
 	    sizeof(why)) == -1) {
 		if (strv_pushf(errs, "%s: %s", path, why) == -1)
 			(void)strv_push(errs, "out of memory");
-		fclose(p.fp);
+		fclose(fp);
 		return 1;
 	}
-	n = conf_parse(&p, errs);
-	fclose(p.fp);
+	n = conf_file_read(c, path, fp, NULL, errs);
+	fclose(fp);
 	return n;
 }
 
@@ -1860,74 +733,37 @@ int
 conf_load_string(struct conf *c, const char *name, const char *text,
     struct strv *errs)
 {
-	struct parse	p = { .c = c, .name = name, .s = text };
-
-	return conf_parse(&p, errs);
+	return conf_file_read(c, name, NULL, text, errs);
 }
 
 int
 conf_set(struct conf *c, const char *key, const char *value,
     const char *origin, struct strv *errs)
 {
-	const struct key	*k = key_find(key);
-	struct report		 r = { .errs = errs, .origin = origin,
-				    .key = key };
-	char			*copy;
-	size_t			 i;
+	enum conf_key	 k = conf_key_find(key);
+	struct report	 r = { .errs = errs, .origin = origin, .key = key };
+	char		*copy;
 
-	if (k == NULL) {
-		const char	*near = key_suggest(key);
+	if (k == CONF_KEY_COUNT) {
+		const char	*near = conf_key_suggest(key);
 
 		if (near != NULL)
-			report_value(&r, "unknown key '%s' (did you mean "
+			conf_report(&r, "unknown key '%s' (did you mean "
 			    "'%s'?)", key, near);
 		else
-			report_value(&r, "unknown key '%s'", key);
+			conf_report(&r, "unknown key '%s'", key);
 		return r.n;
 	}
-	if (key_apply(c, k, value, &r) == -1)
+	if (conf_key_apply(c, k, value, &r) == -1)
 		return r.n;
-	i = (size_t)(k - keys);
 	if ((copy = strdup(origin)) == NULL) {
 		report_oom(&r);
 		return r.n;
 	}
-	free(c->origins[i]);
-	c->origins[i] = copy;
-	c->lines[i] = 0;
+	free(c->origins[k]);
+	c->origins[k] = copy;
+	c->lines[k] = 0;
 	return 0;
-}
-
-/* A word as a shell would read it back: quoted unless plainly safe. */
-static size_t
-quote_word(const char *w, char *out)
-{
-	static const char	 safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-";
-	size_t			 n = 0;
-
-	/* out is a part of a longer string: the caller terminates it. */
-	if (*w != '\0' && strspn(w, safe) == strlen(w)) {
-		n = strlen(w);
-		if (out != NULL)
-			memcpy(out, w, n); /* NOLINT */
-		return n;
-	}
-	/* 'it'\''s' */
-	for (n = 1; *w != '\0'; w++) {
-		if (*w == '\'') {
-			if (out != NULL)
-				memcpy(out + n, "'\\''", 4); /* NOLINT */
-			n += 4;
-		} else {
-			if (out != NULL)
-				out[n] = *w;
-			n++;
-		}
-	}
-	if (out != NULL)
-		out[0] = out[n] = '\'';
-	return n + 1;
 }
 
 int
@@ -1935,7 +771,7 @@ conf_set_argv(struct conf *c, char *const argv[], int argc)
 {
 	struct strv	 words = STRV_INIT;
 	char		*command;
-	size_t		 len = 0, i;
+	size_t		 i;
 
 	if (argc <= 0) {
 		errno = EINVAL;
@@ -1946,24 +782,24 @@ conf_set_argv(struct conf *c, char *const argv[], int argc)
 			strv_free(&words);
 			return -1;
 		}
-		len += quote_word(argv[i], NULL) + 1;
 	}
-	if ((command = malloc(len)) == NULL) {
+	if ((command = words_join(argv, (size_t)argc)) == NULL) {
 		strv_free(&words);
 		return -1;
 	}
-	for (i = 0, len = 0; i < (size_t)argc; i++) {
-		if (i > 0)
-			command[len++] = ' ';
-		len += quote_word(argv[i], command + len);
-	}
-	command[len] = '\0';
 	strv_free(&c->argv);
 	c->argv = words;
 	free(c->command);
 	c->command = command;
 	c->lines[CONF_KEY_COMMAND] = 0;
 	return 0;
+}
+
+/* The command key's grammar is the shell's, kept in words.c. */
+int
+conf_split_words(const char *s, struct strv *words, const char **why)
+{
+	return words_split(s, words, why);
 }
 
 const char *

@@ -18,9 +18,6 @@
 #include "size.h"
 #include "util.h"
 
-/* Upper bound of every duration key: one year. */
-#define CONF_DURATION_MAX_MS	(UINT64_C(365) * 24 * 3600 * 1000)
-
 /*
  * Every [prefork] key, in the order of prefork.ini(5) KEYS; indexes
  * lines[].
@@ -222,30 +219,10 @@ bool	conf_halts(const struct conf *c, int code);
 bool	conf_worker_changed(const struct conf *a, const struct conf *b);
 
 /*
- * Value parsers, exported for tests and for the command line. Each
- * returns 0, or -1 with a static message in *why saying what is wrong,
- * worded to follow the value: "'10x' is not a duration (use ms, s, m,
- * h)". conf_split_words' reasons stand alone ("unterminated single
- * quote").
- */
-
-/* "30s", "100ms", "5m", "1h", "1.5s"; a bare number is seconds. */
-int	conf_parse_duration(const char *s, uint64_t *ms, const char **why);
-
-/* "512M", "16G", "1T", "4096"; powers of 1024; a bare number is bytes. */
-int	conf_parse_size(const char *s, uint64_t *bytes, const char **why);
-
-/* A decimal count in [min, max]. */
-int	conf_parse_uint(const char *s, unsigned min, unsigned max,
-	    unsigned *value, const char **why);
-
-/*
- * Splits s into words like a POSIX shell: blanks separate words, single
- * quotes keep everything literally, double quotes keep everything but
- * \" \\ \$ \` and backslash-newline, a backslash outside quotes quotes
- * the next character; nothing is expanded. Appends the words to words.
- * An unterminated quote or trailing backslash is an error, and so is
- * running out of memory; words is then unchanged.
+ * Splits the value of the command key into words, appended to words,
+ * exactly as words_split() does (see words.h): shell quoting, nothing
+ * expanded. Returns 0, or -1 with a static reason in *why that stands
+ * alone ("unterminated single quote"); words is then unchanged.
  */
 int	conf_split_words(const char *s, struct strv *words, const char **why);
 

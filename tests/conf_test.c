@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "conf_parse.h"
 #include "testlib.h"
 
 /* The NULL that ends expect_errors() lists, typed for a variadic call. */

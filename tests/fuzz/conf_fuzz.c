@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_parse.h"
 #include "fuzz.h"
 
 #define NAME		"fuzz.ini"
