@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "check.h"
 #include "env.h"
 #include "pidfile.h"
@@ -275,19 +276,15 @@ check_can_bind_low(void)
 	return (eff >> 10) & 1;
 }
 
-/* The port of a "HOST:PORT" listen address, or 0 for anything else. */
+/* The port of a TCP listen address, or 0 for a unix socket. */
 static unsigned long
 check_listen_port(const char *addr)
 {
-	const char	*colon;
-	char		*end;
-	unsigned long	 port;
+	struct listen_addr	a;
 
-	if (strncmp(addr, "unix:", 5) == 0 ||
-	    (colon = strrchr(addr, ':')) == NULL)
+	if (addr_parse(addr, &a) != NULL || a.kind == ADDR_UNIX)
 		return 0;
-	port = strtoul(colon + 1, &end, 10);
-	return *end == '\0' ? port : 0;
+	return a.port;
 }
 
 int
