@@ -151,6 +151,27 @@ view_of(const struct t_daemon *d, const char *path)
 }
 
 /*
+ * Plants what another user (uid 65534) could in a sticky directory that
+ * everyone may write, as /tmp: dir/pub, mode 01777, holds a link of
+ * theirs named name to a directory of theirs, dir/other. The link's path
+ * in lnk and the directory's in other (PATH_MAX each).
+ */
+static void
+plant_sticky_link(const char *dir, const char *name, char *lnk, char *other)
+{
+	char	pub[PATH_MAX];
+
+	xsnprintf(pub, sizeof(pub), "%s/pub", dir);
+	xsnprintf(other, PATH_MAX, "%s/other", dir);
+	xsnprintf(lnk, PATH_MAX, "%s/%s", pub, name);
+	assert_int_equal(mkdir(pub, 0700), 0);
+	assert_int_equal(chmod(pub, 01777), 0);
+	assert_int_equal(mkdir(other, 0700), 0);
+	assert_int_equal(symlink(other, lnk), 0);
+	assert_int_equal(lchown(lnk, 65534, 65534), 0);
+}
+
+/*
  * Path: log_file at start-up, a symbolic link planted at it to a
  * root-only file: refused (73), and the target is untouched.
  */
@@ -187,23 +208,15 @@ static void
 test_log_link_in_sticky_dir(void **state)
 {
 	char		dir[PATH_MAX], conf[PATH_MAX], logf[PATH_MAX];
-	char		pub[PATH_MAX], other[PATH_MAX], lnk[PATH_MAX];
-	char		planted[PATH_MAX];
+	char		other[PATH_MAX], lnk[PATH_MAX], planted[PATH_MAX];
 	struct t_run	r;
 
 	(void)state;
 	need_root();
 	subdir("sticky", dir);
-	xsnprintf(pub, sizeof(pub), "%s/pub", dir);
-	xsnprintf(other, sizeof(other), "%s/other", dir);
-	xsnprintf(lnk, sizeof(lnk), "%s/logs", pub);
+	plant_sticky_link(dir, "logs", lnk, other);
 	xsnprintf(logf, sizeof(logf), "%s/prefork.log", lnk);
 	xsnprintf(planted, sizeof(planted), "%s/prefork.log", other);
-	assert_int_equal(mkdir(pub, 0700), 0);
-	assert_int_equal(chmod(pub, 01777), 0);
-	assert_int_equal(mkdir(other, 0700), 0);
-	assert_int_equal(symlink(other, lnk), 0);
-	assert_int_equal(lchown(lnk, 65534, 65534), 0);
 	write_conf(conf, "sticky.ini", "[prefork]\nworkers = 1\n"
 	    "log_file = %s\n" TIMEOUTS, logf);
 	run_prefork(&r, (const char *const[]){ "-c", conf, "--",
@@ -353,23 +366,15 @@ static void
 test_pidfile_through_link(void **state)
 {
 	char		dir[PATH_MAX], conf[PATH_MAX], pidf[PATH_MAX];
-	char		pub[PATH_MAX], other[PATH_MAX], lnk[PATH_MAX];
-	char		planted[PATH_MAX];
+	char		other[PATH_MAX], lnk[PATH_MAX], planted[PATH_MAX];
 	struct t_run	r;
 
 	(void)state;
 	need_root();
 	subdir("pidlink", dir);
-	xsnprintf(pub, sizeof(pub), "%s/pub", dir);
-	xsnprintf(other, sizeof(other), "%s/other", dir);
-	xsnprintf(lnk, sizeof(lnk), "%s/run", pub);
+	plant_sticky_link(dir, "run", lnk, other);
 	xsnprintf(pidf, sizeof(pidf), "%s/prefork.pid", lnk);
 	xsnprintf(planted, sizeof(planted), "%s/prefork.pid", other);
-	assert_int_equal(mkdir(pub, 0700), 0);
-	assert_int_equal(chmod(pub, 01777), 0);
-	assert_int_equal(mkdir(other, 0700), 0);
-	assert_int_equal(symlink(other, lnk), 0);
-	assert_int_equal(lchown(lnk, 65534, 65534), 0);
 	write_conf(conf, "pidlink.ini", "[prefork]\nworkers = 1\n" TIMEOUTS);
 	run_prefork(&r, (const char *const[]){ "-c", conf, "-p", pidf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
@@ -663,21 +668,14 @@ static void
 test_check_pidfile_link(void **state)
 {
 	char		dir[PATH_MAX], conf[PATH_MAX], pidf[PATH_MAX];
-	char		pub[PATH_MAX], other[PATH_MAX], lnk[PATH_MAX];
+	char		other[PATH_MAX], lnk[PATH_MAX];
 	struct t_run	r;
 
 	(void)state;
 	need_root();
 	subdir("checklink", dir);
-	xsnprintf(pub, sizeof(pub), "%s/pub", dir);
-	xsnprintf(other, sizeof(other), "%s/other", dir);
-	xsnprintf(lnk, sizeof(lnk), "%s/run", pub);
+	plant_sticky_link(dir, "run", lnk, other);
 	xsnprintf(pidf, sizeof(pidf), "%s/prefork.pid", lnk);
-	assert_int_equal(mkdir(pub, 0700), 0);
-	assert_int_equal(chmod(pub, 01777), 0);
-	assert_int_equal(mkdir(other, 0700), 0);
-	assert_int_equal(symlink(other, lnk), 0);
-	assert_int_equal(lchown(lnk, 65534, 65534), 0);
 	write_conf(conf, "checklink.ini", "[prefork]\nworkers = 1\n"
 	    "pidfile = %s\n" TIMEOUTS, pidf);
 	run_prefork(&r, (const char *const[]){ "-t", "-c", conf, "--",
