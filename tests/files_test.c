@@ -708,20 +708,7 @@ test_check_privileged_port(void **state)
 		skip();
 	}
 	free(floor);
-	t_run(&r, NULL, (const char *const[]){ "setpriv", "--reuid=nobody",
-	    "--regid=nogroup", "--clear-groups", "test", "-x", t_prefork(),
-	    NULL }, WAIT_MS);
-	if (r.status != 0) {
-		print_message("skipped: nobody cannot run the build's "
-		    "binaries through setpriv (%d): %s\n", r.status, r.err);
-		t_run_free(&r);
-		skip();
-	}
-	t_run_free(&r);
-
-	subdir("port", dir);
-	assert_int_equal(chmod(t_tmpdir(), 0711), 0);
-	assert_int_equal(chmod(dir, 0755), 0);
+	it_nobody_dir("port", dir, false);
 	xsnprintf(conf, sizeof(conf), "%s/port.ini", dir);
 	assert_non_null(t_write_file("port/port.ini", "[prefork]\n"
 	    "workers = 1\nlisten = 127.0.0.1:80\n"));

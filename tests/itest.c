@@ -212,6 +212,29 @@ subdir(const char *name, char *buf)
 }
 
 const char *
+it_nobody_dir(const char *name, char *buf, bool worker)
+{
+	struct t_run	r;
+
+	/* Without worker, the list ends before the worker's test. */
+	t_run(&r, NULL, (const char *const[]){ "setpriv", "--reuid=nobody",
+	    "--regid=nogroup", "--clear-groups", "test", "-x", t_prefork(),
+	    worker ? "-a" : NULL, "-x", t_testworker(), NULL }, it_wait_ms);
+	if (r.status != 0) {
+		print_message("skipped: nobody cannot run the build's "
+		    "binaries through setpriv (%d): %s\n", r.status, r.err);
+		t_run_free(&r);
+		skip();
+	}
+	t_run_free(&r);
+
+	subdir(name, buf);
+	assert_int_equal(chmod(t_tmpdir(), 0711), 0);
+	assert_int_equal(chmod(buf, 0755), 0);
+	return buf;
+}
+
+const char *
 write_conf(char *buf, const char *name, const char *fmt, ...)
 {
 	char	text[4096], tmp[PATH_MAX];

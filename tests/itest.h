@@ -83,6 +83,15 @@ void	assert_no_sanitizer_report(const struct t_daemon *d);
 const char	*subdir(const char *name, char *buf);
 
 /*
+ * For a test that runs prefork as nobody through setpriv(1): skips the
+ * test, saying why, unless nobody can run the build's prefork (and, with
+ * worker, its test worker); then makes the directory t_tmpdir()/name,
+ * its path in buf (PATH_MAX), and opens the way to it (t_tmpdir() 0711,
+ * the directory 0755), since the test's own directories are private.
+ */
+const char	*it_nobody_dir(const char *name, char *buf, bool worker);
+
+/*
  * Writes t_tmpdir()/name from a format, atomically (a new file renamed
  * over the old one), so that a master reading it at a SIGHUP never sees
  * half of it; its path in buf (PATH_MAX).

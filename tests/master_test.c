@@ -1267,7 +1267,6 @@ test_unprivileged_own_user(void **state)
 	    "--regid=nogroup", "--clear-groups", NULL };
 	char		 dir[PATH_MAX], conf[PATH_MAX];
 	struct t_daemon	*d;
-	struct t_run	 r;
 	struct passwd	*pw;
 	pid_t		 a[2];
 	unsigned	 i;
@@ -1276,21 +1275,7 @@ test_unprivileged_own_user(void **state)
 		print_message("skipped: needs root, and a user nobody\n");
 		skip();
 	}
-	t_run(&r, NULL, (const char *const[]){ "setpriv", "--reuid=nobody",
-	    "--regid=nogroup", "--clear-groups", "test", "-x", t_prefork(),
-	    "-a", "-x", t_testworker(), NULL }, WAIT_MS);
-	if (r.status != 0) {
-		print_message("skipped: nobody cannot run the build's "
-		    "binaries through setpriv (%d): %s\n", r.status, r.err);
-		t_run_free(&r);
-		skip();
-	}
-	t_run_free(&r);
-
-	/* A directory nobody may read: the test's own is private. */
-	subdir("nobody", dir);
-	assert_int_equal(chmod(t_tmpdir(), 0711), 0);
-	assert_int_equal(chmod(dir, 0755), 0);
+	it_nobody_dir("nobody", dir, true);
 	xsnprintf(conf, sizeof(conf), "%s/own-user.ini", dir);
 	assert_non_null(t_write_file("nobody/own-user.ini", "[prefork]\n"
 	    "workers = 2\nuser = nobody\ngroup = nogroup\n" TIMEOUTS));
