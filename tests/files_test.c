@@ -81,21 +81,6 @@ need_root(void)
 	}
 }
 
-/* Runs prefork in the foreground with a deadline; no sanitizer report. */
-static void
-run_prefork(struct t_run *r, const char *const args[], unsigned ms)
-{
-	t_run_prefork(r, it_clean_env, args, ms);
-	if (r->timed_out) {
-		fprintf(stderr, "%s", r->err);
-		fail_msg("prefork did not exit within %u ms", ms);
-	}
-	if (sanitizer_report(r->err)) {
-		fprintf(stderr, "%s", r->err);
-		fail_msg("sanitizer report");
-	}
-}
-
 /* Writes a file with text and mode (for the target of an attack). */
 static void
 put_file(const char *path, const char *text, mode_t mode)
@@ -190,7 +175,7 @@ test_log_link_at_start(void **state)
 	assert_int_equal(symlink(secret, logf), 0);
 	write_conf(conf, "loglink.ini", "[prefork]\nworkers = 1\n"
 	    "log_file = %s\n" TIMEOUTS, logf);
-	run_prefork(&r, (const char *const[]){ "-c", conf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
 	assert_int_equal(r.status, EX_CANTCREAT);
 	assert_true(t_contains(r.err, "is a symbolic link (refusing to "
@@ -219,7 +204,7 @@ test_log_link_in_sticky_dir(void **state)
 	xsnprintf(planted, sizeof(planted), "%s/prefork.log", other);
 	write_conf(conf, "sticky.ini", "[prefork]\nworkers = 1\n"
 	    "log_file = %s\n" TIMEOUTS, logf);
-	run_prefork(&r, (const char *const[]){ "-c", conf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
 	assert_int_equal(r.status, EX_CANTCREAT);
 	assert_true(t_contains(r.err, "is a symbolic link of uid 65534 in a "
@@ -291,7 +276,7 @@ test_log_fifo_at_start(void **state)
 	assert_int_equal(mkfifo(logf, 0600), 0);
 	write_conf(conf, "fifo.ini", "[prefork]\nworkers = 1\n"
 	    "log_file = %s\n" TIMEOUTS, logf);
-	run_prefork(&r, (const char *const[]){ "-c", conf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
 	assert_int_equal(r.status, EX_CANTCREAT);
 	assert_true(t_contains(r.err, "not a regular file (FIFO)"));
@@ -348,7 +333,7 @@ test_pidfile_not_a_pidfile(void **state)
 	write_conf(conf, "notpid.ini", "[prefork]\nworkers = 1\n" TIMEOUTS);
 	before = util_read_file(conf, 1 << 16);
 	assert_non_null(before);
-	run_prefork(&r, (const char *const[]){ "-c", conf, "-p", conf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-c", conf, "-p", conf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
 	assert_int_equal(r.status, EX_CANTCREAT);
 	assert_true(t_contains(r.err, "holds something else than a PID"));
@@ -376,7 +361,7 @@ test_pidfile_through_link(void **state)
 	xsnprintf(pidf, sizeof(pidf), "%s/prefork.pid", lnk);
 	xsnprintf(planted, sizeof(planted), "%s/prefork.pid", other);
 	write_conf(conf, "pidlink.ini", "[prefork]\nworkers = 1\n" TIMEOUTS);
-	run_prefork(&r, (const char *const[]){ "-c", conf, "-p", pidf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-c", conf, "-p", pidf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
 	assert_int_equal(r.status, EX_CANTCREAT);
 	assert_true(t_contains(r.err, "is a symbolic link of uid 65534"));
@@ -404,7 +389,7 @@ test_pidfile_owner_and_mode(void **state)
 	put_file(pidf, "", 0666);
 	assert_int_equal(chown(pidf, 65534, 65534), 0);
 	write_conf(conf, "pidowner.ini", "[prefork]\nworkers = 1\n" TIMEOUTS);
-	run_prefork(&r, (const char *const[]){ "-c", conf, "-p", pidf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-c", conf, "-p", pidf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
 	assert_int_equal(r.status, EX_CANTCREAT);
 	assert_true(t_contains(r.err, "owned by uid 65534"));
@@ -458,7 +443,7 @@ test_pidfile_holder_from_lock(void **state)
 	assert_int_equal(write(fd, "999999\n", 7), 7);
 	assert_int_equal(close(fd), 0);
 
-	run_prefork(&r, (const char *const[]){ "-c", conf, "-p", pidf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-c", conf, "-p", pidf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
 	assert_int_equal(r.status, EX_CANTCREAT);
 	xsnprintf(want, sizeof(want), "held by a running prefork (pid %ld)",
@@ -521,7 +506,7 @@ test_conf_writable_by_others(void **state)
 	need_root();
 	write_conf(conf, "loose.ini", "[prefork]\nworkers = 2\n" TIMEOUTS);
 	assert_int_equal(chmod(conf, 0664), 0);
-	run_prefork(&r, (const char *const[]){ "-c", conf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
 	assert_int_equal(r.status, EX_CONFIG);
 	xsnprintf(want, sizeof(want), "%s: writable by group (mode 0664): "
@@ -530,7 +515,7 @@ test_conf_writable_by_others(void **state)
 	t_run_free(&r);
 
 	/* --check says the same. */
-	run_prefork(&r, (const char *const[]){ "-t", "-c", conf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-t", "-c", conf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
 	assert_int_equal(r.status, EX_CONFIG);
 	assert_true(t_contains(r.err, want));
@@ -538,7 +523,7 @@ test_conf_writable_by_others(void **state)
 
 	assert_int_equal(chmod(conf, 0644), 0);
 	assert_int_equal(chown(conf, 65534, 0), 0);
-	run_prefork(&r, (const char *const[]){ "-c", conf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
 	assert_int_equal(r.status, EX_CONFIG);
 	xsnprintf(want, sizeof(want), "%s: owned by uid 65534: run chown "
@@ -678,7 +663,7 @@ test_check_pidfile_link(void **state)
 	xsnprintf(pidf, sizeof(pidf), "%s/prefork.pid", lnk);
 	write_conf(conf, "checklink.ini", "[prefork]\nworkers = 1\n"
 	    "pidfile = %s\n" TIMEOUTS, pidf);
-	run_prefork(&r, (const char *const[]){ "-t", "-c", conf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-t", "-c", conf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
 	assert_int_equal(r.status, EX_CONFIG);
 	assert_true(t_contains(r.err, "pidfile: "));

@@ -203,6 +203,21 @@ assert_no_sanitizer_report(const struct t_daemon *d)
 	}
 }
 
+void
+it_run_prefork(struct t_run *r, const char *const args[],
+    unsigned timeout_ms)
+{
+	t_run_prefork(r, it_clean_env, args, timeout_ms);
+	if (r->timed_out) {
+		fprintf(stderr, "%s", r->err);
+		fail_msg("prefork did not exit within %u ms", timeout_ms);
+	}
+	if (sanitizer_report(r->err)) {
+		fprintf(stderr, "%s", r->err);
+		fail_msg("sanitizer report");
+	}
+}
+
 const char *
 subdir(const char *name, char *buf)
 {

@@ -79,6 +79,15 @@ bool	sanitizer_report(const char *text);
 /* Fails the test when the daemon's log holds a sanitizer report. */
 void	assert_no_sanitizer_report(const struct t_daemon *d);
 
+/*
+ * Runs prefork args (NULL-terminated) in the foreground with
+ * it_clean_env, as t_run_prefork() does, and fails the test, showing
+ * its standard error, when it is still running after timeout_ms or
+ * reported a sanitizer error.
+ */
+void	it_run_prefork(struct t_run *r, const char *const args[],
+	    unsigned timeout_ms);
+
 /* Makes the directory t_tmpdir()/name; its path in buf (PATH_MAX). */
 const char	*subdir(const char *name, char *buf);
 

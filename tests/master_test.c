@@ -76,12 +76,7 @@ teardown(void **state)
 static void
 run_prefork(struct t_run *r, const char *const args[])
 {
-	t_run_prefork(r, it_clean_env, args, WAIT_MS);
-	assert_false(r->timed_out);
-	if (sanitizer_report(r->err)) {
-		fprintf(stderr, "%s", r->err);
-		fail_msg("sanitizer report");
-	}
+	it_run_prefork(r, args, WAIT_MS);
 }
 
 static void
