@@ -226,23 +226,28 @@ subdir(const char *name, char *buf)
 	return buf;
 }
 
-const char *
-it_nobody_dir(const char *name, char *buf, bool worker)
+void
+it_skip_unless(const char *const argv[], const char *why)
 {
 	struct t_run	r;
 
-	/* Without worker, the list ends before the worker's test. */
-	t_run(&r, NULL, (const char *const[]){ "setpriv", "--reuid=nobody",
-	    "--regid=nogroup", "--clear-groups", "test", "-x", t_prefork(),
-	    worker ? "-a" : NULL, "-x", t_testworker(), NULL }, it_wait_ms);
+	t_run(&r, NULL, argv, it_wait_ms);
 	if (r.status != 0) {
-		print_message("skipped: nobody cannot run the build's "
-		    "binaries through setpriv (%d): %s\n", r.status, r.err);
+		print_message("skipped: %s (%d): %s\n", why, r.status, r.err);
 		t_run_free(&r);
 		skip();
 	}
 	t_run_free(&r);
+}
 
+const char *
+it_nobody_dir(const char *name, char *buf, bool worker)
+{
+	/* Without worker, the list ends before the worker's test. */
+	it_skip_unless((const char *const[]){ "setpriv", "--reuid=nobody",
+	    "--regid=nogroup", "--clear-groups", "test", "-x", t_prefork(),
+	    worker ? "-a" : NULL, "-x", t_testworker(), NULL },
+	    "nobody cannot run the build's binaries through setpriv");
 	subdir(name, buf);
 	assert_int_equal(chmod(t_tmpdir(), 0711), 0);
 	assert_int_equal(chmod(buf, 0755), 0);

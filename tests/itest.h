@@ -92,6 +92,13 @@ void	it_run_prefork(struct t_run *r, const char *const args[],
 const char	*subdir(const char *name, char *buf);
 
 /*
+ * For a test that needs what argv (NULL-terminated) tries: runs it, and
+ * unless it exits 0 within it_wait_ms, skips the test, saying "skipped:
+ * why", its exit status and its standard error.
+ */
+void	it_skip_unless(const char *const argv[], const char *why);
+
+/*
  * For a test that runs prefork as nobody through setpriv(1): skips the
  * test, saying why, unless nobody can run the build's prefork (and, with
  * worker, its test worker); then makes the directory t_tmpdir()/name,

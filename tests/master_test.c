@@ -1299,20 +1299,13 @@ test_pid1(void **state)
 	    "--mount-proc", NULL };
 	char		 conf[PATH_MAX];
 	struct t_daemon	*d;
-	struct t_run	 r;
 	pid_t		 master, a[2], g[2];
 	unsigned	 i;
 	struct no_zombies z;
 
-	t_run(&r, NULL, (const char *const[]){ "unshare", "--pid", "--fork",
-	    "--mount-proc", "true", NULL }, WAIT_MS);
-	if (r.status != 0) {
-		print_message("skipped: unshare --pid --fork --mount-proc "
-		    "failed (%d): %s\n", r.status, r.err);
-		t_run_free(&r);
-		skip();
-	}
-	t_run_free(&r);
+	it_skip_unless((const char *const[]){ "unshare", "--pid", "--fork",
+	    "--mount-proc", "true", NULL },
+	    "unshare --pid --fork --mount-proc failed");
 
 	write_conf(conf, "pid1.ini", "[prefork]\nworkers = 2\n" TIMEOUTS);
 	d = start(NULL, wrapper, (const char *const[]){ "-l", "debug", "-c",

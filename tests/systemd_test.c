@@ -1647,21 +1647,13 @@ test_socket_activation(void **state)
 	char			conf[PATH_MAX], addr[64];
 	struct t_daemon		*d;
 	struct first_req	fr;
-	struct t_run		r;
 	struct rolled		rl;
 	pid_t			a[2], b[2];
 	unsigned		i;
 	int			err;
 
-	t_run(&r, NULL, (const char *const[]){ "systemd-socket-activate",
-	    "--version", NULL }, WAIT_MS);
-	if (r.status != 0) {
-		print_message("skipped: systemd-socket-activate is missing "
-		    "(%d): %s\n", r.status, r.err);
-		t_run_free(&r);
-		skip();
-	}
-	t_run_free(&r);
+	it_skip_unless((const char *const[]){ "systemd-socket-activate",
+	    "--version", NULL }, "systemd-socket-activate is missing");
 
 	while (other == port)
 		other = t_free_port();
