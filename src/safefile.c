@@ -272,6 +272,42 @@ safefile_check_at(int dfd, const struct stat *dst, const char *name,
 	return 0;
 }
 
+/*
+ * What safefile_open() and safefile_check() both do before they differ:
+ * walk a copy of path (PATH_MAX, in buf; the walk cuts it up and name
+ * points into it) to the directory of its last component, and refuse
+ * what is there if it is not safe to write. shown (PATH_MAX) gets the
+ * path as walked, and exists whether the file is there. Returns the
+ * directory's fd, or -1 with errno and why set and nothing left open.
+ */
+static int
+safefile_reach(const char *path, char *buf, const char **name, char *shown,
+    struct stat *dst, bool *exists, char *why, size_t len)
+{
+	int	dfd, err;
+
+	if (snprintf(buf, PATH_MAX, "%s", path) >= PATH_MAX) {
+		safefile_strerror(ENAMETOOLONG, why, len);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((dfd = safefile_walk(buf, name, shown, PATH_MAX, why, len)) == -1)
+		return -1;
+	if (fstat(dfd, dst) == -1) {
+		safefile_strerror(errno, why, len);
+		goto fail;
+	}
+	if (safefile_check_at(dfd, dst, *name, exists, why, len) == -1)
+		goto fail;
+	return dfd;
+
+fail:
+	err = errno;
+	close(dfd);
+	errno = err;
+	return -1;
+}
+
 int
 safefile_open(const char *path, int flags, mode_t mode, int *dirfd,
     char *why, size_t len)
@@ -282,20 +318,9 @@ safefile_open(const char *path, int flags, mode_t mode, int *dirfd,
 	bool		 exists;
 	int		 dfd, fd = -1, fl, err;
 
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
-		safefile_strerror(ENAMETOOLONG, why, len);
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((dfd = safefile_walk(buf, &name, shown, sizeof(shown), why,
+	if ((dfd = safefile_reach(path, buf, &name, shown, &dst, &exists, why,
 	    len)) == -1)
 		return -1;
-	if (fstat(dfd, &dst) == -1) {
-		safefile_strerror(errno, why, len);
-		goto fail;
-	}
-	if (safefile_check_at(dfd, &dst, name, &exists, why, len) == -1)
-		goto fail;
 	/*
 	 * O_NOFOLLOW for a link planted since, O_NONBLOCK for a FIFO (with
 	 * no reader, a write-only open would wait for one), O_NOCTTY for a
@@ -351,25 +376,14 @@ safefile_check(const char *path, char *why, size_t len)
 	bool		 exists;
 	int		 dfd, rc, err;
 
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
-		safefile_strerror(ENAMETOOLONG, why, len);
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((dfd = safefile_walk(buf, &name, shown, sizeof(shown), why,
+	if ((dfd = safefile_reach(path, buf, &name, shown, &dst, &exists, why,
 	    len)) == -1)
 		return -1;
-	if ((rc = fstat(dfd, &dst)) == -1)
+	/* The checks walked it; access(2) only asks about rights. */
+	rc = exists ? faccessat(dfd, name, W_OK, 0) :
+	    access(shown, W_OK | X_OK);
+	if (rc == -1)
 		safefile_strerror(errno, why, len);
-	else
-		rc = safefile_check_at(dfd, &dst, name, &exists, why, len);
-	if (rc == 0) {
-		/* The checks walked it; access(2) only asks about rights. */
-		rc = exists ? faccessat(dfd, name, W_OK, 0) :
-		    access(shown, W_OK | X_OK);
-		if (rc == -1)
-			safefile_strerror(errno, why, len);
-	}
 	err = errno;
 	close(dfd);
 	errno = err;

@@ -18,7 +18,6 @@
  */
 #include "config.h"
 
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1592,10 +1591,7 @@ main(void)
 	 * orphan is then a child of ours, told apart from another test's
 	 * worker that got one of our old pids.
 	 */
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1) {
-		fprintf(stderr, "PR_SET_CHILD_SUBREAPER: %s\n",
-		    strerror(errno));
+	if (t_subreaper() == -1)
 		return 1;
-	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,21 +81,6 @@ need_root(void)
 	}
 }
 
-/* Runs prefork in the foreground with a deadline; no sanitizer report. */
-static void
-run_prefork(struct t_run *r, const char *const args[], unsigned ms)
-{
-	t_run_prefork(r, it_clean_env, args, ms);
-	if (r->timed_out) {
-		fprintf(stderr, "%s", r->err);
-		fail_msg("prefork did not exit within %u ms", ms);
-	}
-	if (sanitizer_report(r->err)) {
-		fprintf(stderr, "%s", r->err);
-		fail_msg("sanitizer report");
-	}
-}
-
 /* Writes a file with text and mode (for the target of an attack). */
 static void
 put_file(const char *path, const char *text, mode_t mode)
@@ -151,6 +136,27 @@ view_of(const struct t_daemon *d, const char *path)
 }
 
 /*
+ * Plants what another user (uid 65534) could in a sticky directory that
+ * everyone may write, as /tmp: dir/pub, mode 01777, holds a link of
+ * theirs named name to a directory of theirs, dir/other. The link's path
+ * in lnk and the directory's in other (PATH_MAX each).
+ */
+static void
+plant_sticky_link(const char *dir, const char *name, char *lnk, char *other)
+{
+	char	pub[PATH_MAX];
+
+	xsnprintf(pub, sizeof(pub), "%s/pub", dir);
+	xsnprintf(other, PATH_MAX, "%s/other", dir);
+	xsnprintf(lnk, PATH_MAX, "%s/%s", pub, name);
+	assert_int_equal(mkdir(pub, 0700), 0);
+	assert_int_equal(chmod(pub, 01777), 0);
+	assert_int_equal(mkdir(other, 0700), 0);
+	assert_int_equal(symlink(other, lnk), 0);
+	assert_int_equal(lchown(lnk, 65534, 65534), 0);
+}
+
+/*
  * Path: log_file at start-up, a symbolic link planted at it to a
  * root-only file: refused (73), and the target is untouched.
  */
@@ -169,7 +175,7 @@ test_log_link_at_start(void **state)
 	assert_int_equal(symlink(secret, logf), 0);
 	write_conf(conf, "loglink.ini", "[prefork]\nworkers = 1\n"
 	    "log_file = %s\n" TIMEOUTS, logf);
-	run_prefork(&r, (const char *const[]){ "-c", conf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
 	assert_int_equal(r.status, EX_CANTCREAT);
 	assert_true(t_contains(r.err, "is a symbolic link (refusing to "
@@ -187,26 +193,18 @@ static void
 test_log_link_in_sticky_dir(void **state)
 {
 	char		dir[PATH_MAX], conf[PATH_MAX], logf[PATH_MAX];
-	char		pub[PATH_MAX], other[PATH_MAX], lnk[PATH_MAX];
-	char		planted[PATH_MAX];
+	char		other[PATH_MAX], lnk[PATH_MAX], planted[PATH_MAX];
 	struct t_run	r;
 
 	(void)state;
 	need_root();
 	subdir("sticky", dir);
-	xsnprintf(pub, sizeof(pub), "%s/pub", dir);
-	xsnprintf(other, sizeof(other), "%s/other", dir);
-	xsnprintf(lnk, sizeof(lnk), "%s/logs", pub);
+	plant_sticky_link(dir, "logs", lnk, other);
 	xsnprintf(logf, sizeof(logf), "%s/prefork.log", lnk);
 	xsnprintf(planted, sizeof(planted), "%s/prefork.log", other);
-	assert_int_equal(mkdir(pub, 0700), 0);
-	assert_int_equal(chmod(pub, 01777), 0);
-	assert_int_equal(mkdir(other, 0700), 0);
-	assert_int_equal(symlink(other, lnk), 0);
-	assert_int_equal(lchown(lnk, 65534, 65534), 0);
 	write_conf(conf, "sticky.ini", "[prefork]\nworkers = 1\n"
 	    "log_file = %s\n" TIMEOUTS, logf);
-	run_prefork(&r, (const char *const[]){ "-c", conf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
 	assert_int_equal(r.status, EX_CANTCREAT);
 	assert_true(t_contains(r.err, "is a symbolic link of uid 65534 in a "
@@ -278,7 +276,7 @@ test_log_fifo_at_start(void **state)
 	assert_int_equal(mkfifo(logf, 0600), 0);
 	write_conf(conf, "fifo.ini", "[prefork]\nworkers = 1\n"
 	    "log_file = %s\n" TIMEOUTS, logf);
-	run_prefork(&r, (const char *const[]){ "-c", conf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
 	assert_int_equal(r.status, EX_CANTCREAT);
 	assert_true(t_contains(r.err, "not a regular file (FIFO)"));
@@ -335,7 +333,7 @@ test_pidfile_not_a_pidfile(void **state)
 	write_conf(conf, "notpid.ini", "[prefork]\nworkers = 1\n" TIMEOUTS);
 	before = util_read_file(conf, 1 << 16);
 	assert_non_null(before);
-	run_prefork(&r, (const char *const[]){ "-c", conf, "-p", conf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-c", conf, "-p", conf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
 	assert_int_equal(r.status, EX_CANTCREAT);
 	assert_true(t_contains(r.err, "holds something else than a PID"));
@@ -353,25 +351,17 @@ static void
 test_pidfile_through_link(void **state)
 {
 	char		dir[PATH_MAX], conf[PATH_MAX], pidf[PATH_MAX];
-	char		pub[PATH_MAX], other[PATH_MAX], lnk[PATH_MAX];
-	char		planted[PATH_MAX];
+	char		other[PATH_MAX], lnk[PATH_MAX], planted[PATH_MAX];
 	struct t_run	r;
 
 	(void)state;
 	need_root();
 	subdir("pidlink", dir);
-	xsnprintf(pub, sizeof(pub), "%s/pub", dir);
-	xsnprintf(other, sizeof(other), "%s/other", dir);
-	xsnprintf(lnk, sizeof(lnk), "%s/run", pub);
+	plant_sticky_link(dir, "run", lnk, other);
 	xsnprintf(pidf, sizeof(pidf), "%s/prefork.pid", lnk);
 	xsnprintf(planted, sizeof(planted), "%s/prefork.pid", other);
-	assert_int_equal(mkdir(pub, 0700), 0);
-	assert_int_equal(chmod(pub, 01777), 0);
-	assert_int_equal(mkdir(other, 0700), 0);
-	assert_int_equal(symlink(other, lnk), 0);
-	assert_int_equal(lchown(lnk, 65534, 65534), 0);
 	write_conf(conf, "pidlink.ini", "[prefork]\nworkers = 1\n" TIMEOUTS);
-	run_prefork(&r, (const char *const[]){ "-c", conf, "-p", pidf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-c", conf, "-p", pidf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
 	assert_int_equal(r.status, EX_CANTCREAT);
 	assert_true(t_contains(r.err, "is a symbolic link of uid 65534"));
@@ -399,7 +389,7 @@ test_pidfile_owner_and_mode(void **state)
 	put_file(pidf, "", 0666);
 	assert_int_equal(chown(pidf, 65534, 65534), 0);
 	write_conf(conf, "pidowner.ini", "[prefork]\nworkers = 1\n" TIMEOUTS);
-	run_prefork(&r, (const char *const[]){ "-c", conf, "-p", pidf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-c", conf, "-p", pidf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
 	assert_int_equal(r.status, EX_CANTCREAT);
 	assert_true(t_contains(r.err, "owned by uid 65534"));
@@ -453,7 +443,7 @@ test_pidfile_holder_from_lock(void **state)
 	assert_int_equal(write(fd, "999999\n", 7), 7);
 	assert_int_equal(close(fd), 0);
 
-	run_prefork(&r, (const char *const[]){ "-c", conf, "-p", pidf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-c", conf, "-p", pidf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
 	assert_int_equal(r.status, EX_CANTCREAT);
 	xsnprintf(want, sizeof(want), "held by a running prefork (pid %ld)",
@@ -516,7 +506,7 @@ test_conf_writable_by_others(void **state)
 	need_root();
 	write_conf(conf, "loose.ini", "[prefork]\nworkers = 2\n" TIMEOUTS);
 	assert_int_equal(chmod(conf, 0664), 0);
-	run_prefork(&r, (const char *const[]){ "-c", conf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
 	assert_int_equal(r.status, EX_CONFIG);
 	xsnprintf(want, sizeof(want), "%s: writable by group (mode 0664): "
@@ -525,7 +515,7 @@ test_conf_writable_by_others(void **state)
 	t_run_free(&r);
 
 	/* --check says the same. */
-	run_prefork(&r, (const char *const[]){ "-t", "-c", conf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-t", "-c", conf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
 	assert_int_equal(r.status, EX_CONFIG);
 	assert_true(t_contains(r.err, want));
@@ -533,7 +523,7 @@ test_conf_writable_by_others(void **state)
 
 	assert_int_equal(chmod(conf, 0644), 0);
 	assert_int_equal(chown(conf, 65534, 0), 0);
-	run_prefork(&r, (const char *const[]){ "-c", conf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
 	assert_int_equal(r.status, EX_CONFIG);
 	xsnprintf(want, sizeof(want), "%s: owned by uid 65534: run chown "
@@ -663,24 +653,17 @@ static void
 test_check_pidfile_link(void **state)
 {
 	char		dir[PATH_MAX], conf[PATH_MAX], pidf[PATH_MAX];
-	char		pub[PATH_MAX], other[PATH_MAX], lnk[PATH_MAX];
+	char		other[PATH_MAX], lnk[PATH_MAX];
 	struct t_run	r;
 
 	(void)state;
 	need_root();
 	subdir("checklink", dir);
-	xsnprintf(pub, sizeof(pub), "%s/pub", dir);
-	xsnprintf(other, sizeof(other), "%s/other", dir);
-	xsnprintf(lnk, sizeof(lnk), "%s/run", pub);
+	plant_sticky_link(dir, "run", lnk, other);
 	xsnprintf(pidf, sizeof(pidf), "%s/prefork.pid", lnk);
-	assert_int_equal(mkdir(pub, 0700), 0);
-	assert_int_equal(chmod(pub, 01777), 0);
-	assert_int_equal(mkdir(other, 0700), 0);
-	assert_int_equal(symlink(other, lnk), 0);
-	assert_int_equal(lchown(lnk, 65534, 65534), 0);
 	write_conf(conf, "checklink.ini", "[prefork]\nworkers = 1\n"
 	    "pidfile = %s\n" TIMEOUTS, pidf);
-	run_prefork(&r, (const char *const[]){ "-t", "-c", conf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-t", "-c", conf, "--",
 	    t_testworker(), NULL }, QUICK_MS);
 	assert_int_equal(r.status, EX_CONFIG);
 	assert_true(t_contains(r.err, "pidfile: "));
@@ -710,20 +693,7 @@ test_check_privileged_port(void **state)
 		skip();
 	}
 	free(floor);
-	t_run(&r, NULL, (const char *const[]){ "setpriv", "--reuid=nobody",
-	    "--regid=nogroup", "--clear-groups", "test", "-x", t_prefork(),
-	    NULL }, WAIT_MS);
-	if (r.status != 0) {
-		print_message("skipped: nobody cannot run the build's "
-		    "binaries through setpriv (%d): %s\n", r.status, r.err);
-		t_run_free(&r);
-		skip();
-	}
-	t_run_free(&r);
-
-	subdir("port", dir);
-	assert_int_equal(chmod(t_tmpdir(), 0711), 0);
-	assert_int_equal(chmod(dir, 0755), 0);
+	it_nobody_dir("port", dir, false);
 	xsnprintf(conf, sizeof(conf), "%s/port.ini", dir);
 	assert_non_null(t_write_file("port/port.ini", "[prefork]\n"
 	    "workers = 1\nlisten = 127.0.0.1:80\n"));

@@ -203,11 +203,54 @@ assert_no_sanitizer_report(const struct t_daemon *d)
 	}
 }
 
+void
+it_run_prefork(struct t_run *r, const char *const args[],
+    unsigned timeout_ms)
+{
+	t_run_prefork(r, it_clean_env, args, timeout_ms);
+	if (r->timed_out) {
+		fprintf(stderr, "%s", r->err);
+		fail_msg("prefork did not exit within %u ms", timeout_ms);
+	}
+	if (sanitizer_report(r->err)) {
+		fprintf(stderr, "%s", r->err);
+		fail_msg("sanitizer report");
+	}
+}
+
 const char *
 subdir(const char *name, char *buf)
 {
 	xsnprintf(buf, PATH_MAX, "%s/%s", t_tmpdir(), name);
 	assert_int_equal(mkdir(buf, 0700), 0);
+	return buf;
+}
+
+void
+it_skip_unless(const char *const argv[], const char *why)
+{
+	struct t_run	r;
+
+	t_run(&r, NULL, argv, it_wait_ms);
+	if (r.status != 0) {
+		print_message("skipped: %s (%d): %s\n", why, r.status, r.err);
+		t_run_free(&r);
+		skip();
+	}
+	t_run_free(&r);
+}
+
+const char *
+it_nobody_dir(const char *name, char *buf, bool worker)
+{
+	/* Without worker, the list ends before the worker's test. */
+	it_skip_unless((const char *const[]){ "setpriv", "--reuid=nobody",
+	    "--regid=nogroup", "--clear-groups", "test", "-x", t_prefork(),
+	    worker ? "-a" : NULL, "-x", t_testworker(), NULL },
+	    "nobody cannot run the build's binaries through setpriv");
+	subdir(name, buf);
+	assert_int_equal(chmod(t_tmpdir(), 0711), 0);
+	assert_int_equal(chmod(buf, 0755), 0);
 	return buf;
 }
 

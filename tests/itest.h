@@ -79,8 +79,33 @@ bool	sanitizer_report(const char *text);
 /* Fails the test when the daemon's log holds a sanitizer report. */
 void	assert_no_sanitizer_report(const struct t_daemon *d);
 
+/*
+ * Runs prefork args (NULL-terminated) in the foreground with
+ * it_clean_env, as t_run_prefork() does, and fails the test, showing
+ * its standard error, when it is still running after timeout_ms or
+ * reported a sanitizer error.
+ */
+void	it_run_prefork(struct t_run *r, const char *const args[],
+	    unsigned timeout_ms);
+
 /* Makes the directory t_tmpdir()/name; its path in buf (PATH_MAX). */
 const char	*subdir(const char *name, char *buf);
+
+/*
+ * For a test that needs what argv (NULL-terminated) tries: runs it, and
+ * unless it exits 0 within it_wait_ms, skips the test, saying "skipped:
+ * why", its exit status and its standard error.
+ */
+void	it_skip_unless(const char *const argv[], const char *why);
+
+/*
+ * For a test that runs prefork as nobody through setpriv(1): skips the
+ * test, saying why, unless nobody can run the build's prefork (and, with
+ * worker, its test worker); then makes the directory t_tmpdir()/name,
+ * its path in buf (PATH_MAX), and opens the way to it (t_tmpdir() 0711,
+ * the directory 0755), since the test's own directories are private.
+ */
+const char	*it_nobody_dir(const char *name, char *buf, bool worker);
 
 /*
  * Writes t_tmpdir()/name from a format, atomically (a new file renamed

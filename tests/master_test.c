@@ -76,12 +76,7 @@ teardown(void **state)
 static void
 run_prefork(struct t_run *r, const char *const args[])
 {
-	t_run_prefork(r, it_clean_env, args, WAIT_MS);
-	assert_false(r->timed_out);
-	if (sanitizer_report(r->err)) {
-		fprintf(stderr, "%s", r->err);
-		fail_msg("sanitizer report");
-	}
+	it_run_prefork(r, args, WAIT_MS);
 }
 
 static void
@@ -1267,7 +1262,6 @@ test_unprivileged_own_user(void **state)
 	    "--regid=nogroup", "--clear-groups", NULL };
 	char		 dir[PATH_MAX], conf[PATH_MAX];
 	struct t_daemon	*d;
-	struct t_run	 r;
 	struct passwd	*pw;
 	pid_t		 a[2];
 	unsigned	 i;
@@ -1276,21 +1270,7 @@ test_unprivileged_own_user(void **state)
 		print_message("skipped: needs root, and a user nobody\n");
 		skip();
 	}
-	t_run(&r, NULL, (const char *const[]){ "setpriv", "--reuid=nobody",
-	    "--regid=nogroup", "--clear-groups", "test", "-x", t_prefork(),
-	    "-a", "-x", t_testworker(), NULL }, WAIT_MS);
-	if (r.status != 0) {
-		print_message("skipped: nobody cannot run the build's "
-		    "binaries through setpriv (%d): %s\n", r.status, r.err);
-		t_run_free(&r);
-		skip();
-	}
-	t_run_free(&r);
-
-	/* A directory nobody may read: the test's own is private. */
-	subdir("nobody", dir);
-	assert_int_equal(chmod(t_tmpdir(), 0711), 0);
-	assert_int_equal(chmod(dir, 0755), 0);
+	it_nobody_dir("nobody", dir, true);
 	xsnprintf(conf, sizeof(conf), "%s/own-user.ini", dir);
 	assert_non_null(t_write_file("nobody/own-user.ini", "[prefork]\n"
 	    "workers = 2\nuser = nobody\ngroup = nogroup\n" TIMEOUTS));
@@ -1319,20 +1299,13 @@ test_pid1(void **state)
 	    "--mount-proc", NULL };
 	char		 conf[PATH_MAX];
 	struct t_daemon	*d;
-	struct t_run	 r;
 	pid_t		 master, a[2], g[2];
 	unsigned	 i;
 	struct no_zombies z;
 
-	t_run(&r, NULL, (const char *const[]){ "unshare", "--pid", "--fork",
-	    "--mount-proc", "true", NULL }, WAIT_MS);
-	if (r.status != 0) {
-		print_message("skipped: unshare --pid --fork --mount-proc "
-		    "failed (%d): %s\n", r.status, r.err);
-		t_run_free(&r);
-		skip();
-	}
-	t_run_free(&r);
+	it_skip_unless((const char *const[]){ "unshare", "--pid", "--fork",
+	    "--mount-proc", "true", NULL },
+	    "unshare --pid --fork --mount-proc failed");
 
 	write_conf(conf, "pid1.ini", "[prefork]\nworkers = 2\n" TIMEOUTS);
 	d = start(NULL, wrapper, (const char *const[]){ "-l", "debug", "-c",

@@ -8,7 +8,6 @@
  */
 #include "config.h"
 
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1021,7 +1020,7 @@ static int
 setup(void **state)
 {
 	/* Grandchildren orphaned by a test are reparented to us. */
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
+	if (t_subreaper() == -1)
 		return -1;
 	(void)testworker();
 	(void)t_tmpdir();

@@ -16,7 +16,6 @@
  */
 #include "config.h"
 
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -689,10 +688,7 @@ main(void)
 	 * a leftover of a killed master is then a child of ours, seen
 	 * and reaped here.
 	 */
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1) {
-		fprintf(stderr, "PR_SET_CHILD_SUBREAPER: %s\n",
-		    strerror(errno));
+	if (t_subreaper() == -1)
 		return 1;
-	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

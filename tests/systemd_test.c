@@ -1158,11 +1158,8 @@ test_bind_in_use(void **state)
 
 	write_conf(conf, "inuse.ini", "[prefork]\nworkers = 2\n"
 	    "listen = 127.0.0.1:%u\n" TIMEOUTS, port);
-	t_run_prefork(&r, it_clean_env, (const char *const[]){ "-c", conf, "--",
+	it_run_prefork(&r, (const char *const[]){ "-c", conf, "--",
 	    t_testworker(), "--serve", NULL }, WAIT_MS);
-	assert_false(r.timed_out);
-	if (sanitizer_report(r.err))
-		fail_msg("sanitizer report:\n%s", r.err);
 	xsnprintf(want, sizeof(want), "listen 127.0.0.1:%u: Address already "
 	    "in use", port);
 	assert_true(t_contains(r.err, want));
@@ -1650,21 +1647,13 @@ test_socket_activation(void **state)
 	char			conf[PATH_MAX], addr[64];
 	struct t_daemon		*d;
 	struct first_req	fr;
-	struct t_run		r;
 	struct rolled		rl;
 	pid_t			a[2], b[2];
 	unsigned		i;
 	int			err;
 
-	t_run(&r, NULL, (const char *const[]){ "systemd-socket-activate",
-	    "--version", NULL }, WAIT_MS);
-	if (r.status != 0) {
-		print_message("skipped: systemd-socket-activate is missing "
-		    "(%d): %s\n", r.status, r.err);
-		t_run_free(&r);
-		skip();
-	}
-	t_run_free(&r);
+	it_skip_unless((const char *const[]){ "systemd-socket-activate",
+	    "--version", NULL }, "systemd-socket-activate is missing");
 
 	while (other == port)
 		other = t_free_port();

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -75,6 +76,20 @@ t_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int
+t_subreaper(void)
+{
+	int	err;
+
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1) {
+		err = errno;
+		fprintf(stderr, "PR_SET_CHILD_SUBREAPER: %s\n", strerror(err));
+		errno = err;
+		return -1;
+	}
+	return 0;
 }
 
 unsigned

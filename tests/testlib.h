@@ -49,6 +49,14 @@ bool	t_wait_until(bool (*cond)(void *), void *arg, unsigned timeout_ms);
 double	t_now_ms(void);
 
 /*
+ * For main() or a group set-up: makes this process a child subreaper
+ * (PR_SET_CHILD_SUBREAPER), so that what its descendants orphan comes to
+ * it, not to init, and can be seen and reaped. Returns 0, or -1 with
+ * errno set after saying why on stderr.
+ */
+int	t_subreaper(void);
+
+/*
  * Seeds rand() for a test that draws at random: from $PREFORK_TEST_SEED
  * when it is set, else from the clock and the pid. Prints the seed, so
  * that a failure can be replayed with PREFORK_TEST_SEED=N. Returns it.
