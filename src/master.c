@@ -266,8 +266,9 @@ master_decide(struct master *m)
 	explain_decide(&m->decision, &m->conf, probe_root());
 	for (i = 0; i < m->decision.probe.nwarnings; i++)
 		log_warnx("%s", m->decision.probe.warnings[i]);
-	log_info("sizing: %s -> %u workers", explain_summary(&m->decision,
-	    summary, sizeof(summary)), m->decision.result.workers);
+	log_info("sizing: %s -> %u worker%s", explain_summary(&m->decision,
+	    summary, sizeof(summary)), m->decision.result.workers,
+	    m->decision.result.workers == 1 ? "" : "s");
 }
 
 static void
@@ -335,7 +336,8 @@ master_tell(struct master *m, const char *msg)
 static void
 master_started(struct master *m)
 {
-	log_info(MSG_POOL_READY ": %u workers", m->pool.size);
+	log_info(MSG_POOL_READY ": %u worker%s", m->pool.size,
+	    m->pool.size == 1 ? "" : "s");
 }
 
 /*
@@ -487,7 +489,7 @@ master_resize(struct master *m, unsigned n, const char *why)
 		log_warn("resize to %u workers", n);
 		return;
 	}
-	log_info("%s: %u -> %u workers", why, old, n);
+	log_info("%s: %u -> %u worker%s", why, old, n, n == 1 ? "" : "s");
 }
 
 static void
@@ -915,8 +917,8 @@ master_start(struct master *m)
 	pool_params_of(&m->conf, &par);
 	pool_init(&m->pool, &master_pool_ops, m, &par);
 	master_decide(m);
-	log_info("starting %u workers: %s", m->decision.result.workers,
-	    m->conf.command);
+	log_info("starting %u worker%s: %s", m->decision.result.workers,
+	    m->decision.result.workers == 1 ? "" : "s", m->conf.command);
 	if (pool_start(&m->pool, m->decision.result.workers, mono_now()) ==
 	    -1) {
 		log_error("start");

@@ -301,7 +301,7 @@ test_hup_grow_shrink(void **state)
 		wait_gone(b[i], WAIT_MS);
 	pool(d, d->pid, 1, c);
 	assert_int_equal(c[0], a[0]);
-	wait_log(d, "SIGHUP: 4 -> 1 workers");
+	wait_log(d, "SIGHUP: 4 -> 1 worker");
 }
 
 /* Path: SIGHUP with a bad file: conf_build errors, the running conf kept. */
