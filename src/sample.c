@@ -1,0 +1,307 @@
+/*
+ * The sampler: /proc and TCP_INFO read, parsed, and handed back. See
+ * sample.h. Every file is read into a buffer on the stack with one
+ * read(2) or a few: sampling 512 workers every 15 seconds must cost next
+ * to nothing, so no allocation, no stdio.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sample.h"
+
+/* smaps_rollup is about 1 KiB; stat and status under 2 KiB. */
+#define SAMPLE_FILE_MAX	4096
+
+/*
+ * Parses a decimal number at *p, skipping spaces first; moves *p past
+ * it. Returns 0, or -1 when there is none or it overflows.
+ */
+static int
+parse_u64(const char **p, const char *end, uint64_t *v)
+{
+	const char	*s = *p;
+	uint64_t	 n = 0;
+
+	while (s < end && *s == ' ')
+		s++;
+	if (s == end || *s < '0' || *s > '9')
+		return -1;
+	for (; s < end && *s >= '0' && *s <= '9'; s++) {
+		if (n > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return -1;
+		n = n * 10 + (uint64_t)(*s - '0');
+	}
+	*p = s;
+	*v = n;
+	return 0;
+}
+
+/* Skips one field and the spaces after it. Returns 0, or -1 at end. */
+static int
+skip_field(const char **p, const char *end)
+{
+	const char	*s = *p;
+
+	while (s < end && *s == ' ')
+		s++;
+	if (s == end)
+		return -1;
+	while (s < end && *s != ' ')
+		s++;
+	*p = s;
+	return 0;
+}
+
+int
+sample_parse_stat(const char *text, size_t len, struct sample_stat *st)
+{
+	const char	*end = text + len, *p = NULL, *s;
+	uint64_t	 v;
+	int		 field;
+
+	/* The command ends at the last ')': it may hold any byte. */
+	for (s = text; s < end; s++)
+		if (*s == ')')
+			p = s;
+	if (p == NULL)
+		return -1;
+	p++;
+	/* Field 3 (the state) is next; utime is 14, stime 15, start 22. */
+	for (field = 3; field <= 22; field++) {
+		if (field == 14 || field == 15 || field == 22) {
+			if (parse_u64(&p, end, &v) == -1)
+				return -1;
+			if (field == 14)
+				st->utime = v;
+			else if (field == 15)
+				st->stime = v;
+			else
+				st->starttime = v;
+		} else if (skip_field(&p, end) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The value of a "Name:   1234 kB" line that starts at line, in bytes,
+ * if line starts with name. Returns 1 when it does and parses, 0 when it
+ * is another line, -1 when it is this one but does not parse.
+ */
+static int
+kb_line(const char *line, const char *end, const char *name, uint64_t *v)
+{
+	size_t		 n = strlen(name);
+	const char	*p = line + n;
+	uint64_t	 kb;
+
+	if ((size_t)(end - line) < n || memcmp(line, name, n) != 0)
+		return 0;
+	while (p < end && *p == '\t')
+		p++;
+	if (parse_u64(&p, end, &kb) == -1 || kb > UINT64_MAX / 1024)
+		return -1;
+	*v = kb * 1024;
+	return 1;
+}
+
+int
+sample_parse_smaps(const char *text, size_t len, struct sample_mem *m)
+{
+	const char	*end = text + len, *line, *nl;
+	uint64_t	 v;
+	bool		 has_rss = false;
+	int		 r;
+
+	*m = (struct sample_mem){ 0, 0, false };
+	for (line = text; line < end; line = nl + 1) {
+		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
+			nl = end;
+		if ((r = kb_line(line, nl, "Rss:", &v)) == -1)
+			return -1;
+		if (r == 1) {
+			if (m->rss > UINT64_MAX - v)
+				return -1;
+			m->rss += v;
+			has_rss = true;
+			continue;
+		}
+		if ((r = kb_line(line, nl, "Pss:", &v)) == -1)
+			return -1;
+		if (r == 1) {
+			if (m->pss > UINT64_MAX - v)
+				return -1;
+			m->pss += v;
+			m->has_pss = true;
+		}
+	}
+	return has_rss ? 0 : -1;
+}
+
+int
+sample_parse_status_rss(const char *text, size_t len, uint64_t *rss)
+{
+	const char	*end = text + len, *line, *nl;
+	int		 r;
+
+	for (line = text; line < end; line = nl + 1) {
+		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
+			nl = end;
+		if ((r = kb_line(line, nl, "VmRSS:", rss)) != 0)
+			return r == 1 ? 0 : -1;
+	}
+	return -1;
+}
+
+/*
+ * Reads the file dir/pid/name (pid 0: dir/name) into buf, NUL-terminated.
+ * Returns its length, or -1 with errno set.
+ */
+static ssize_t
+read_proc(const char *proc, pid_t pid, const char *name, char *buf,
+    size_t len)
+{
+	char	path[PATH_MAX];
+	ssize_t	n;
+	size_t	got = 0;
+	int	fd, saved, w;
+
+	if (pid > 0)
+		w = snprintf(path, sizeof(path), "%s/%ld/%s", proc, (long)pid,
+		    name);
+	else
+		w = snprintf(path, sizeof(path), "%s/%s", proc, name);
+	if (w < 0 || (size_t)w >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+		return -1;
+	while (got < len - 1) {
+		if ((n = read(fd, buf + got, len - 1 - got)) == -1) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	return (ssize_t)got;
+}
+
+int
+sample_init(struct sample_sys *sys, const char *proc)
+{
+	char		 buf[SAMPLE_FILE_MAX * 4];
+	const char	*p;
+	uint64_t	 btime;
+	ssize_t		 n;
+
+	if ((sys->ticks = sysconf(_SC_CLK_TCK)) <= 0)
+		sys->ticks = 100;
+	/* btime is after the per-CPU lines: big machines need the room. */
+	if ((n = read_proc(proc, 0, "stat", buf, sizeof(buf))) == -1)
+		return -1;
+	if ((p = strstr(buf, "\nbtime ")) == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	p += strlen("\nbtime");
+	if (parse_u64(&p, buf + n, &btime) == -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	sys->boot_time = (double)btime;
+	return 0;
+}
+
+int
+sample_proc(const struct sample_sys *sys, const char *proc, pid_t pid,
+    struct sample_proc *p)
+{
+	char			buf[SAMPLE_FILE_MAX];
+	struct sample_stat	st;
+	struct sample_mem	mem;
+	ssize_t			n;
+
+	if ((n = read_proc(proc, pid, "stat", buf, sizeof(buf))) == -1)
+		return -1;
+	if (sample_parse_stat(buf, (size_t)n, &st) == -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	p->cpu_seconds = (double)(st.utime + st.stime) / (double)sys->ticks;
+	p->start_time = sys->boot_time + (double)st.starttime /
+	    (double)sys->ticks;
+	if ((n = read_proc(proc, pid, "smaps_rollup", buf, sizeof(buf))) !=
+	    -1 && sample_parse_smaps(buf, (size_t)n, &mem) == 0) {
+		p->rss = mem.rss;
+		p->pss = mem.has_pss ? mem.pss : mem.rss;
+		p->has_pss = mem.has_pss;
+		return 0;
+	}
+	/* No smaps_rollup (before Linux 4.14, or hidden): RSS only. */
+	if ((n = read_proc(proc, pid, "status", buf, sizeof(buf))) == -1)
+		return -1;
+	if (sample_parse_status_rss(buf, (size_t)n, &p->rss) == -1) {
+		/* A zombie, or a kernel thread: no memory of its own. */
+		p->rss = 0;
+	}
+	p->pss = p->rss;
+	p->has_pss = false;
+	return 0;
+}
+
+long
+sample_open_fds(void)
+{
+	DIR		*d;
+	struct dirent	*e;
+	long		 n = 0;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	/* The directory's own fd was counted. */
+	return n > 0 ? n - 1 : 0;
+}
+
+int
+sample_listen_queue(int fd, struct sample_queue *q)
+{
+	struct tcp_info	ti;
+	socklen_t	len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
+		return -1;
+	if (ti.tcpi_state != TCP_LISTEN) {
+		errno = EINVAL;
+		return -1;
+	}
+	q->length = ti.tcpi_unacked;
+	q->limit = ti.tcpi_sacked;
+	return 0;
+}

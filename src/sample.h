@@ -1,0 +1,109 @@
+/*
+ * The sampler: what /proc says of a process (CPU time, start time, RSS
+ * and PSS, open fds) and what TCP_INFO says of a listening socket (its
+ * accept queue and that queue's limit). It reads and parses; it decides
+ * nothing: what a sample means is for its callers (metrics.c, and the
+ * status and recycle policies to come). The parsers are pure and take
+ * the file's text, so that they are tested on fixed text and fuzzed.
+ */
+#ifndef PREFORK_SAMPLE_H
+#define PREFORK_SAMPLE_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What /proc/PID/stat says: fields 14, 15 and 22, in clock ticks. */
+struct sample_stat {
+	uint64_t	utime;
+	uint64_t	stime;
+	uint64_t	starttime;	/* since boot */
+};
+
+/*
+ * Parses the text of /proc/PID/stat. The command (field 2) is skipped up
+ * to its last ')', since a process may put anything in its name, ')' and
+ * spaces included. Returns 0, or -1 when text is not such a line.
+ */
+int	sample_parse_stat(const char *text, size_t len, struct sample_stat *s);
+
+/* What /proc/PID/smaps_rollup (or smaps, summed) says, in bytes. */
+struct sample_mem {
+	uint64_t	rss;
+	uint64_t	pss;
+	bool		has_pss;	/* a Pss line was found */
+};
+
+/*
+ * Parses the text of /proc/PID/smaps_rollup: the "Rss:" and "Pss:" lines
+ * ("Rss:   1234 kB"), summed if there are several (smaps). Returns 0, or
+ * -1 when no Rss line was found.
+ */
+int	sample_parse_smaps(const char *text, size_t len, struct sample_mem *m);
+
+/*
+ * Parses the "VmRSS:" line of /proc/PID/status into *rss, in bytes: for
+ * a kernel without smaps_rollup (before 4.14). Returns 0, or -1.
+ */
+int	sample_parse_status_rss(const char *text, size_t len, uint64_t *rss);
+
+/* A process, sampled. */
+struct sample_proc {
+	double		cpu_seconds;	/* user + system */
+	double		start_time;	/* seconds since the epoch */
+	uint64_t	rss;		/* bytes */
+	uint64_t	pss;		/* bytes; rss when the kernel has no
+					   PSS */
+	bool		has_pss;
+};
+
+/*
+ * The system's constants a sample needs: clock ticks per second and the
+ * boot time (seconds since the epoch). Read once with sample_init(); a
+ * test may fill them by hand.
+ */
+struct sample_sys {
+	long	ticks;		/* sysconf(_SC_CLK_TCK) */
+	double	boot_time;	/* /proc/stat's btime */
+};
+
+/*
+ * Reads the constants under the directory proc ("/proc"). Returns 0, or
+ * -1 with errno set.
+ */
+int	sample_init(struct sample_sys *sys, const char *proc);
+
+/*
+ * Samples pid (its own memory only: not its children's) from the
+ * directory proc ("/proc"). Returns 0, or -1 with errno set (ESRCH or
+ * ENOENT when the process is gone; EINVAL for a file that does not
+ * parse).
+ */
+int	sample_proc(const struct sample_sys *sys, const char *proc, pid_t pid,
+	    struct sample_proc *p);
+
+/*
+ * Counts the open fds of the calling process (the entries of
+ * /proc/self/fd, the one used to count them not included). Returns the
+ * count, or -1 with errno set.
+ */
+long	sample_open_fds(void);
+
+/* A listening TCP socket's accept queue. */
+struct sample_queue {
+	uint32_t	length;		/* connections waiting for accept() */
+	uint32_t	limit;		/* the backlog in effect */
+};
+
+/*
+ * Reads the accept queue of fd, a listening TCP socket, through
+ * getsockopt(TCP_INFO): on a socket in LISTEN, tcpi_unacked is the queue
+ * and tcpi_sacked its limit. Returns 0, or -1 with errno set (EINVAL
+ * when fd is not a listening TCP socket, ENOTSOCK, EOPNOTSUPP for a
+ * unix socket).
+ */
+int	sample_listen_queue(int fd, struct sample_queue *q);
+
+#endif /* PREFORK_SAMPLE_H */
