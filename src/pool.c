@@ -198,6 +198,8 @@ worker_stop(struct pool *p, struct worker *w, double grace, const char *why,
 		.why = why,
 	};
 
+	if (w->stop_why == NULL)
+		w->stop_why = why;
 	switch (w->state) {
 	case WORKER_STOPPING:
 		if (now + grace < w->kill_at)

@@ -50,6 +50,9 @@ struct worker {
 	bool			 was_ready;	/* ready_at is set */
 	bool			 exec_failed;	/* never ran the command */
 	bool			 first;		/* of the first generation */
+	const char		*stop_why;	/* why it was told to stop
+						   ("shrink", "replaced",
+						   "shutdown"), or NULL */
 	struct ratelimit	 told;		/* its STATUS= lines logged */
 };
 
