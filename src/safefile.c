@@ -428,3 +428,47 @@ safefile_check_conf(int fd, const char *path, char *why, size_t len)
 	free(real);
 	return slash == NULL ? 0 : -1;
 }
+
+int
+safefile_replace(const char *path, const char *data, size_t len,
+    char *why, size_t whylen)
+{
+	char		 tmp[PATH_MAX];
+	const char	*base, *tbase;
+	ssize_t		 n;
+	size_t		 off = 0;
+	int		 fd, dirfd = -1, saved;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >=
+	    sizeof(tmp)) {
+		snprintf(why, whylen, "%s: %s", path, strerror(ENAMETOOLONG));
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+	tbase = strrchr(tmp, '/') != NULL ? strrchr(tmp, '/') + 1 : tmp;
+	if ((fd = safefile_open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644,
+	    &dirfd, why, whylen)) == -1)
+		return -1;
+	while (off < len) {
+		if ((n = write(fd, data + off, len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) == -1 || renameat(dirfd, tbase, dirfd, base) == -1)
+		goto fail;
+	close(fd);
+	close(dirfd);
+	return 0;
+fail:
+	saved = errno;
+	snprintf(why, whylen, "%s: %s", tmp, strerror(saved));
+	(void)unlinkat(dirfd, tbase, 0);
+	close(fd);
+	close(dirfd);
+	errno = saved;
+	return -1;
+}

@@ -72,6 +72,16 @@ int	safefile_open(const char *path, int flags, mode_t mode, int *dirfd,
 	    char *why, size_t len);
 
 /*
+ * Replaces the file at path with data[0..len), atomically, for readers
+ * that must never see half of it (node_exporter's textfile collector):
+ * written to PATH.tmp beside it (opened with safefile_open()'s checks,
+ * mode 0644, truncated), fsync(2)ed, then renamed over path. Returns 0,
+ * or -1 with errno set and the reason in why; PATH.tmp is then removed.
+ */
+int	safefile_replace(const char *path, const char *data, size_t len,
+	    char *why, size_t whylen);
+
+/*
  * The same checks as safefile_open(), creating and opening nothing: for
  * --check. A missing file is fine when its directory could take it.
  * Returns 0, or -1 with errno set and the reason in why.

@@ -325,6 +325,40 @@ sockets_open(struct listener *l, const char *addr, unsigned backlog,
 	return rc;
 }
 
+int
+sockets_bind_tcp(const char *addr, unsigned backlog, const char *what,
+    struct strv *errs)
+{
+	struct strv		 mine = STRV_INIT;
+	struct listener		 l;
+	struct listen_addr	 a;
+	const char		*why;
+	size_t			 i;
+	int			 fd = -1, flags;
+
+	if ((why = addr_parse(addr, &a)) != NULL || a.kind == ADDR_UNIX) {
+		strv_pushf(errs, "%s %s: %s", what, addr, why != NULL ? why :
+		    "a TCP address (HOST:PORT) is needed");
+		return -1;
+	}
+	if (sockets_open(&l, addr, backlog, &mine) == 0) {
+		if ((flags = fcntl(l.fd, F_GETFL)) == -1 ||
+		    fcntl(l.fd, F_SETFL, flags | O_NONBLOCK) == -1)
+			strv_pushf(&mine, "listen %s: %s", addr,
+			    strerror(errno));
+		else {
+			fd = l.fd;
+			l.fd = -1;
+		}
+		listener_free(&l);
+	}
+	/* sockets_open() says "listen ADDR: ...": say what instead. */
+	for (i = 0; i < mine.n; i++)
+		strv_pushf(errs, "%s%s", what, mine.v[i] + strlen("listen"));
+	strv_free(&mine);
+	return fd;
+}
+
 /*
  * The index of the bound (not adopted) socket configured as addr and not
  * taken yet, or s->n.

@@ -75,6 +75,17 @@ void	sockets_close(struct sockets *s);
  */
 char	*sockets_names(const struct sockets *s);
 
+/*
+ * Binds one TCP socket for the master's own use (metrics_listen), as
+ * sockets_update() binds one of the workers' (SO_REUSEADDR, IPv6 only
+ * for an IPv6 address), but non-blocking as well as close-on-exec.
+ * Returns the fd, or -1 with the reason appended to errs ("listen
+ * 127.0.0.1:9100: Address already in use", with what instead of
+ * "listen").
+ */
+int	sockets_bind_tcp(const char *addr, unsigned backlog, const char *what,
+	    struct strv *errs);
+
 /* The fds, in order, for spawn (room for s->n). */
 void	sockets_fds(const struct sockets *s, int *fds);
 
