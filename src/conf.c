@@ -52,7 +52,7 @@ struct key {
 static key_set_fn	set_command, set_profile, set_uint, set_size,
 			set_class, set_duration, set_codes, set_ready,
 			set_listen, set_user, set_group, set_path, set_umask,
-			set_log_level, set_bool;
+			set_log_level, set_bool, set_metrics_listen;
 
 #define F(field)	offsetof(struct conf, field)
 #define DMAX		CONF_DURATION_MAX_MS
@@ -106,6 +106,12 @@ static const struct key keys[] = {
 	    K_STDERR },
 	[CONF_KEY_FORWARD_USR1] = { "forward_usr1", set_bool,
 	    F(forward_usr1), 0, 0, 0 },
+	[CONF_KEY_METRICS_FILE] = { "metrics_file", set_path,
+	    F(metrics_file), 0, 0, K_NONE },
+	[CONF_KEY_METRICS_INTERVAL] = { "metrics_interval", set_duration,
+	    F(metrics_interval), 1000, DMAX, 0 },
+	[CONF_KEY_METRICS_LISTEN] = { "metrics_listen", set_metrics_listen,
+	    0, 0, 0, K_NONE },
 };
 
 static_assert(nitems(keys) == CONF_KEY_COUNT, "a key without an entry");
@@ -464,6 +470,33 @@ set_listen(struct conf *c, const struct key *k, const char *v,
 }
 
 /*
+ * metrics_listen: one TCP address of the listen grammar; a unix socket
+ * is refused, since Prometheus scrapes over TCP.
+ */
+static int
+set_metrics_listen(struct conf *c, const struct key *k, const char *v,
+    struct report *r)
+{
+	struct listen_addr	 addr;
+	const char		*why;
+
+	if ((k->flags & K_NONE) && strcmp(v, "none") == 0) {
+		free(c->metrics_listen);
+		c->metrics_listen = NULL;
+		return 0;
+	}
+	if ((why = addr_parse(v, &addr)) != NULL) {
+		conf_report(r, "'%s': %s", v, why);
+		return -1;
+	}
+	if (addr.kind == ADDR_UNIX) {
+		conf_report(r, "'%s': a TCP address (HOST:PORT) is needed", v);
+		return -1;
+	}
+	return replace_string(&c->metrics_listen, v, r);
+}
+
+/*
  * Credentials: user and group are looked up as they are read, so that a
  * name the system does not know is reported at its line.
  */
@@ -674,6 +707,7 @@ conf_init(struct conf *c)
 	c->user_gid = (gid_t)-1;
 	c->group_gid = (gid_t)-1;
 	c->log_level = LOG_LEVEL_INFO;
+	c->metrics_interval = 15000;
 }
 
 void
@@ -693,6 +727,8 @@ conf_free(struct conf *c)
 	free(c->chdir);
 	free(c->pidfile);
 	free(c->log_file);
+	free(c->metrics_file);
+	free(c->metrics_listen);
 	strv_free(&c->env);
 	for (i = 0; i < nitems(c->origins); i++)
 		free(c->origins[i]);

@@ -52,6 +52,9 @@ enum conf_key {
 	CONF_KEY_LOG_LEVEL,
 	CONF_KEY_LOG_FILE,
 	CONF_KEY_FORWARD_USR1,
+	CONF_KEY_METRICS_FILE,
+	CONF_KEY_METRICS_INTERVAL,
+	CONF_KEY_METRICS_LISTEN,
 	CONF_KEY_COUNT
 };
 
@@ -123,6 +126,12 @@ struct conf {
 	enum log_level		 log_level;
 	char			*log_file;	/* NULL = stderr */
 	bool			 forward_usr1;	/* USR1 to the workers too */
+
+	/* Metrics: a textfile, written every metrics_interval ms, and a
+	   TCP "HOST:PORT" serving HTTP; NULL = none. */
+	char			*metrics_file;
+	uint64_t		 metrics_interval;
+	char			*metrics_listen;
 
 	/* [env]: "NAME=value" strings, in file order. */
 	struct strv		 env;

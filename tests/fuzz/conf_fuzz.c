@@ -77,6 +77,9 @@ static const char *const key_names[] = {
 	[CONF_KEY_LOG_LEVEL] = "log_level",
 	[CONF_KEY_LOG_FILE] = "log_file",
 	[CONF_KEY_FORWARD_USR1] = "forward_usr1",
+	[CONF_KEY_METRICS_FILE] = "metrics_file",
+	[CONF_KEY_METRICS_INTERVAL] = "metrics_interval",
+	[CONF_KEY_METRICS_LISTEN] = "metrics_listen",
 };
 
 static_assert(nitems(key_names) == CONF_KEY_COUNT, "a key without a name");
@@ -245,7 +248,10 @@ conf_same(const struct conf *a, const struct conf *b)
 	    util_streq(a->command, b->command) &&
 	    util_streq(a->user, b->user) && util_streq(a->group, b->group) &&
 	    util_streq(a->pidfile, b->pidfile) &&
-	    util_streq(a->log_file, b->log_file);
+	    util_streq(a->log_file, b->log_file) &&
+	    util_streq(a->metrics_file, b->metrics_file) &&
+	    a->metrics_interval == b->metrics_interval &&
+	    util_streq(a->metrics_listen, b->metrics_listen);
 }
 
 /*
