@@ -1,0 +1,197 @@
+/*
+ * sample_test: the sampler's parsers on fixed text (/proc/PID/stat with a
+ * hostile command name, smaps_rollup, status), and its I/O on this very
+ * process and on a listening socket with connections waiting.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sample.h"
+
+#define STAT_LINE(comm) "4242 (" comm ") S 1 4242 4242 0 -1 4194560 " \
+	"1234 0 0 0 250 75 0 0 20 0 1 0 987654 12345678 456 " \
+	"18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0\n"
+
+static void
+test_parse_stat(void **state)
+{
+	static const char	*const texts[] = {
+		STAT_LINE("python3"),
+		STAT_LINE("a) b (c"),
+		STAT_LINE(") ) )"),
+		STAT_LINE(""),
+	};
+	struct sample_stat	s;
+	size_t			i;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		memset(&s, 0, sizeof(s));
+		assert_int_equal(sample_parse_stat(texts[i], strlen(texts[i]),
+		    &s), 0);
+		assert_int_equal(s.utime, 250);
+		assert_int_equal(s.stime, 75);
+		assert_int_equal(s.starttime, 987654);
+	}
+}
+
+static void
+test_parse_stat_bad(void **state)
+{
+	static const char	*const texts[] = {
+		"",
+		"4242 python3 S 1",
+		"4242 (x) S 1 2 3",
+		"4242 (x) S 1 4242 4242 0 -1 4194560 1234 0 0 0 x 75",
+		"4242 (x) S 1 4242 4242 0 -1 4194560 1234 0 0 0 "
+		    "99999999999999999999999 75 0 0 20 0 1 0 9",
+	};
+	struct sample_stat	s;
+	size_t			i;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		assert_int_equal(sample_parse_stat(texts[i], strlen(texts[i]),
+		    &s), -1);
+}
+
+static void
+test_parse_smaps(void **state)
+{
+	static const char	rollup[] =
+	    "55d5c0a00000-7ffd4a5f2000 ---p 00000000 00:00 0"
+	    "                          [rollup]\n"
+	    "Rss:               11472 kB\n"
+	    "Pss:                2611 kB\n"
+	    "Pss_Anon:           1092 kB\n"
+	    "Shared_Clean:       8872 kB\n"
+	    "Swap:                  0 kB\n";
+	static const char	no_pss[] = "Rss:   4 kB\nSize: 8 kB\n";
+	struct sample_mem	m;
+
+	assert_int_equal(sample_parse_smaps(rollup, strlen(rollup), &m), 0);
+	assert_int_equal(m.rss, 11472 * 1024);
+	assert_int_equal(m.pss, 2611 * 1024);
+	assert_true(m.has_pss);
+	assert_int_equal(sample_parse_smaps(no_pss, strlen(no_pss), &m), 0);
+	assert_int_equal(m.rss, 4096);
+	assert_false(m.has_pss);
+	assert_int_equal(sample_parse_smaps("Pss: 1 kB\n", 10, &m), -1);
+	assert_int_equal(sample_parse_smaps("Rss: x kB\n", 10, &m), -1);
+	assert_int_equal(sample_parse_smaps("", 0, &m), -1);
+}
+
+static void
+test_parse_status(void **state)
+{
+	static const char	status[] = "Name:\tsleep\nVmPeak:\t   8000 kB\n"
+	    "VmRSS:\t    1800 kB\nThreads:\t1\n";
+	uint64_t		rss = 0;
+
+	assert_int_equal(sample_parse_status_rss(status, strlen(status),
+	    &rss), 0);
+	assert_int_equal(rss, 1800 * 1024);
+	/* A zombie's status has no VmRSS. */
+	assert_int_equal(sample_parse_status_rss("Name:\tz\n", 8, &rss), -1);
+}
+
+/* This process, through the real /proc. */
+static void
+test_proc_self(void **state)
+{
+	struct sample_sys	sys;
+	struct sample_proc	p;
+	struct timespec		ts;
+	volatile unsigned long	spin = 0;
+	long			fds;
+	int			fd;
+
+	assert_int_equal(sample_init(&sys, "/proc"), 0);
+	assert_true(sys.ticks > 0);
+	assert_true(sys.boot_time > 1e9);
+	/* Two clock ticks of CPU at least, so that stat shows some. */
+	do {
+		spin++;
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	} while (ts.tv_sec == 0 && ts.tv_nsec < 50000000);
+	assert_int_equal(sample_proc(&sys, "/proc", getpid(), &p), 0);
+	assert_true(p.cpu_seconds > 0);
+	assert_true(p.start_time >= sys.boot_time);
+	assert_true(p.rss > 0);
+	assert_true(p.pss > 0 && p.pss <= p.rss);
+	fds = sample_open_fds();
+	assert_true(fds >= 3);
+	fd = dup(0);
+	assert_int_equal(sample_open_fds(), fds + 1);
+	close(fd);
+	errno = 0;
+	assert_int_equal(sample_proc(&sys, "/proc", 0x7ffffff0, &p), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
+/* A listener with a backlog of 7 and 3 connections nobody accepted. */
+static void
+test_listen_queue(void **state)
+{
+	struct sockaddr_in	sin;
+	struct sample_queue	q;
+	socklen_t		len = sizeof(sin);
+	int			l, c[3], u, i;
+
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(l, 7), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&sin, &len), 0);
+	assert_int_equal(sample_listen_queue(l, &q), 0);
+	assert_int_equal(q.length, 0);
+	assert_int_equal(q.limit, 7);
+	for (i = 0; i < 3; i++) {
+		c[i] = socket(AF_INET, SOCK_STREAM, 0);
+		assert_int_equal(connect(c[i], (struct sockaddr *)&sin,
+		    sizeof(sin)), 0);
+	}
+	assert_int_equal(sample_listen_queue(l, &q), 0);
+	assert_int_equal(q.length, 3);
+	for (i = 0; i < 3; i++)
+		close(c[i]);
+	/* A connected socket, and a unix one, are no listeners. */
+	c[0] = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(sample_listen_queue(c[0], &q), -1);
+	close(c[0]);
+	u = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(sample_listen_queue(u, &q), -1);
+	close(u);
+	close(l);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_stat),
+		cmocka_unit_test(test_parse_stat_bad),
+		cmocka_unit_test(test_parse_smaps),
+		cmocka_unit_test(test_parse_status),
+		cmocka_unit_test(test_proc_self),
+		cmocka_unit_test(test_listen_queue),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
