@@ -802,6 +802,49 @@ test_forward_usr1(void **state)
 	check_value(f, "forward_usr1", "y", "'y' is not yes or no");
 }
 
+/*
+ * The metrics keys: none by default, metrics_interval 15s and at least
+ * 1s, metrics_listen a TCP address of the listen grammar only.
+ */
+static void
+test_metrics_keys(void **state)
+{
+	struct fx	*f = *state;
+
+	assert_null(f->c.metrics_file);
+	assert_null(f->c.metrics_listen);
+	assert_int_equal(f->c.metrics_interval, 15000);
+	check_value(f, "metrics_file", "/var/lib/node_exporter/prefork.prom",
+	    NULL);
+	assert_string_equal(f->c.metrics_file,
+	    "/var/lib/node_exporter/prefork.prom");
+	check_value(f, "metrics_file", "none", NULL);
+	assert_null(f->c.metrics_file);
+	check_value(f, "metrics_interval", "1s", NULL);
+	assert_int_equal(f->c.metrics_interval, 1000);
+	check_value(f, "metrics_interval", "2m", NULL);
+	assert_int_equal(f->c.metrics_interval, 120000);
+	check_value(f, "metrics_interval", "999ms",
+	    "999ms is out of range (1s to 8760h)");
+	check_value(f, "metrics_interval", "0", "0 is out of range (1s to "
+	    "8760h)");
+	check_value(f, "metrics_interval", "soon",
+	    "'soon' is not a duration (use ms, s, m, h)");
+	check_value(f, "metrics_listen", "127.0.0.1:9100", NULL);
+	assert_string_equal(f->c.metrics_listen, "127.0.0.1:9100");
+	check_value(f, "metrics_listen", "[::1]:9100", NULL);
+	check_value(f, "metrics_listen", "*:9100", NULL);
+	check_value(f, "metrics_listen", "localhost:9100", NULL);
+	check_value(f, "metrics_listen", "none", NULL);
+	assert_null(f->c.metrics_listen);
+	check_value(f, "metrics_listen", "unix:/run/m.sock",
+	    "'unix:/run/m.sock': a TCP address (HOST:PORT) is needed");
+	check_value(f, "metrics_listen", "127.0.0.1:0",
+	    "'127.0.0.1:0': port must be a number from 1 to 65535");
+	check_value(f, "metrics_listen", "9100",
+	    "'9100': expected HOST:PORT, [IPV6]:PORT or unix:/PATH");
+}
+
 /* An empty value is an error for every [prefork] key. */
 static void
 test_empty_values(void **state)
@@ -814,6 +857,7 @@ test_empty_values(void **state)
 		"halt_exit_codes", "ready", "ready_timeout", "timeout",
 		"listen", "backlog", "user", "group", "chdir", "umask",
 		"pidfile", "log_level", "log_file", "forward_usr1",
+		"metrics_file", "metrics_interval", "metrics_listen",
 	};
 	struct fx	*f = *state;
 	size_t		 i;
@@ -1572,6 +1616,7 @@ main(void)
 		T(test_listen),
 		T(test_string_keys),
 		T(test_forward_usr1),
+		T(test_metrics_keys),
 		T(test_empty_values),
 		T(test_env),
 		T(test_env_many),
