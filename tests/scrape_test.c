@@ -439,6 +439,43 @@ test_metrics_file_atomic(void **state)
 	assert_no_sanitizer_report(d);
 }
 
+static bool
+sleeping(void *pid)
+{
+	return t_proc_state(*(pid_t *)pid) == 'S';
+}
+
+/*
+ * The server adds a timer only while a connection is open: after a
+ * scrape, a master with metrics_listen is as idle as one without.
+ */
+static void
+test_idle_with_listener(void **state)
+{
+	struct t_daemon	*d;
+	unsigned	 port;
+	pid_t		 a[2];
+	long long	 v0, v1;
+	char		*ans;
+
+	d = start_pool(2, "", &port, a);
+	ans = http_get(port, "/metrics");
+	assert_int_equal(status_of(ans), 200);
+	free(ans);
+	assert_true(t_wait_until(sleeping, &d->pid, WAIT_MS));
+	/* A pool just started has its min_uptime deadlines: past them. */
+	wait_lived(a, 2, 300);
+	observe(100);
+	v0 = t_proc_status_num(d->pid, "voluntary_ctxt_switches");
+	/* The window is the measurement: an idle master never wakes in it. */
+	observe(1500);
+	v1 = t_proc_status_num(d->pid, "voluntary_ctxt_switches");
+	print_message("idle master with metrics_listen: %lld -> %lld "
+	    "voluntary switches\n", v0, v1);
+	assert_true(v0 >= 0);
+	assert_int_equal(v1, v0);
+}
+
 /* The query API's answer has "value":[TIME,"n"]. */
 struct query {
 	unsigned	port;
@@ -529,6 +566,7 @@ main(void)
 		cmocka_unit_test_teardown(test_refusals, teardown),
 		cmocka_unit_test_teardown(test_idle_clients_worker_replaced,
 		    teardown),
+		cmocka_unit_test_teardown(test_idle_with_listener, teardown),
 		cmocka_unit_test_teardown(test_metrics_file_atomic, teardown),
 		cmocka_unit_test_teardown(test_prometheus_scrapes, teardown),
 	};
