@@ -50,6 +50,8 @@
 /* metrics_listen: connections at once, and how long one may last. */
 #define HTTP_CONNS_MAX	16
 #define HTTP_TIMEOUT	5.0
+/* How long the server stops accepting when accept(2) fails (EMFILE). */
+#define HTTP_PAUSE	1.0
 /* The largest answer: 512 workers' metrics take about 100 KiB. */
 #define HTTP_OUT_MAX	(4u << 20)
 
@@ -105,6 +107,8 @@ struct master {
 	char				*http_addr;	/* bound, or NULL */
 	int				 http_fd;
 	ev_io				 http_io;
+	ev_timer			 http_pause;	/* while accept
+							   fails */
 	struct http_conn		*conns[HTTP_CONNS_MAX];
 };
 
@@ -588,6 +592,25 @@ static void
 http_conn_cb(struct ev_loop *loop, ev_io *w, int revents);
 
 /*
+ * The answer is out: our side is shut first, and what the client sent
+ * beyond the head (a body, the rest of a head too long) is read away, a
+ * bounded amount, so that closing does not reset the connection under
+ * an answer the client has not read yet.
+ */
+static void
+http_conn_end(struct http_conn *c)
+{
+	char	sink[4096];
+	int	i;
+
+	(void)shutdown(c->fd, SHUT_WR);
+	for (i = 0; i < 16; i++)
+		if (recv(c->fd, sink, sizeof(sink), 0) <= 0)
+			break;
+	http_conn_close(c);
+}
+
+/*
  * The answer to a request read whole (or to one that can't be): built
  * at once into the connection's buffer, which is then written as the
  * client reads it, and the connection closed.
@@ -625,8 +648,10 @@ http_answer(struct http_conn *c, enum http_result r, enum http_target t,
 		snprintf(body, blen + 1, "%s%s", text, text == status ? "\n" :
 		    "");
 	}
-	if (blen > HTTP_OUT_MAX)
+	if (blen > HTTP_OUT_MAX) {
+		status = "500 Internal Server Error";
 		blen = 0;
+	}
 	hlen = 256;
 	if ((c->out = malloc(hlen + blen)) == NULL) {
 		free(body);
@@ -665,12 +690,8 @@ http_conn_cb(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		if (n > 0)
 			c->outoff += (size_t)n;
-		if (n <= 0 || c->outoff == c->outlen) {
-			/* Our side first: no RST for what the client
-			   may still send. */
-			(void)shutdown(c->fd, SHUT_WR);
-			http_conn_close(c);
-		}
+		if (n <= 0 || c->outoff == c->outlen)
+			http_conn_end(c);
 		return;
 	}
 	n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
@@ -724,8 +745,27 @@ http_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		ev_timer_start(loop, &c->timer);
 		m->conns[i] = c;
 	}
-	if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-		log_warn("metrics_listen %s: accept", m->http_addr);
+	if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+		return;
+	/*
+	 * Out of fds (or worse): the connection stays queued and the socket
+	 * readable, so the listener rests a second rather than spin; the
+	 * pause timer exists only then.
+	 */
+	log_warn("metrics_listen %s: accept (pausing %.0fs)", m->http_addr,
+	    HTTP_PAUSE);
+	ev_io_stop(loop, &m->http_io);
+	ev_timer_set(&m->http_pause, HTTP_PAUSE, 0);
+	ev_timer_start(loop, &m->http_pause);
+}
+
+static void
+http_resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct master	*m = w->data;
+
+	if (m->http_fd != -1)
+		ev_io_start(loop, &m->http_io);
 }
 
 static void
@@ -736,6 +776,7 @@ master_http_close(struct master *m)
 	for (i = 0; i < HTTP_CONNS_MAX; i++)
 		if (m->conns[i] != NULL)
 			http_conn_close(m->conns[i]);
+	ev_timer_stop(m->loop, &m->http_pause);
 	if (m->http_fd != -1) {
 		ev_io_stop(m->loop, &m->http_io);
 		close(m->http_fd);
@@ -780,6 +821,8 @@ master_http(struct master *m)
 	m->http_fd = fd;
 	ev_io_init(&m->http_io, http_accept_cb, fd, EV_READ);
 	m->http_io.data = m;
+	ev_init(&m->http_pause, http_resume_cb);
+	m->http_pause.data = m;
 	ev_io_start(m->loop, &m->http_io);
 	log_info("metrics: serving http://%s/metrics", want);
 	return 0;

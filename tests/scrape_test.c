@@ -439,6 +439,88 @@ test_metrics_file_atomic(void **state)
 	assert_no_sanitizer_report(d);
 }
 
+static long
+open_fds(pid_t pid)
+{
+	char	path[64], cmd[128];
+	struct t_run	r;
+	long	n;
+
+	xsnprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	xsnprintf(cmd, sizeof(cmd), "ls %s | wc -l", path);
+	t_run(&r, NULL, (const char *const[]){ "sh", "-c", cmd, NULL },
+	    WAIT_MS);
+	n = atol(r.out);
+	t_run_free(&r);
+	return n;
+}
+
+static void
+set_nofile(pid_t pid, long n)
+{
+	struct t_run	r;
+	char		lim[64], p[32];
+
+	/* The soft limit only: raising it back needs no privilege. */
+	xsnprintf(lim, sizeof(lim), "--nofile=%ld:", n);
+	xsnprintf(p, sizeof(p), "%ld", (long)pid);
+	t_run(&r, NULL, (const char *const[]){ "prlimit", "--pid", p, lim,
+	    NULL }, WAIT_MS);
+	if (r.status != 0)
+		fail_msg("prlimit --pid %s %s: %s", p, lim, r.err);
+	t_run_free(&r);
+}
+
+static bool
+answers_metrics(void *port)
+{
+	char	*ans = http_get(*(unsigned *)port, "/metrics");
+	bool	 yes = status_of(ans) == 200;
+
+	free(ans);
+	return yes;
+}
+
+/*
+ * Out of fds, accept(2) fails with the connection still queued: the
+ * master rests instead of spinning on a readable socket, and serves
+ * again once fds are back.
+ */
+static void
+test_out_of_fds_no_spin(void **state)
+{
+	struct t_daemon	*d;
+	unsigned	 port;
+	pid_t		 a[1];
+	long long	 cpu0, cpu1;
+	long		 fds;
+	int		 fd[4], i;
+
+	if (!have("prlimit")) {
+		print_message("skipped: prlimit (util-linux) is not "
+		    "installed\n");
+		skip();
+	}
+	d = start_pool(1, "", &port, a);
+	fds = open_fds(d->pid);
+	set_nofile(d->pid, fds);
+	for (i = 0; i < 4; i++)
+		fd[i] = connect_port(port);
+	wait_log(d, "metrics_listen 127.0.0.1:");
+	cpu0 = t_proc_cpu_ms(d->pid);
+	/* The window is the measurement: a spinning master burns it all. */
+	observe(1000);
+	cpu1 = t_proc_cpu_ms(d->pid);
+	print_message("out of fds: the master used %lld ms of CPU in 1 s\n",
+	    cpu1 - cpu0);
+	assert_true(cpu1 - cpu0 < 200);
+	for (i = 0; i < 4; i++)
+		if (fd[i] != -1)
+			close(fd[i]);
+	set_nofile(d->pid, 1024);
+	assert_true(t_wait_until(answers_metrics, &port, WAIT_MS));
+}
+
 static bool
 sleeping(void *pid)
 {
@@ -567,6 +649,7 @@ main(void)
 		cmocka_unit_test_teardown(test_idle_clients_worker_replaced,
 		    teardown),
 		cmocka_unit_test_teardown(test_idle_with_listener, teardown),
+		cmocka_unit_test_teardown(test_out_of_fds_no_spin, teardown),
 		cmocka_unit_test_teardown(test_metrics_file_atomic, teardown),
 		cmocka_unit_test_teardown(test_prometheus_scrapes, teardown),
 	};
