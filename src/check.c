@@ -233,9 +233,19 @@ check_pidfile(const struct conf *c, struct strv *errs)
 }
 
 int
+check_metrics_file(const struct conf *c, struct strv *errs)
+{
+	if (c->metrics_file == NULL)
+		return 0;
+	return check_file(c, CONF_KEY_METRICS_FILE, "metrics_file",
+	    c->metrics_file, errs);
+}
+
+int
 check_files(const struct conf *c, struct strv *errs)
 {
-	return check_log_file(c, errs) + check_pidfile(c, errs);
+	return check_log_file(c, errs) + check_pidfile(c, errs) +
+	    check_metrics_file(c, errs);
 }
 
 /*

@@ -41,7 +41,8 @@ int	check_command(const struct conf *c, struct strv *errs);
 int	check_system(const struct conf *c, struct strv *errs);
 
 /*
- * Appends to errs each problem with log_file and pidfile that start-up
+ * Appends to errs each problem with log_file, pidfile and metrics_file
+ * that start-up
  * would find: a symbolic link, a directory others may change, not a
  * regular file, neither the file nor, when it does not exist, its
  * directory writable, a pidfile that holds something else than a PID or
@@ -50,9 +51,10 @@ int	check_system(const struct conf *c, struct strv *errs);
  */
 int	check_files(const struct conf *c, struct strv *errs);
 
-/* check_files() for log_file alone, and for the pidfile alone. */
+/* check_files() for log_file, the pidfile, metrics_file alone. */
 int	check_log_file(const struct conf *c, struct strv *errs);
 int	check_pidfile(const struct conf *c, struct strv *errs);
+int	check_metrics_file(const struct conf *c, struct strv *errs);
 
 /*
  * Appends to errs each listen port that this process may not bind: one

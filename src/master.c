@@ -963,7 +963,8 @@ master_adopt(struct master *m, struct conf *next)
 	 * checks it then; and the master holds the running one.
 	 */
 	if (check_command(next, &errs) + check_system(next, &errs) +
-	    check_log_file(next, &errs) > 0 ||
+	    check_log_file(next, &errs) +
+	    check_metrics_file(next, &errs) > 0 ||
 	    master_listen_workers(m, next) == -1 ||
 	    launch_prepare(&launch, next, NULL, m->ns.env) == -1 ||
 	    (!m->sockets.activated && sockets_update(&m->sockets,

@@ -284,6 +284,48 @@ test_log_fifo_at_start(void **state)
 }
 
 /*
+ * Path: check_metrics_file at start-up, then master_metrics_file ->
+ * safefile_replace: metrics_file is a FIFO: refused (73) at once; its
+ * temporary file a FIFO put there while running: refused each interval,
+ * logged, never blocked on, and the pool still served.
+ */
+static void
+test_metrics_file_fifo(void **state)
+{
+	char		 dir[PATH_MAX], conf[PATH_MAX], path[PATH_MAX];
+	char		 tmp[PATH_MAX + 8];
+	struct t_run	 r;
+	struct t_daemon	*d;
+	pid_t		 a[1], b[1];
+
+	(void)state;
+	subdir("metrics-fifo", dir);
+	xsnprintf(path, sizeof(path), "%s/prefork.prom", dir);
+	xsnprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	write_conf(conf, "mfifo.ini", "[prefork]\nworkers = 1\n"
+	    "metrics_file = %s\nmetrics_interval = 1s\n" TIMEOUTS, path);
+	it_run_prefork(&r, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL }, QUICK_MS);
+	assert_int_equal(r.status, EX_CANTCREAT);
+	assert_true(t_contains(r.err, "not a regular file (FIFO)"));
+	t_run_free(&r);
+
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(tmp, 0600), 0);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL });
+	pool(d, d->pid, 1, a);
+	wait_logf(d, "metrics_file %s: ", path);
+	assert_true(log_has(d, "not a regular file (FIFO)"));
+	wait_lived(a, 1, 300);
+	assert_int_equal(kill(a[0], SIGKILL), 0);
+	wait_gone(a[0], WAIT_MS);
+	pool(d, d->pid, 1, b);
+	assert_int_not_equal(b[0], a[0]);
+}
+
+/*
  * Path: master_usr1 -> log_reopen with a FIFO put at log_file: the
  * master does not block on it; it logs the refusal and still handles
  * SIGTERM.
@@ -718,6 +760,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_teardown(test_log_link_on_usr1, teardown),
 		cmocka_unit_test_teardown(test_log_fifo_at_start, teardown),
+		cmocka_unit_test_teardown(test_metrics_file_fifo, teardown),
 		cmocka_unit_test_teardown(test_log_fifo_on_usr1, teardown),
 		cmocka_unit_test_teardown(test_pidfile_not_a_pidfile,
 		    teardown),
