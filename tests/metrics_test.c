@@ -152,7 +152,7 @@ test_escaped(void **state)
 	free(text);
 }
 
-/* Every reason of the SPEC is there, at 0, before anything happened. */
+/* Every reason prefork(8) lists is there, at 0, before anything happened. */
 static void
 test_every_reason(void **state)
 {
