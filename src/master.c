@@ -21,25 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <ev.h>
-
 #include "check.h"
-#include "collect.h"
-#include "explain.h"
-#include "guard.h"
-#include "http.h"
-#include "launch.h"
-#include "lifecycle.h"
 #include "log.h"
 #include "master.h"
+#include "master_impl.h"
 #include "messages.h"
-#include "metrics.h"
-#include "notify.h"
-#include "pidfile.h"
-#include "pool.h"
 #include "safefile.h"
-#include "sockets.h"
-#include "spawn.h"
 #include "startup.h"
 
 /* INT and QUIT: how long workers get before SIGKILL. */
@@ -47,70 +34,6 @@
 /* timeout: how long after SIGABRT before SIGKILL. */
 #define ABORT_GRACE	1.0
 
-/* metrics_listen: connections at once, and how long one may last. */
-#define HTTP_CONNS_MAX	16
-#define HTTP_TIMEOUT	5.0
-/* How long the server stops accepting when accept(2) fails (EMFILE). */
-#define HTTP_PAUSE	1.0
-/* The largest answer: 512 workers' metrics take about 100 KiB. */
-#define HTTP_OUT_MAX	(4u << 20)
-
-struct master;
-
-/* One connection to metrics_listen: one request, one answer. */
-struct http_conn {
-	struct master	*m;
-	int		 fd;
-	ev_io		 io;
-	ev_timer	 timer;
-	char		 in[HTTP_HEAD_MAX];
-	size_t		 inlen;
-	char		*out;		/* the answer, once there is one */
-	size_t		 outlen, outoff;
-};
-
-struct master {
-	struct ev_loop			*loop;
-	const struct conf_source	*src;
-	struct conf			 conf;
-	struct launch			 launch;	/* for conf */
-	struct sockets			 sockets;
-	struct notify			 sd;		/* systemd */
-	struct notify_server		 ns;		/* the workers' */
-	struct decision			 decision;
-	struct pool			 pool;
-	unsigned			 gen;		/* of conf */
-	struct pidfile			 pidfile;
-	struct lifecycle		 lc;		/* what systemd is
-							   owed */
-	struct guard			 guard;
-	struct orphans			 orphans;	/* stopped at
-							   shutdown */
-	bool				 orphans_killed; /* SIGKILL said */
-	bool				 orphans_unseen; /* no list said */
-	bool				 stopping;
-	int				 status;	/* to exit with */
-	double				 watchdog_at;	/* next WATCHDOG=1 */
-	char				 last_exit[160];
-	ev_signal			 signals[8];
-	ev_child			 child;
-	ev_timer			 timer;
-	ev_io				 notify_io;
-	ev_io				 sd_io;		/* while messages
-							   to systemd wait */
-	ev_periodic			 clock_jumps;
-	/* Metrics: the counters kept where the master learns them. */
-	uint64_t			 exits[METRICS_EXIT_COUNT];
-	uint64_t			 reloads[METRICS_RELOAD_COUNT];
-	struct collect			 collect;
-	ev_timer			 metrics_timer;	/* metrics_file */
-	char				*http_addr;	/* bound, or NULL */
-	int				 http_fd;
-	ev_io				 http_io;
-	ev_timer			 http_pause;	/* while accept
-							   fails */
-	struct http_conn		*conns[HTTP_CONNS_MAX];
-};
 
 static void	master_reload(struct master *);
 static void	master_term(struct master *);
@@ -503,329 +426,6 @@ master_update(struct master *m)
 	now = mono_now();
 	ev_timer_set(&m->timer, t > now ? t - now : 0, 0);
 	ev_timer_start(m->loop, &m->timer);
-}
-
-/*
- * The metrics of the pool now, as Prometheus text (the caller frees it;
- * its length in *len), or NULL (ENOMEM). What the sampler cannot read (a
- * worker gone since) is left out. The control socket's metrics command
- * answers with this too.
- */
-static char *
-master_metrics(struct master *m, size_t *len)
-{
-	struct metrics_snapshot	s;
-
-	memset(&s, 0, sizeof(s));
-	if (collect_snapshot(&m->collect, &s, &m->pool, &m->decision,
-	    &m->sockets) == -1)
-		return NULL;
-	memcpy(s.exits, m->exits, sizeof(s.exits));
-	memcpy(s.reloads, m->reloads, sizeof(s.reloads));
-	return metrics_format(&s, len);
-}
-
-/* metrics_file: written now, and again every metrics_interval. */
-static void
-master_metrics_file(struct master *m)
-{
-	char	why[SAFEFILE_WHY_MAX + 64], *text;
-	size_t	len;
-
-	if (m->conf.metrics_file == NULL)
-		return;
-	if ((text = master_metrics(m, &len)) == NULL) {
-		log_warn("metrics_file %s", m->conf.metrics_file);
-		return;
-	}
-	if (safefile_replace(m->conf.metrics_file, text, len, why,
-	    sizeof(why)) == -1)
-		log_warnx("metrics_file %s: %s", m->conf.metrics_file, why);
-	free(text);
-}
-
-static void
-metrics_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	master_metrics_file(w->data);
-}
-
-/*
- * The interval timer exists only while metrics_file is set: without it
- * an idle master makes no wake-up.
- */
-static void
-master_metrics_timer(struct master *m)
-{
-	double	every = ms(m->conf.metrics_interval);
-
-	if (m->conf.metrics_file == NULL) {
-		ev_timer_stop(m->loop, &m->metrics_timer);
-		return;
-	}
-	if (ev_is_active(&m->metrics_timer) &&
-	    m->metrics_timer.repeat == every)
-		return;
-	ev_timer_stop(m->loop, &m->metrics_timer);
-	ev_timer_init(&m->metrics_timer, metrics_timer_cb, every, every);
-	m->metrics_timer.data = m;
-	ev_timer_start(m->loop, &m->metrics_timer);
-}
-
-static void
-http_conn_close(struct http_conn *c)
-{
-	struct master	*m = c->m;
-	size_t		 i;
-
-	ev_io_stop(m->loop, &c->io);
-	ev_timer_stop(m->loop, &c->timer);
-	close(c->fd);
-	free(c->out);
-	for (i = 0; i < HTTP_CONNS_MAX; i++)
-		if (m->conns[i] == c)
-			m->conns[i] = NULL;
-	free(c);
-}
-
-static void
-http_conn_cb(struct ev_loop *loop, ev_io *w, int revents);
-
-/*
- * The answer is out: our side is shut first, and what the client sent
- * beyond the head (a body, the rest of a head too long) is read away, a
- * bounded amount, so that closing does not reset the connection under
- * an answer the client has not read yet.
- */
-static void
-http_conn_end(struct http_conn *c)
-{
-	char	sink[4096];
-	int	i;
-
-	(void)shutdown(c->fd, SHUT_WR);
-	for (i = 0; i < 16; i++)
-		if (recv(c->fd, sink, sizeof(sink), 0) <= 0)
-			break;
-	http_conn_close(c);
-}
-
-/*
- * The answer to a request read whole (or to one that can't be): built
- * at once into the connection's buffer, which is then written as the
- * client reads it, and the connection closed.
- */
-static void
-http_answer(struct http_conn *c, enum http_result r, enum http_target t,
-    int head)
-{
-	struct master	*m = c->m;
-	const char	*status = http_status(r), *type = "text/plain";
-	char		*body = NULL, line[64];
-	const char	*text;
-	size_t		 blen, hlen;
-	int		 n;
-
-	if (r == HTTP_OK && t == HTTP_METRICS) {
-		if ((body = master_metrics(m, &blen)) == NULL)
-			status = "500 Internal Server Error";
-		else
-			type = METRICS_CONTENT_TYPE;
-	} else if (r == HTTP_OK) {
-		/* /healthz: enough ready workers to serve, as min_workers. */
-		if (pool_ready_count(&m->pool) < m->conf.min_workers)
-			status = "503 Service Unavailable";
-		snprintf(line, sizeof(line), "%u/%u workers ready\n",
-		    pool_ready_count(&m->pool), m->pool.size);
-	}
-	if (body == NULL) {
-		text = r == HTTP_OK && t == HTTP_HEALTHZ ? line : status;
-		blen = strlen(text) + (text == status);
-		if ((body = malloc(blen + 1)) == NULL) {
-			http_conn_close(c);
-			return;
-		}
-		snprintf(body, blen + 1, "%s%s", text, text == status ? "\n" :
-		    "");
-	}
-	if (blen > HTTP_OUT_MAX) {
-		status = "500 Internal Server Error";
-		blen = 0;
-	}
-	hlen = 256;
-	if ((c->out = malloc(hlen + blen)) == NULL) {
-		free(body);
-		http_conn_close(c);
-		return;
-	}
-	n = snprintf(c->out, hlen, "HTTP/1.1 %s\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\n%sConnection: close\r\n\r\n", status,
-	    type, blen, r == HTTP_BAD_METHOD ? "Allow: GET, HEAD\r\n" : "");
-	c->outlen = (size_t)n;
-	if (!head) {
-		memcpy(c->out + c->outlen, body, blen);
-		c->outlen += blen;
-	}
-	free(body);
-	c->outoff = 0;
-	ev_io_stop(m->loop, &c->io);
-	ev_io_set(&c->io, c->fd, EV_WRITE);
-	ev_io_start(m->loop, &c->io);
-}
-
-/* Reads what is there, answers once the head is whole, writes, closes. */
-static void
-http_conn_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct http_conn	*c = w->data;
-	enum http_target	 t = HTTP_METRICS;
-	enum http_result	 r;
-	ssize_t			 n;
-	int			 head = 0;
-
-	if (c->out != NULL) {
-		n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
-		    MSG_NOSIGNAL);
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (n > 0)
-			c->outoff += (size_t)n;
-		if (n <= 0 || c->outoff == c->outlen)
-			http_conn_end(c);
-		return;
-	}
-	n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		http_conn_close(c);
-		return;
-	}
-	c->inlen += (size_t)n;
-	if ((r = http_parse(c->in, c->inlen, &t, &head)) == HTTP_INCOMPLETE)
-		return;
-	http_answer(c, r, t, head);
-}
-
-static void
-http_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	http_conn_close(w->data);
-}
-
-/*
- * A new connection: at most HTTP_CONNS_MAX at once, more are closed at
- * once; each has HTTP_TIMEOUT seconds in all, its timer the only one
- * the server adds, and only while it is open.
- */
-static void
-http_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct master		*m = w->data;
-	struct http_conn	*c;
-	size_t			 i;
-	int			 fd;
-
-	while ((fd = accept4(m->http_fd, NULL, NULL, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) != -1) {
-		for (i = 0; i < HTTP_CONNS_MAX && m->conns[i] != NULL; i++)
-			continue;
-		if (i == HTTP_CONNS_MAX || (c = calloc(1, sizeof(*c))) ==
-		    NULL) {
-			close(fd);
-			continue;
-		}
-		c->m = m;
-		c->fd = fd;
-		ev_io_init(&c->io, http_conn_cb, fd, EV_READ);
-		c->io.data = c;
-		ev_timer_init(&c->timer, http_timeout_cb, HTTP_TIMEOUT, 0);
-		c->timer.data = c;
-		ev_io_start(loop, &c->io);
-		ev_timer_start(loop, &c->timer);
-		m->conns[i] = c;
-	}
-	if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
-		return;
-	/*
-	 * Out of fds (or worse): the connection stays queued and the socket
-	 * readable, so the listener rests a second rather than spin; the
-	 * pause timer exists only then.
-	 */
-	log_warn("metrics_listen %s: accept (pausing %.0fs)", m->http_addr,
-	    HTTP_PAUSE);
-	ev_io_stop(loop, &m->http_io);
-	ev_timer_set(&m->http_pause, HTTP_PAUSE, 0);
-	ev_timer_start(loop, &m->http_pause);
-}
-
-static void
-http_resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct master	*m = w->data;
-
-	if (m->http_fd != -1)
-		ev_io_start(loop, &m->http_io);
-}
-
-static void
-master_http_close(struct master *m)
-{
-	size_t	i;
-
-	for (i = 0; i < HTTP_CONNS_MAX; i++)
-		if (m->conns[i] != NULL)
-			http_conn_close(m->conns[i]);
-	ev_timer_stop(m->loop, &m->http_pause);
-	if (m->http_fd != -1) {
-		ev_io_stop(m->loop, &m->http_io);
-		close(m->http_fd);
-		m->http_fd = -1;
-	}
-	free(m->http_addr);
-	m->http_addr = NULL;
-}
-
-/*
- * Opens metrics_listen, or closes it when it is gone from the
- * configuration; an address kept is kept open. Returns 0, or -1 with the
- * problem logged (the server there before, if any, still runs).
- */
-static int
-master_http(struct master *m)
-{
-	struct strv	 errs = STRV_INIT;
-	const char	*want = m->conf.metrics_listen;
-	char		*addr;
-	int		 fd;
-
-	if (util_streq(want, m->http_addr))
-		return 0;
-	if (want == NULL) {
-		master_http_close(m);
-		return 0;
-	}
-	if ((addr = strdup(want)) == NULL ||
-	    (fd = sockets_bind_tcp(want, 64, "metrics_listen", &errs)) ==
-	    -1) {
-		if (errs.n == 0)
-			strv_pushf(&errs, "metrics_listen %s: %s", want,
-			    strerror(errno));
-		log_errors(&errs);
-		strv_free(&errs);
-		free(addr);
-		return -1;
-	}
-	master_http_close(m);
-	m->http_addr = addr;
-	m->http_fd = fd;
-	ev_io_init(&m->http_io, http_accept_cb, fd, EV_READ);
-	m->http_io.data = m;
-	ev_init(&m->http_pause, http_resume_cb);
-	m->http_pause.data = m;
-	ev_io_start(m->loop, &m->http_io);
-	log_info("metrics: serving http://%s/metrics", want);
-	return 0;
 }
 
 static void
@@ -1237,7 +837,6 @@ master_watch(struct master *m)
 	m->child.data = m;
 	ev_child_start(m->loop, &m->child);
 	ev_init(&m->timer, timer_cb);
-	ev_init(&m->metrics_timer, metrics_timer_cb);
 	m->timer.data = m;
 	ev_periodic_init(&m->clock_jumps, clock_jumps_cb,
 	    ev_time() + 1e9, 0, NULL);
@@ -1323,7 +922,7 @@ static void
 master_free(struct master *m)
 {
 	if (m->loop != NULL)
-		master_http_close(m);
+		httpd_close(&m->httpd);
 	collect_free(&m->collect);
 	guard_stop(&m->guard);
 	spawn_orphans_free(&m->orphans);
@@ -1368,7 +967,7 @@ master_run(struct conf *c, const struct conf_source *src)
 		.guard = GUARD_INIT,
 		.orphans = ORPHANS_INIT,
 		.collect = COLLECT_INIT,
-		.http_fd = -1,
+		.httpd = HTTPD_INIT,
 	};
 	int		status;
 

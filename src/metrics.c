@@ -105,102 +105,130 @@ family(struct buf *b, const char *name, const char *type, const char *help)
 	bprintf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-char *
-metrics_format(const struct metrics_snapshot *s, size_t *len)
+/* The pool: the build, the size, workers by state, exits by reason. */
+static void
+metrics_pool(struct buf *b, const struct metrics_snapshot *s)
 {
-	struct buf	b = { NULL, 0, 0, false };
-	size_t		i;
+	size_t	i;
 
-	family(&b, "prefork_build_info", "gauge",
+	family(b, "prefork_build_info", "gauge",
 	    "The version of prefork, as a label; always 1.");
-	bprintf(&b, "prefork_build_info{version=\"");
-	bescape(&b, s->version != NULL ? s->version : "");
-	bprintf(&b, "\"} 1\n");
+	bprintf(b, "prefork_build_info{version=\"");
+	bescape(b, s->version != NULL ? s->version : "");
+	bprintf(b, "\"} 1\n");
 
-	family(&b, "prefork_workers_desired", "gauge",
+	family(b, "prefork_workers_desired", "gauge",
 	    "The size of the pool: the workers the master keeps running.");
-	bprintf(&b, "prefork_workers_desired %u\n", s->desired);
+	bprintf(b, "prefork_workers_desired %u\n", s->desired);
 
-	family(&b, "prefork_workers", "gauge",
+	family(b, "prefork_workers", "gauge",
 	    "Workers by state; backoff counts slots waiting to start again.");
 	for (i = 0; i < METRICS_STATE_COUNT; i++)
-		bprintf(&b, "prefork_workers{state=\"%s\"} %u\n",
+		bprintf(b, "prefork_workers{state=\"%s\"} %u\n",
 		    metrics_state_names[i], s->states[i]);
 
-	family(&b, "prefork_worker_exits_total", "counter",
+	family(b, "prefork_worker_exits_total", "counter",
 	    "Workers that exited, by reason.");
 	for (i = 0; i < METRICS_EXIT_COUNT; i++)
-		bprintf(&b, "prefork_worker_exits_total{reason=\"%s\"} %ju\n",
+		bprintf(b, "prefork_worker_exits_total{reason=\"%s\"} %ju\n",
 		    metrics_exit_names[i], (uintmax_t)s->exits[i]);
+}
 
-	family(&b, "prefork_worker_cpu_seconds_total", "counter",
+/* Each slot's worker: CPU time and memory. */
+static void
+metrics_workers(struct buf *b, const struct metrics_snapshot *s)
+{
+	size_t	i;
+
+	family(b, "prefork_worker_cpu_seconds_total", "counter",
 	    "CPU time (user and system) of each slot's worker.");
 	for (i = 0; i < s->nworkers; i++)
-		bprintf(&b, "prefork_worker_cpu_seconds_total{slot=\"%u\"} "
+		bprintf(b, "prefork_worker_cpu_seconds_total{slot=\"%u\"} "
 		    "%.2f\n", s->workers[i].slot, s->workers[i].cpu_seconds);
 
-	family(&b, "prefork_worker_memory_bytes", "gauge",
+	family(b, "prefork_worker_memory_bytes", "gauge",
 	    "Memory of each slot's worker: resident (rss) and "
 	    "proportional (pss).");
 	for (i = 0; i < s->nworkers; i++)
-		bprintf(&b, "prefork_worker_memory_bytes{slot=\"%u\","
+		bprintf(b, "prefork_worker_memory_bytes{slot=\"%u\","
 		    "measure=\"rss\"} %ju\n"
 		    "prefork_worker_memory_bytes{slot=\"%u\","
 		    "measure=\"pss\"} %ju\n",
 		    s->workers[i].slot, (uintmax_t)s->workers[i].rss,
 		    s->workers[i].slot, (uintmax_t)s->workers[i].pss);
+}
 
-	family(&b, "prefork_listen_queue_length", "gauge",
+/* The accept queues of the listeners, the sizing, the reloads. */
+static void
+metrics_sockets_sizing(struct buf *b, const struct metrics_snapshot *s)
+{
+	size_t	i;
+
+	family(b, "prefork_listen_queue_length", "gauge",
 	    "Connections waiting in a listening socket's accept queue.");
 	for (i = 0; i < s->nlisteners; i++) {
-		bprintf(&b, "prefork_listen_queue_length{listen=\"");
-		bescape(&b, s->listeners[i].listen);
-		bprintf(&b, "\"} %u\n", s->listeners[i].length);
+		bprintf(b, "prefork_listen_queue_length{listen=\"");
+		bescape(b, s->listeners[i].listen);
+		bprintf(b, "\"} %u\n", s->listeners[i].length);
 	}
-	family(&b, "prefork_listen_queue_limit", "gauge",
+	family(b, "prefork_listen_queue_limit", "gauge",
 	    "The accept queue's limit (the backlog) of a listening socket.");
 	for (i = 0; i < s->nlisteners; i++) {
-		bprintf(&b, "prefork_listen_queue_limit{listen=\"");
-		bescape(&b, s->listeners[i].listen);
-		bprintf(&b, "\"} %u\n", s->listeners[i].limit);
+		bprintf(b, "prefork_listen_queue_limit{listen=\"");
+		bescape(b, s->listeners[i].listen);
+		bprintf(b, "\"} %u\n", s->listeners[i].limit);
 	}
 
-	family(&b, "prefork_sizing_cpus", "gauge",
+	family(b, "prefork_sizing_cpus", "gauge",
 	    "The CPUs the sizing decision counted.");
-	bprintf(&b, "prefork_sizing_cpus %u\n", s->sizing_cpus);
-	family(&b, "prefork_sizing_memory_bytes", "gauge",
+	bprintf(b, "prefork_sizing_cpus %u\n", s->sizing_cpus);
+	family(b, "prefork_sizing_memory_bytes", "gauge",
 	    "The memory the sizing decision counted.");
 	if (s->sizing_memory > 0)
-		bprintf(&b, "prefork_sizing_memory_bytes %ju\n",
+		bprintf(b, "prefork_sizing_memory_bytes %ju\n",
 		    (uintmax_t)s->sizing_memory);
 
-	family(&b, "prefork_reloads_total", "counter",
+	family(b, "prefork_reloads_total", "counter",
 	    "Configuration reloads, by result.");
 	for (i = 0; i < METRICS_RELOAD_COUNT; i++)
-		bprintf(&b, "prefork_reloads_total{result=\"%s\"} %ju\n",
+		bprintf(b, "prefork_reloads_total{result=\"%s\"} %ju\n",
 		    metrics_reload_names[i], (uintmax_t)s->reloads[i]);
+}
 
-	if (s->has_process) {
-		family(&b, "process_cpu_seconds_total", "counter",
-		    "Total user and system CPU time spent in seconds.");
-		bprintf(&b, "process_cpu_seconds_total %.2f\n",
-		    s->process.cpu_seconds);
-		family(&b, "process_resident_memory_bytes", "gauge",
-		    "Resident memory size in bytes.");
-		bprintf(&b, "process_resident_memory_bytes %ju\n",
-		    (uintmax_t)s->process.resident_bytes);
-		if (s->process.open_fds >= 0) {
-			family(&b, "process_open_fds", "gauge",
-			    "Number of open file descriptors.");
-			bprintf(&b, "process_open_fds %ld\n",
-			    s->process.open_fds);
-		}
-		family(&b, "process_start_time_seconds", "gauge",
-		    "Start time of the process since unix epoch in seconds.");
-		bprintf(&b, "process_start_time_seconds %.2f\n",
-		    s->process.start_time);
+/* The master's own process_* metrics, as every exporter has them. */
+static void
+metrics_process(struct buf *b, const struct metrics_snapshot *s)
+{
+	if (!s->has_process)
+		return;
+	family(b, "process_cpu_seconds_total", "counter",
+	    "Total user and system CPU time spent in seconds.");
+	bprintf(b, "process_cpu_seconds_total %.2f\n",
+	    s->process.cpu_seconds);
+	family(b, "process_resident_memory_bytes", "gauge",
+	    "Resident memory size in bytes.");
+	bprintf(b, "process_resident_memory_bytes %ju\n",
+	    (uintmax_t)s->process.resident_bytes);
+	if (s->process.open_fds >= 0) {
+		family(b, "process_open_fds", "gauge",
+		    "Number of open file descriptors.");
+		bprintf(b, "process_open_fds %ld\n", s->process.open_fds);
 	}
+	family(b, "process_start_time_seconds", "gauge",
+	    "Start time of the process since unix epoch in seconds.");
+	bprintf(b, "process_start_time_seconds %.2f\n",
+	    s->process.start_time);
+}
 
+char *
+metrics_format(const struct metrics_snapshot *s, size_t *len)
+{
+	struct buf	b = { NULL, 0, 0, false };
+
+	metrics_pool(&b, s);
+	metrics_workers(&b, s);
+	metrics_sockets_sizing(&b, s);
+	metrics_process(&b, s);
 	if (b.failed || b.p == NULL) {
 		free(b.p);
 		errno = ENOMEM;

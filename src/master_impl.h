@@ -1,0 +1,77 @@
+/*
+ * The master's own state, shared by the files that make up the master:
+ * master.c (the loop and its callbacks) and master_metrics.c (what it
+ * publishes). Not for any other module: those get what they need as
+ * arguments, and only these files and httpd.c include <ev.h>.
+ */
+#ifndef PREFORK_MASTER_IMPL_H
+#define PREFORK_MASTER_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "collect.h"
+#include "conf.h"
+#include "explain.h"
+#include "guard.h"
+#include "httpd.h"
+#include "launch.h"
+#include "lifecycle.h"
+#include "metrics.h"
+#include "notify.h"
+#include "pidfile.h"
+#include "pool.h"
+#include "sockets.h"
+#include "spawn.h"
+
+struct master {
+	struct ev_loop			*loop;
+	const struct conf_source	*src;
+	struct conf			 conf;
+	struct launch			 launch;	/* for conf */
+	struct sockets			 sockets;
+	struct notify			 sd;		/* systemd */
+	struct notify_server		 ns;		/* the workers' */
+	struct decision			 decision;
+	struct pool			 pool;
+	unsigned			 gen;		/* of conf */
+	struct pidfile			 pidfile;
+	struct lifecycle		 lc;		/* what systemd is
+							   owed */
+	struct guard			 guard;
+	struct orphans			 orphans;	/* stopped at
+							   shutdown */
+	bool				 orphans_killed; /* SIGKILL said */
+	bool				 orphans_unseen; /* no list said */
+	bool				 stopping;
+	int				 status;	/* to exit with */
+	double				 watchdog_at;	/* next WATCHDOG=1 */
+	char				 last_exit[160];
+	ev_signal			 signals[8];
+	ev_child			 child;
+	ev_timer			 timer;
+	ev_io				 notify_io;
+	ev_io				 sd_io;		/* while messages
+							   to systemd wait */
+	ev_periodic			 clock_jumps;
+	/* Metrics: the counters kept where the master learns them. */
+	uint64_t			 exits[METRICS_EXIT_COUNT];
+	uint64_t			 reloads[METRICS_RELOAD_COUNT];
+	struct collect			 collect;
+	ev_timer			 metrics_timer;	/* metrics_file */
+	struct httpd			 httpd;		/* metrics_listen */
+};
+
+/*
+ * master_metrics.c: the pool's metrics as Prometheus text (the caller
+ * frees it), or NULL (ENOMEM); metrics_file's timer, which exists only
+ * while metrics_file is set; metrics_listen opened, moved or closed as
+ * the configuration says (0, or -1 with the problem logged).
+ */
+char	*master_metrics(struct master *m, size_t *len);
+void	 master_metrics_timer(struct master *m);
+int	 master_http(struct master *m);
+
+#endif /* PREFORK_MASTER_IMPL_H */
