@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "sample.h"
+#include "util.h"
 
 /* smaps_rollup is about 1 KiB; stat and status under 2 KiB. */
 #define SAMPLE_FILE_MAX	4096
@@ -175,9 +176,7 @@ read_proc(const char *proc, pid_t pid, const char *name, char *buf,
     size_t len)
 {
 	char	path[PATH_MAX];
-	ssize_t	n;
-	size_t	got = 0;
-	int	fd, saved, w;
+	int	w;
 
 	if (pid > 0)
 		w = snprintf(path, sizeof(path), "%s/%ld/%s", proc, (long)pid,
@@ -188,24 +187,7 @@ read_proc(const char *proc, pid_t pid, const char *name, char *buf,
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
-		return -1;
-	while (got < len - 1) {
-		if ((n = read(fd, buf + got, len - 1 - got)) == -1) {
-			if (errno == EINTR)
-				continue;
-			saved = errno;
-			close(fd);
-			errno = saved;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	return (ssize_t)got;
+	return util_read_buf(path, buf, len);
 }
 
 int

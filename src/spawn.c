@@ -479,30 +479,6 @@ spawn_signal(pid_t pid, int sig)
 	return kill(pid, sig);
 }
 
-/* A whole file of /proc, NUL-terminated, into buf. */
-static ssize_t
-spawn_read_proc(const char *path, char *buf, size_t len)
-{
-	ssize_t	n, got = 0;
-	int	fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	while ((size_t)got < len - 1 && (n = read(fd, buf + got,
-	    len - 1 - (size_t)got)) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			close(fd);
-			return -1;
-		}
-		got += n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	return got;
-}
-
 /* The parent of pid, from /proc/PID/stat; -1 when it is gone. */
 static pid_t
 spawn_ppid(pid_t pid)
@@ -511,7 +487,7 @@ spawn_ppid(pid_t pid)
 	long	 ppid;
 
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if (spawn_read_proc(path, buf, sizeof(buf)) == -1)
+	if (util_read_buf(path, buf, sizeof(buf)) == -1)
 		return -1;
 	/* The command name may hold spaces and parentheses: " S PPID". */
 	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == '\0' ||
@@ -561,7 +537,7 @@ spawn_children(pid_t *v, size_t max)
 
 	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children",
 	    (long)self, (long)self);
-	if ((len = spawn_read_proc(path, buf, sizeof(buf))) == -1) {
+	if ((len = util_read_buf(path, buf, sizeof(buf))) == -1) {
 		if (errno != ENOENT)
 			return -1;
 		return spawn_scan_children(self, v, max);

@@ -359,3 +359,30 @@ util_signals_reset(const sigset_t *mask)
 	}
 	return sigprocmask(SIG_SETMASK, mask, NULL);
 }
+
+ssize_t
+util_read_buf(const char *path, char *buf, size_t len)
+{
+	ssize_t	n;
+	size_t	got = 0;
+	int	fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+		return -1;
+	while (got < len - 1) {
+		if ((n = read(fd, buf + got, len - 1 - got)) == -1) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	return (ssize_t)got;
+}

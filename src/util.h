@@ -6,6 +6,8 @@
 #define PREFORK_UTIL_H
 
 #include <signal.h>
+#include <sys/types.h>
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -54,6 +56,13 @@ bool	util_streq(const char *a, const char *b);
  * when the file is larger than max.
  */
 char	*util_read_file(const char *path, size_t max);
+
+/*
+ * Reads path into buf (len bytes, at least 1), NUL-terminated, cut at
+ * len - 1 bytes: for /proc files read often, without allocating.
+ * Returns the length read, or -1 with errno set.
+ */
+ssize_t	util_read_buf(const char *path, char *buf, size_t len);
 
 /*
  * Opens /dev/null on whichever of 0, 1 and 2 is closed, so that the
