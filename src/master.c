@@ -58,6 +58,13 @@ static const struct {
 	{ SIGUSR2, "SIGUSR2", master_usr2 },
 };
 
+/* Shutting down: the lifecycle's state, not a flag of its own. */
+static bool
+master_stopping(const struct master *m)
+{
+	return m->lc.state == LC_STOPPING;
+}
+
 /*
  * The pool's clock: monotonic, so that setting the wall clock never
  * fires or postpones a deadline.
@@ -401,7 +408,7 @@ master_update(struct master *m)
 	size_t		orphans = 0;
 	int		actions;
 
-	if (m->stopping) {
+	if (master_stopping(m)) {
 		now = mono_now();
 		orphans = master_stop_orphans(m, now);
 		if (orphans > 0 && now < m->orphans.kill_at)
@@ -415,7 +422,7 @@ master_update(struct master *m)
 		return;
 	}
 	master_act(m, actions);
-	if (!m->stopping)
+	if (!master_stopping(m))
 		master_status(m);
 	ev_timer_stop(m->loop, &m->timer);
 	t = util_earliest(util_earliest(pool_next_deadline(&m->pool),
@@ -434,7 +441,7 @@ master_shutdown(struct master *m, double grace, int status,
 {
 	double	now = mono_now();
 
-	if (!m->stopping || now + grace < m->orphans.kill_at)
+	if (!master_stopping(m) || now + grace < m->orphans.kill_at)
 		m->orphans.kill_at = now + grace;
 	/* Once systemd is told STOPPING=1, no READY=1 may follow. */
 	if (lc_stop(&m->lc)) {
@@ -443,7 +450,6 @@ master_shutdown(struct master *m, double grace, int status,
 		    "after %.1fs", why, m->pool.nall, grace);
 		master_tell(m, "STOPPING=1");
 	}
-	m->stopping = true;
 	pool_stop(&m->pool, grace, now);
 }
 
@@ -476,7 +482,7 @@ master_resize(struct master *m, unsigned n, const char *why)
 static void
 master_ttin(struct master *m)
 {
-	if (m->stopping)
+	if (master_stopping(m))
 		return;
 	if (m->pool.size < SIZE_WORKERS_MAX)
 		master_resize(m, m->pool.size + 1, "SIGTTIN");
@@ -485,7 +491,7 @@ master_ttin(struct master *m)
 static void
 master_ttou(struct master *m)
 {
-	if (m->stopping)
+	if (master_stopping(m))
 		return;
 	if (m->pool.size > 1)
 		master_resize(m, m->pool.size - 1, "SIGTTOU");
@@ -517,7 +523,7 @@ master_usr1(struct master *m)
 static void
 master_usr2(struct master *m)
 {
-	if (m->stopping)
+	if (master_stopping(m))
 		return;
 	log_info("rolling restart of %u workers", m->pool.size);
 	pool_set_generation(&m->pool, ++m->gen, true, mono_now());
@@ -613,7 +619,7 @@ master_reload(struct master *m)
 	char		msg[64];
 	int		changed = 0;
 
-	if (m->stopping)
+	if (master_stopping(m))
 		return;
 	/*
 	 * Before its first READY=1, systemd is still waiting for that one.

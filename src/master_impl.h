@@ -45,7 +45,6 @@ struct master {
 							   shutdown */
 	bool				 orphans_killed; /* SIGKILL said */
 	bool				 orphans_unseen; /* no list said */
-	bool				 stopping;
 	int				 status;	/* to exit with */
 	double				 watchdog_at;	/* next WATCHDOG=1 */
 	char				 last_exit[160];
