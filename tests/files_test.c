@@ -497,7 +497,7 @@ test_pidfile_holder_from_lock(void **state)
 }
 
 /*
- * Path: master_files writes the PID before any worker starts: once a
+ * Path: startup_files writes the PID before any worker starts: once a
  * worker runs, and while the pool is not ready yet (a notify worker
  * that never says READY=1), the file holds the master's PID. At exit, a
  * file put at that name since is not ours, and stays.

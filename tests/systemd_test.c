@@ -1139,7 +1139,7 @@ test_unix_served(void **state)
 		fail_msg("%s is still there after prefork exited", path);
 }
 
-/* Path: master_sockets at start, the port taken: exit 71, named. */
+/* Path: startup_sockets at start, the port taken: exit 71, named. */
 static void
 test_bind_in_use(void **state)
 {
@@ -1386,7 +1386,7 @@ wait_rolled(struct t_daemon *d, unsigned n, const pid_t *old, pid_t *now)
 
 /*
  * Path: master_reload with a new [env] -> rolling restart ->
- * master_update -> master_reload_check: READY=1 once the roll is done.
+ * master_update -> lc_update: READY=1 once the roll is done.
  *
  * Under Type=notify-reload, READY=1 is when `systemctl reload` returns.
  * The new workers take 200 ms each to be ready, from the moment the test
@@ -1516,7 +1516,7 @@ test_hup_pending_term(void **state)
 
 /*
  * Path: master_reload -> rolling restart whose replacement exits at
- * once -> POOL_BACKOFF -> master_reload_check: READY=1 all the same.
+ * once -> POOL_BACKOFF -> lc_worker_failed: READY=1 all the same.
  *
  * A new command that cannot become ready must not keep systemd waiting
  * forever (the pool retries it for as long as it fails): READY=1 comes
