@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/un.h>
 
 #include <assert.h>
 #include <errno.h>
@@ -25,7 +26,6 @@
 #include "conf_impl.h"
 #include "conf_parse.h"
 #include "creds.h"
-#include "safefile.h"
 #include "words.h"
 
 #define MIB		(UINT64_C(1) << 20)
@@ -52,7 +52,8 @@ struct key {
 static key_set_fn	set_command, set_profile, set_uint, set_size,
 			set_class, set_duration, set_codes, set_ready,
 			set_listen, set_user, set_group, set_path, set_umask,
-			set_log_level, set_bool, set_metrics_listen;
+			set_log_level, set_bool, set_metrics_listen,
+			set_control, set_control_group;
 
 #define F(field)	offsetof(struct conf, field)
 #define DMAX		CONF_DURATION_MAX_MS
@@ -112,6 +113,10 @@ static const struct key keys[] = {
 	    F(metrics_interval), 1000, DMAX, 0 },
 	[CONF_KEY_METRICS_LISTEN] = { "metrics_listen", set_metrics_listen,
 	    0, 0, 0, K_NONE },
+	[CONF_KEY_CONTROL] = { "control", set_control, F(control), 0, 0,
+	    K_ABS | K_NONE },
+	[CONF_KEY_CONTROL_GROUP] = { "control_group", set_control_group, 0,
+	    0, 0, K_NONE },
 };
 
 static_assert(nitems(keys) == CONF_KEY_COUNT, "a key without an entry");
@@ -531,9 +536,9 @@ set_user(struct conf *c, const struct key *k, const char *v,
 	return 0;
 }
 
-static int
-set_group(struct conf *c, const struct key *k, const char *v,
-    struct report *r)
+/* The group named v (or a gid), or NULL after reporting why not. */
+static struct group *
+find_group(const char *v, struct report *r)
 {
 	struct group	*gr;
 
@@ -543,11 +548,63 @@ set_group(struct conf *c, const struct key *k, const char *v,
 			    strerror(errno));
 		else
 			conf_report(r, "unknown group '%s'", v);
-		return -1;
 	}
+	return gr;
+}
+
+static int
+set_group(struct conf *c, const struct key *k, const char *v,
+    struct report *r)
+{
+	struct group	*gr;
+
+	if ((gr = find_group(v, r)) == NULL)
+		return -1;
 	if (replace_string(&c->group, v, r) == -1)
 		return -1;
 	c->group_gid = gr->gr_gid;
+	return 0;
+}
+
+/*
+ * control: the control socket's path, absolute (preforkctl -c finds it
+ * from any directory), and short enough for a unix socket's address.
+ */
+static int
+set_control(struct conf *c, const struct key *k, const char *v,
+    struct report *r)
+{
+	struct sockaddr_un	sun;
+
+	if (strlen(v) >= sizeof(sun.sun_path)) {
+		conf_report(r, "'%s' is too long for a unix socket (%zu bytes "
+		    "at most)", v, sizeof(sun.sun_path) - 1);
+		return -1;
+	}
+	if (set_path(c, k, v, r) == -1)
+		return -1;
+	c->control_set = true;
+	return 0;
+}
+
+/* control_group: a group whose members may use the control socket. */
+static int
+set_control_group(struct conf *c, const struct key *k, const char *v,
+    struct report *r)
+{
+	struct group	*gr;
+
+	if (strcmp(v, "none") == 0) {
+		free(c->control_group);
+		c->control_group = NULL;
+		c->control_gid = (gid_t)-1;
+		return 0;
+	}
+	if ((gr = find_group(v, r)) == NULL)
+		return -1;
+	if (replace_string(&c->control_group, v, r) == -1)
+		return -1;
+	c->control_gid = gr->gr_gid;
 	return 0;
 }
 
@@ -605,54 +662,6 @@ conf_key_continues(enum conf_key k)
 	return (keys[k].flags & K_CONT) != 0;
 }
 
-/* Levenshtein distance, for names up to 32 characters. */
-static unsigned
-edit_distance(const char *a, const char *b)
-{
-	unsigned	row[33];
-	size_t		la = strlen(a), lb = strlen(b), i, j;
-
-	if (la > 32 || lb > 32)
-		return UINT_MAX;
-	for (j = 0; j <= lb; j++)
-		row[j] = (unsigned)j;
-	for (i = 1; i <= la; i++) {
-		unsigned	prev = row[0];
-
-		row[0] = (unsigned)i;
-		for (j = 1; j <= lb; j++) {
-			unsigned	tmp = row[j];
-			unsigned	best = prev + (a[i - 1] != b[j - 1]);
-
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			prev = tmp;
-		}
-	}
-	return row[lb];
-}
-
-const char *
-conf_suggest(const char *name, const char *const *names, size_t n)
-{
-	const char	*best = NULL;
-	unsigned	 bestd = 3;
-	size_t		 i;
-
-	for (i = 0; i < n; i++) {
-		unsigned	d = edit_distance(name, names[i]);
-
-		if (d < bestd) {
-			bestd = d;
-			best = names[i];
-		}
-	}
-	return best;
-}
-
 const char *
 conf_key_suggest(const char *name)
 {
@@ -661,7 +670,7 @@ conf_key_suggest(const char *name)
 
 	for (i = 0; i < nitems(keys); i++)
 		names[i] = keys[i].name;
-	return conf_suggest(name, names, nitems(names));
+	return util_suggest(name, names, nitems(names));
 }
 
 int
@@ -708,6 +717,7 @@ conf_init(struct conf *c)
 	c->group_gid = (gid_t)-1;
 	c->log_level = LOG_LEVEL_INFO;
 	c->metrics_interval = 15000;
+	c->control_gid = (gid_t)-1;
 }
 
 void
@@ -729,47 +739,12 @@ conf_free(struct conf *c)
 	free(c->log_file);
 	free(c->metrics_file);
 	free(c->metrics_listen);
+	free(c->control);
+	free(c->control_group);
 	strv_free(&c->env);
 	for (i = 0; i < nitems(c->origins); i++)
 		free(c->origins[i]);
 	conf_init(c);
-}
-
-int
-conf_load(struct conf *c, const char *path, struct strv *errs)
-{
-	FILE	*fp;
-	char	 why[SAFEFILE_WHY_MAX];
-	int	 n;
-
-	if ((fp = fopen(path, "re")) == NULL) {
-		if (strv_pushf(errs, "%s: cannot read: %s", path,
-		    strerror(errno)) == -1)
-			(void)strv_push(errs, "out of memory");
-		return 1;
-	}
-	/*
-	 * The file decides what a root master runs: nobody but root may
-	 * own it or write it, or the directories it is in. A master that
-	 * is not root runs nothing its user could not run anyway.
-	 */
-	if (geteuid() == 0 && safefile_check_conf(fileno(fp), path, why,
-	    sizeof(why)) == -1) {
-		if (strv_pushf(errs, "%s: %s", path, why) == -1)
-			(void)strv_push(errs, "out of memory");
-		fclose(fp);
-		return 1;
-	}
-	n = conf_file_read(c, path, fp, NULL, errs);
-	fclose(fp);
-	return n;
-}
-
-int
-conf_load_string(struct conf *c, const char *name, const char *text,
-    struct strv *errs)
-{
-	return conf_file_read(c, name, NULL, text, errs);
 }
 
 int
@@ -935,6 +910,37 @@ conf_worker_changed(const struct conf *a, const struct conf *b)
 	    (a->umask_set && a->umask != b->umask);
 }
 
+/*
+ * control's default: under systemd (RUNTIME_DIRECTORY set, its first
+ * directory if it lists several), $RUNTIME_DIRECTORY/control.sock; else
+ * none. Returns 0, or 1 after reporting a default that cannot be a
+ * socket's address.
+ */
+static int
+conf_control_default(struct conf *c, struct strv *errs)
+{
+	struct sockaddr_un	 sun;
+	const char		*dir = getenv("RUNTIME_DIRECTORY");
+	size_t			 len;
+
+	if (c->control_set || dir == NULL || *dir != '/')
+		return 0;
+	len = strcspn(dir, ":");
+	if (len + sizeof("/control.sock") > sizeof(sun.sun_path)) {
+		strv_pushf(errs, "control: the default, in RUNTIME_DIRECTORY "
+		    "(%.*s), is too long for a unix socket: set control",
+		    (int)len, dir);
+		return 1;
+	}
+	if (asprintf(&c->control, "%.*s/control.sock", (int)len, dir) ==
+	    -1) {
+		c->control = NULL;
+		strv_pushf(errs, "out of memory");
+		return 1;
+	}
+	return 0;
+}
+
 int
 conf_build(struct conf *c, const struct conf_source *src, struct strv *errs)
 {
@@ -953,6 +959,6 @@ conf_build(struct conf *c, const struct conf_source *src, struct strv *errs)
 	}
 	/* Cross-key messages about a file that is already wrong confuse. */
 	if (n == 0)
-		n += conf_validate(c, errs);
+		n += conf_validate(c, errs) + conf_control_default(c, errs);
 	return n;
 }

@@ -55,6 +55,8 @@ enum conf_key {
 	CONF_KEY_METRICS_FILE,
 	CONF_KEY_METRICS_INTERVAL,
 	CONF_KEY_METRICS_LISTEN,
+	CONF_KEY_CONTROL,
+	CONF_KEY_CONTROL_GROUP,
 	CONF_KEY_COUNT
 };
 
@@ -132,6 +134,18 @@ struct conf {
 	char			*metrics_file;
 	uint64_t		 metrics_interval;
 	char			*metrics_listen;
+
+	/*
+	 * The control socket: an absolute path, or NULL for none. Not set
+	 * in the file, it is $RUNTIME_DIRECTORY/control.sock under systemd
+	 * (conf_build() decides). control_group, when set, may use it
+	 * too: the socket is then 0660 and of group control_gid.
+	 */
+	char			*control;
+	char			*control_group;
+	gid_t			 control_gid;	/* (gid_t)-1 = none */
+	bool			 control_set;	/* in the file, or by
+						   conf_set() */
 
 	/* [env]: "NAME=value" strings, in file order. */
 	struct strv		 env;

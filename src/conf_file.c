@@ -4,7 +4,8 @@
  * reports only the first) and lines too long for its buffer, and can
  * join continuation lines. The handler inih calls hands each value to
  * conf.c's keys, and every problem, the file's and the values', is kept
- * with its line and given to the caller sorted. Nothing here logs.
+ * with its line and given to the caller sorted. conf_load() opens the
+ * file, refusing one a root master must not trust. Nothing here logs.
  */
 #include "config.h"
 
@@ -18,10 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "conf_impl.h"
 #include "env.h"
+#include "safefile.h"
 #include "util.h"
 
 #define SYNTAX_ERROR	"expected \"key = value\", \"[section]\" or a comment"
@@ -549,7 +552,7 @@ parse_section(struct conf_file *p, const char *start)
 		p->sect = SECT_ENV;
 	else {
 		p->sect = SECT_UNKNOWN;
-		if ((near = conf_suggest(name, names, nitems(names))) != NULL)
+		if ((near = util_suggest(name, names, nitems(names))) != NULL)
 			parse_error(p, p->lineno, "unknown section [%s] (did "
 			    "you mean [%s]?)", name, near);
 		else
@@ -657,4 +660,41 @@ conf_file_read(struct conf *c, const char *name, FILE *fp, const char *text,
 	env_index_free(&p->env_names);
 	pending_drop(p);
 	return p->nproblems;
+}
+
+int
+conf_load(struct conf *c, const char *path, struct strv *errs)
+{
+	FILE	*fp;
+	char	 why[SAFEFILE_WHY_MAX];
+	int	 n;
+
+	if ((fp = fopen(path, "re")) == NULL) {
+		if (strv_pushf(errs, "%s: cannot read: %s", path,
+		    strerror(errno)) == -1)
+			(void)strv_push(errs, "out of memory");
+		return 1;
+	}
+	/*
+	 * The file decides what a root master runs: nobody but root may
+	 * own it or write it, or the directories it is in. A master that
+	 * is not root runs nothing its user could not run anyway.
+	 */
+	if (geteuid() == 0 && safefile_check_conf(fileno(fp), path, why,
+	    sizeof(why)) == -1) {
+		if (strv_pushf(errs, "%s: %s", path, why) == -1)
+			(void)strv_push(errs, "out of memory");
+		fclose(fp);
+		return 1;
+	}
+	n = conf_file_read(c, path, fp, NULL, errs);
+	fclose(fp);
+	return n;
+}
+
+int
+conf_load_string(struct conf *c, const char *name, const char *text,
+    struct strv *errs)
+{
+	return conf_file_read(c, name, NULL, text, errs);
 }

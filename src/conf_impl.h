@@ -57,12 +57,7 @@ const char	*conf_key_name(enum conf_key k);
 /* True when key k's value may go on over continuation lines. */
 bool	conf_key_continues(enum conf_key k);
 
-/*
- * The name among names[0..n) closest to name, if within 2 edits; NULL
- * otherwise. conf_key_suggest() does it among the [prefork] keys.
- */
-const char	*conf_suggest(const char *name, const char *const *names,
-		    size_t n);
+/* The [prefork] key closest to name (see util_suggest()), or NULL. */
 const char	*conf_key_suggest(const char *name);
 
 /*

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "util.h"
 
 const char *const	metrics_state_names[METRICS_STATE_COUNT] = {
 	"starting", "ready", "stopping", "backoff",
@@ -26,59 +27,6 @@ const char *const	metrics_exit_names[METRICS_EXIT_COUNT] = {
 const char *const	metrics_reload_names[METRICS_RELOAD_COUNT] = {
 	"success", "failure",
 };
-
-/* A growing buffer; failed is sticky, so that callers check once. */
-struct buf {
-	char	*p;
-	size_t	 len, cap;
-	bool	 failed;
-};
-
-static bool
-buf_room(struct buf *b, size_t n)
-{
-	size_t	cap;
-	char	*p;
-
-	if (b->failed)
-		return false;
-	if (b->len + n + 1 <= b->cap)
-		return true;
-	for (cap = b->cap ? b->cap : 4096; cap < b->len + n + 1; cap *= 2)
-		if (cap > SIZE_MAX / 4) {
-			b->failed = true;
-			return false;
-		}
-	if ((p = realloc(b->p, cap)) == NULL) {
-		b->failed = true;
-		return false;
-	}
-	b->p = p;
-	b->cap = cap;
-	return true;
-}
-
-static void	bprintf(struct buf *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
-static void
-bprintf(struct buf *b, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || !buf_room(b, (size_t)n)) {
-		b->failed = true;
-		return;
-	}
-	va_start(ap, fmt);
-	(void)vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
 
 /* A label value: backslash, double quote and newline escaped. */
 static void
@@ -102,7 +50,7 @@ bescape(struct buf *b, const char *s)
 static void
 family(struct buf *b, const char *name, const char *type, const char *help)
 {
-	bprintf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* The pool: the build, the size, workers by state, exits by reason. */
@@ -113,24 +61,24 @@ metrics_pool(struct buf *b, const struct metrics_snapshot *s)
 
 	family(b, "prefork_build_info", "gauge",
 	    "The version of prefork, as a label; always 1.");
-	bprintf(b, "prefork_build_info{version=\"");
+	buf_printf(b, "prefork_build_info{version=\"");
 	bescape(b, s->version != NULL ? s->version : "");
-	bprintf(b, "\"} 1\n");
+	buf_printf(b, "\"} 1\n");
 
 	family(b, "prefork_workers_desired", "gauge",
 	    "The size of the pool: the workers the master keeps running.");
-	bprintf(b, "prefork_workers_desired %u\n", s->desired);
+	buf_printf(b, "prefork_workers_desired %u\n", s->desired);
 
 	family(b, "prefork_workers", "gauge",
 	    "Workers by state; backoff counts slots waiting to start again.");
 	for (i = 0; i < METRICS_STATE_COUNT; i++)
-		bprintf(b, "prefork_workers{state=\"%s\"} %u\n",
+		buf_printf(b, "prefork_workers{state=\"%s\"} %u\n",
 		    metrics_state_names[i], s->states[i]);
 
 	family(b, "prefork_worker_exits_total", "counter",
 	    "Workers that exited, by reason.");
 	for (i = 0; i < METRICS_EXIT_COUNT; i++)
-		bprintf(b, "prefork_worker_exits_total{reason=\"%s\"} %ju\n",
+		buf_printf(b, "prefork_worker_exits_total{reason=\"%s\"} %ju\n",
 		    metrics_exit_names[i], (uintmax_t)s->exits[i]);
 }
 
@@ -143,14 +91,14 @@ metrics_workers(struct buf *b, const struct metrics_snapshot *s)
 	family(b, "prefork_worker_cpu_seconds_total", "counter",
 	    "CPU time (user and system) of each slot's worker.");
 	for (i = 0; i < s->nworkers; i++)
-		bprintf(b, "prefork_worker_cpu_seconds_total{slot=\"%u\"} "
+		buf_printf(b, "prefork_worker_cpu_seconds_total{slot=\"%u\"} "
 		    "%.2f\n", s->workers[i].slot, s->workers[i].cpu_seconds);
 
 	family(b, "prefork_worker_memory_bytes", "gauge",
 	    "Memory of each slot's worker: resident (rss) and "
 	    "proportional (pss).");
 	for (i = 0; i < s->nworkers; i++)
-		bprintf(b, "prefork_worker_memory_bytes{slot=\"%u\","
+		buf_printf(b, "prefork_worker_memory_bytes{slot=\"%u\","
 		    "measure=\"rss\"} %ju\n"
 		    "prefork_worker_memory_bytes{slot=\"%u\","
 		    "measure=\"pss\"} %ju\n",
@@ -167,31 +115,31 @@ metrics_sockets_sizing(struct buf *b, const struct metrics_snapshot *s)
 	family(b, "prefork_listen_queue_length", "gauge",
 	    "Connections waiting in a listening socket's accept queue.");
 	for (i = 0; i < s->nlisteners; i++) {
-		bprintf(b, "prefork_listen_queue_length{listen=\"");
+		buf_printf(b, "prefork_listen_queue_length{listen=\"");
 		bescape(b, s->listeners[i].listen);
-		bprintf(b, "\"} %u\n", s->listeners[i].length);
+		buf_printf(b, "\"} %u\n", s->listeners[i].length);
 	}
 	family(b, "prefork_listen_queue_limit", "gauge",
 	    "The accept queue's limit (the backlog) of a listening socket.");
 	for (i = 0; i < s->nlisteners; i++) {
-		bprintf(b, "prefork_listen_queue_limit{listen=\"");
+		buf_printf(b, "prefork_listen_queue_limit{listen=\"");
 		bescape(b, s->listeners[i].listen);
-		bprintf(b, "\"} %u\n", s->listeners[i].limit);
+		buf_printf(b, "\"} %u\n", s->listeners[i].limit);
 	}
 
 	family(b, "prefork_sizing_cpus", "gauge",
 	    "The CPUs the sizing decision counted.");
-	bprintf(b, "prefork_sizing_cpus %u\n", s->sizing_cpus);
+	buf_printf(b, "prefork_sizing_cpus %u\n", s->sizing_cpus);
 	family(b, "prefork_sizing_memory_bytes", "gauge",
 	    "The memory the sizing decision counted.");
 	if (s->sizing_memory > 0)
-		bprintf(b, "prefork_sizing_memory_bytes %ju\n",
+		buf_printf(b, "prefork_sizing_memory_bytes %ju\n",
 		    (uintmax_t)s->sizing_memory);
 
 	family(b, "prefork_reloads_total", "counter",
 	    "Configuration reloads, by result.");
 	for (i = 0; i < METRICS_RELOAD_COUNT; i++)
-		bprintf(b, "prefork_reloads_total{result=\"%s\"} %ju\n",
+		buf_printf(b, "prefork_reloads_total{result=\"%s\"} %ju\n",
 		    metrics_reload_names[i], (uintmax_t)s->reloads[i]);
 }
 
@@ -203,27 +151,27 @@ metrics_process(struct buf *b, const struct metrics_snapshot *s)
 		return;
 	family(b, "process_cpu_seconds_total", "counter",
 	    "Total user and system CPU time spent in seconds.");
-	bprintf(b, "process_cpu_seconds_total %.2f\n",
+	buf_printf(b, "process_cpu_seconds_total %.2f\n",
 	    s->process.cpu_seconds);
 	family(b, "process_resident_memory_bytes", "gauge",
 	    "Resident memory size in bytes.");
-	bprintf(b, "process_resident_memory_bytes %ju\n",
+	buf_printf(b, "process_resident_memory_bytes %ju\n",
 	    (uintmax_t)s->process.resident_bytes);
 	if (s->process.open_fds >= 0) {
 		family(b, "process_open_fds", "gauge",
 		    "Number of open file descriptors.");
-		bprintf(b, "process_open_fds %ld\n", s->process.open_fds);
+		buf_printf(b, "process_open_fds %ld\n", s->process.open_fds);
 	}
 	family(b, "process_start_time_seconds", "gauge",
 	    "Start time of the process since unix epoch in seconds.");
-	bprintf(b, "process_start_time_seconds %.2f\n",
+	buf_printf(b, "process_start_time_seconds %.2f\n",
 	    s->process.start_time);
 }
 
 char *
 metrics_format(const struct metrics_snapshot *s, size_t *len)
 {
-	struct buf	b = { NULL, 0, 0, false };
+	struct buf	b = BUF_INIT;
 
 	metrics_pool(&b, s);
 	metrics_workers(&b, s);

@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,4 +387,95 @@ util_read_buf(const char *path, char *buf, size_t len)
 	close(fd);
 	buf[got] = '\0';
 	return (ssize_t)got;
+}
+
+/* Levenshtein distance, for names up to 32 characters. */
+static unsigned
+edit_distance(const char *a, const char *b)
+{
+	unsigned	row[33];
+	size_t		la = strlen(a), lb = strlen(b), i, j;
+
+	if (la > 32 || lb > 32)
+		return UINT_MAX;
+	for (j = 0; j <= lb; j++)
+		row[j] = (unsigned)j;
+	for (i = 1; i <= la; i++) {
+		unsigned	prev = row[0];
+
+		row[0] = (unsigned)i;
+		for (j = 1; j <= lb; j++) {
+			unsigned	tmp = row[j];
+			unsigned	best = prev + (a[i - 1] != b[j - 1]);
+
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+const char *
+util_suggest(const char *name, const char *const *names, size_t n)
+{
+	const char	*best = NULL;
+	unsigned	 bestd = 3;
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		unsigned	d = edit_distance(name, names[i]);
+
+		if (d < bestd) {
+			bestd = d;
+			best = names[i];
+		}
+	}
+	return best;
+}
+
+bool
+buf_room(struct buf *b, size_t n)
+{
+	size_t	cap;
+	char	*p;
+
+	if (b->failed)
+		return false;
+	if (b->len + n + 1 <= b->cap)
+		return true;
+	for (cap = b->cap ? b->cap : 4096; cap < b->len + n + 1; cap *= 2)
+		if (cap > SIZE_MAX / 4) {
+			b->failed = true;
+			return false;
+		}
+	if ((p = realloc(b->p, cap)) == NULL) {
+		b->failed = true;
+		return false;
+	}
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
+
+void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !buf_room(b, (size_t)n)) {
+		b->failed = true;
+		return;
+	}
+	va_start(ap, fmt);
+	(void)vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
 }

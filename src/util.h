@@ -118,4 +118,32 @@ bool	ratelimit_pass(struct ratelimit *rl, double now, double interval,
  */
 int	 util_signals_reset(const sigset_t *mask);
 
+/*
+ * The name among names[0..n) closest to name, within 2 edits
+ * (Levenshtein, names of at most 32 characters), for "did you mean";
+ * NULL when none is that close.
+ */
+const char	*util_suggest(const char *name, const char *const *names,
+		    size_t n);
+
+/*
+ * A growing text buffer, always NUL-terminated once written to; failed
+ * is sticky, so that a writer checks once, at the end. Start from
+ * BUF_INIT; the text is b.p (free(3) it), its length b.len.
+ */
+struct buf {
+	char	*p;
+	size_t	 len, cap;
+	bool	 failed;
+};
+
+#define BUF_INIT	{ NULL, 0, 0, false }
+
+/* Makes room for n more bytes and the NUL. Returns false on failure. */
+bool	buf_room(struct buf *b, size_t n);
+
+/* Appends, as printf(3) formats. */
+void	buf_printf(struct buf *b, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
 #endif /* PREFORK_UTIL_H */

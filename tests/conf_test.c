@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <grp.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -845,6 +847,90 @@ test_metrics_keys(void **state)
 	    "'9100': expected HOST:PORT, [IPV6]:PORT or unix:/PATH");
 }
 
+/*
+ * control: none by default, an absolute path that fits a unix socket's
+ * address, or none; control_group a known group, or none.
+ */
+static void
+test_control_keys(void **state)
+{
+	struct fx	*f = *state;
+	char		 longpath[128], want[256];
+
+	assert_null(f->c.control);
+	assert_null(f->c.control_group);
+	assert_int_equal(f->c.control_gid, (gid_t)-1);
+	check_value(f, "control", "/run/prefork/control.sock", NULL);
+	assert_string_equal(f->c.control, "/run/prefork/control.sock");
+	assert_true(f->c.control_set);
+	check_value(f, "control", "none", NULL);
+	assert_null(f->c.control);
+	assert_true(f->c.control_set);
+	check_value(f, "control", "control.sock",
+	    "'control.sock' is not an absolute path");
+	/* sun_path holds 108 bytes: 107 and the NUL. */
+	memset(longpath, 'a', sizeof(longpath));
+	longpath[0] = '/';
+	longpath[107] = '\0';
+	check_value(f, "control", longpath, NULL);
+	longpath[107] = 'a';
+	longpath[108] = '\0';
+	snprintf(want, sizeof(want), "'%s' is too long for a unix socket "
+	    "(107 bytes at most)", longpath);
+	check_value(f, "control", longpath, want);
+	check_value(f, "control_group", "nogroup", NULL);
+	assert_string_equal(f->c.control_group, "nogroup");
+	assert_int_equal(f->c.control_gid, getgrnam("nogroup")->gr_gid);
+	check_value(f, "control_group", "0", NULL);
+	assert_int_equal(f->c.control_gid, 0);
+	check_value(f, "control_group", "none", NULL);
+	assert_null(f->c.control_group);
+	assert_int_equal(f->c.control_gid, (gid_t)-1);
+	check_value(f, "control_group", "no-such-group-here",
+	    "unknown group 'no-such-group-here'");
+}
+
+/*
+ * control's default under systemd: $RUNTIME_DIRECTORY/control.sock (the
+ * first of several directories), unless the file says otherwise, even
+ * none; nothing without RUNTIME_DIRECTORY.
+ */
+static void
+test_control_default(void **state)
+{
+	struct conf_source	 src = { .path = NULL };
+	struct fx		*f = *state;
+	const char		*old = getenv("RUNTIME_DIRECTORY");
+	char			*saved = old ? strdup(old) : NULL;
+	FILE			*fp;
+	char			 path[] = "/tmp/conf_test.XXXXXX";
+	int			 fd;
+
+	unsetenv("RUNTIME_DIRECTORY");
+	conf_free(&f->c);
+	assert_int_equal(conf_build(&f->c, &src, &f->errs), 0);
+	assert_null(f->c.control);
+	conf_free(&f->c);
+	setenv("RUNTIME_DIRECTORY", "/run/prefork-app:/run/other", 1);
+	assert_int_equal(conf_build(&f->c, &src, &f->errs), 0);
+	assert_string_equal(f->c.control, "/run/prefork-app/control.sock");
+	conf_free(&f->c);
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_non_null(fp = fdopen(fd, "w"));
+	fputs("[prefork]\ncontrol = none\n", fp);
+	fclose(fp);
+	src.path = path;
+	assert_int_equal(conf_build(&f->c, &src, &f->errs), 0);
+	assert_null(f->c.control);
+	conf_free(&f->c);
+	unlink(path);
+	if (saved != NULL)
+		setenv("RUNTIME_DIRECTORY", saved, 1);
+	else
+		unsetenv("RUNTIME_DIRECTORY");
+	free(saved);
+}
+
 /* An empty value is an error for every [prefork] key. */
 static void
 test_empty_values(void **state)
@@ -858,6 +944,7 @@ test_empty_values(void **state)
 		"listen", "backlog", "user", "group", "chdir", "umask",
 		"pidfile", "log_level", "log_file", "forward_usr1",
 		"metrics_file", "metrics_interval", "metrics_listen",
+		"control", "control_group",
 	};
 	struct fx	*f = *state;
 	size_t		 i;
@@ -1617,6 +1704,8 @@ main(void)
 		T(test_string_keys),
 		T(test_forward_usr1),
 		T(test_metrics_keys),
+		T(test_control_keys),
+		T(test_control_default),
 		T(test_empty_values),
 		T(test_env),
 		T(test_env_many),

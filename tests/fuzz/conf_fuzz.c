@@ -80,6 +80,8 @@ static const char *const key_names[] = {
 	[CONF_KEY_METRICS_FILE] = "metrics_file",
 	[CONF_KEY_METRICS_INTERVAL] = "metrics_interval",
 	[CONF_KEY_METRICS_LISTEN] = "metrics_listen",
+	[CONF_KEY_CONTROL] = "control",
+	[CONF_KEY_CONTROL_GROUP] = "control_group",
 };
 
 static_assert(nitems(key_names) == CONF_KEY_COUNT, "a key without a name");
@@ -251,7 +253,10 @@ conf_same(const struct conf *a, const struct conf *b)
 	    util_streq(a->log_file, b->log_file) &&
 	    util_streq(a->metrics_file, b->metrics_file) &&
 	    a->metrics_interval == b->metrics_interval &&
-	    util_streq(a->metrics_listen, b->metrics_listen);
+	    util_streq(a->metrics_listen, b->metrics_listen) &&
+	    util_streq(a->control, b->control) &&
+	    util_streq(a->control_group, b->control_group) &&
+	    a->control_gid == b->control_gid;
 }
 
 /*
