@@ -434,8 +434,14 @@ pool_exited(struct pool *p, pid_t pid, int status, double now)
 	    p->first_due == 0 && p->first_spawned > 0 &&
 	    p->first_failed == p->first_spawned;
 
-	if (w->slot < p->size)
+	if (w->slot < p->size) {
 		s = &p->slots[w->slot];
+		s->exited = true;
+		s->last_status = status;
+		s->last_exit = now;
+		if (s->w == w && !pool_worker_stopped(w))
+			s->restarts++;
+	}
 	if (pool_halts(p, w, status)) {
 		/* Whoever shuts the pool down must find no replacement. */
 		if (s != NULL && s->w == w)

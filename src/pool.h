@@ -118,6 +118,12 @@ struct slot {
 	double		 restart_at;	/* when to start again; 0 = none */
 	bool		 first_due;	/* its first-generation worker has not
 					   been made yet (fork failed) */
+	/* Its history, for status: cleared when the slot is. */
+	unsigned	 restarts;	/* its worker died on its own and was
+					   replaced (or backs off) */
+	bool		 exited;	/* some worker of the slot exited: */
+	int		 last_status;	/* the last one's wait status, */
+	double		 last_exit;	/* and when */
 };
 
 struct pool {

@@ -200,6 +200,42 @@ test_replace_at_once(void **state)
 }
 
 /*
+ * A slot's history, for status: a worker that dies on its own counts as
+ * a restart of its slot and is its last exit; one stopped on purpose
+ * (replaced by a roll) is the last exit but no restart.
+ */
+static void
+test_slot_history(void **state)
+{
+	pid_t	old;
+
+	pool_start(&pool, 2, 0);
+	assert_false(pool.slots[1].exited);
+	assert_int_equal(pool.slots[1].restarts, 0);
+	pool_exited(&pool, slot_pid(1), W_EXITCODE(0, SIGKILL), 5);
+	assert_int_equal(pool.slots[1].restarts, 1);
+	assert_true(pool.slots[1].exited);
+	assert_int_equal(pool.slots[1].last_status, W_EXITCODE(0, SIGKILL));
+	assert_true(pool.slots[1].last_exit == 5);
+	assert_int_equal(pool.slots[0].restarts, 0);
+	assert_false(pool.slots[0].exited);
+	pool_tick(&pool, 5);
+	pool_exited(&pool, slot_pid(1), exited(3), 6);
+	assert_int_equal(pool.slots[1].restarts, 2);
+	assert_int_equal(pool.slots[1].last_status, exited(3));
+
+	/* A roll: the old worker of slot 0 exits, stopped: no restart. */
+	old = slot_pid(0);
+	pool_set_generation(&pool, 1, true, 10);
+	pool_tick(&pool, 11);
+	assert_true(signalled(old, SIGTERM));
+	pool_exited(&pool, old, exited(0), 12);
+	assert_int_equal(pool.slots[0].restarts, 0);
+	assert_true(pool.slots[0].exited);
+	assert_true(pool.slots[0].last_exit == 12);
+}
+
+/*
  * Quick deaths back off, doubling from restart_delay to its maximum;
  * one worker that lives min_uptime resets the backoff.
  */
@@ -839,6 +875,7 @@ main(void)
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_start_idle),
 		T(test_replace_at_once),
+		T(test_slot_history),
 		T(test_backoff_doubles_and_resets),
 		T(test_first_generation_fails),
 		T(test_first_generation_stopped_young),
