@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "collect.h"
+#include "spawn.h"
 
 static int
 grow(void **v, size_t *cap, size_t want, size_t size)
@@ -108,10 +109,128 @@ collect_snapshot(struct collect *c, struct metrics_snapshot *s,
 	return 0;
 }
 
+static const char *
+status_state(const struct worker *w)
+{
+	static const char *const	names[METRICS_STATE_COUNT] = {
+		"starting", "ready", "stopping", "backoff",
+	};
+
+	return names[state_of(w)];
+}
+
+/* The CPU time pid had at the previous status, or NULL. */
+static const struct collect_cpu *
+cpu_before(const struct collect *c, long pid)
+{
+	size_t	i;
+
+	for (i = 0; i < c->ncpu; i++)
+		if (c->cpu[i].pid == pid)
+			return &c->cpu[i];
+	return NULL;
+}
+
+/* One row for w (NULL: the slot waits to start one). */
+static void
+status_row(struct collect *c, struct status_snapshot *s,
+    const struct pool *p, unsigned slot, const struct worker *w, double now)
+{
+	struct status_worker		*r = &c->rows[s->nworkers];
+	const struct slot		*sl = slot < p->size ? &p->slots[slot] :
+					    NULL;
+	const struct collect_cpu	*before;
+	struct sample_proc		 sp;
+	double				 span;
+
+	*r = (struct status_worker){ .slot = slot, .state = "backoff",
+	    .uptime = -1, .generation = p->gen };
+	if (sl != NULL) {
+		r->restarts = sl->restarts;
+		if (sl->exited) {
+			spawn_describe_status(sl->last_status,
+			    c->exits[s->nworkers], sizeof(c->exits[0]));
+			r->last_exit = c->exits[s->nworkers];
+			r->last_exit_ago = now - sl->last_exit;
+		}
+	}
+	s->nworkers++;
+	if (w == NULL)
+		return;
+	r->pid = (long)w->pid;
+	r->state = status_state(w);
+	r->generation = w->generation;
+	r->uptime = now - w->spawned;
+	if (c->sys_state != 1 || sample_proc(&c->sys, "/proc", w->pid, &sp) ==
+	    -1)
+		return;
+	r->sampled = true;
+	r->rss = sp.rss;
+	r->pss = sp.pss;
+	before = cpu_before(c, r->pid);
+	span = before != NULL ? now - before->at : r->uptime;
+	r->cpu = span > 0 ? 100 * (sp.cpu_seconds - (before != NULL ?
+	    before->seconds : 0)) / span : 0;
+	if (r->cpu < 0)
+		r->cpu = 0;
+	c->cpu_next[c->ncpu_next++] = (struct collect_cpu){ r->pid,
+	    sp.cpu_seconds, now };
+}
+
+int
+collect_status(struct collect *c, struct status_snapshot *s,
+    const struct pool *p, double now)
+{
+	struct collect_cpu	*swap;
+	const struct slot	*sl;
+	size_t			 i, want = p->size + p->nall + 1;
+
+	if (grow((void **)&c->rows, &c->rcap, want, sizeof(*c->rows)) == -1 ||
+	    grow((void **)&c->exits, &c->ecap, want, sizeof(*c->exits)) ==
+	    -1 || grow((void **)&c->cpu_next, &c->nextcap, want,
+	    sizeof(*c->cpu_next)) == -1 ||
+	    grow((void **)&c->cpu, &c->cpucap, want, sizeof(*c->cpu)) == -1)
+		return -1;
+	if (c->sys_state == 0)
+		c->sys_state = sample_init(&c->sys, "/proc") == 0 ? 1 : -1;
+	s->nworkers = 0;
+	s->size = p->size;
+	s->ready = pool_ready_count(p);
+	c->ncpu_next = 0;
+	for (i = 0; i < p->size; i++) {
+		sl = &p->slots[i];
+		status_row(c, s, p, (unsigned)i, sl->w, now);
+		if (sl->next != NULL)
+			status_row(c, s, p, (unsigned)i, sl->next, now);
+	}
+	/* The stopping workers no slot holds any more. */
+	for (i = 0; i < p->nall; i++) {
+		const struct worker	*w = p->all[i];
+
+		if (w->slot < p->size && (p->slots[w->slot].w == w ||
+		    p->slots[w->slot].next == w))
+			continue;
+		status_row(c, s, p, w->slot, w, now);
+	}
+	swap = c->cpu;
+	c->cpu = c->cpu_next;
+	c->cpu_next = swap;
+	c->ncpu = c->ncpu_next;
+	i = c->cpucap;
+	c->cpucap = c->nextcap;
+	c->nextcap = i;
+	s->workers = c->rows;
+	return 0;
+}
+
 void
 collect_free(struct collect *c)
 {
 	free(c->workers);
 	free(c->listeners);
+	free(c->rows);
+	free(c->exits);
+	free(c->cpu);
+	free(c->cpu_next);
 	*c = (struct collect)COLLECT_INIT;
 }

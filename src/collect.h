@@ -18,6 +18,7 @@
 #include "pool.h"
 #include "sample.h"
 #include "sockets.h"
+#include "status.h"
 
 /* The arrays a snapshot points into, reused from one to the next. */
 struct collect {
@@ -27,9 +28,25 @@ struct collect {
 	size_t			 lcap;
 	struct sample_sys	 sys;
 	int			 sys_state;	/* 0 unread, 1 read, -1 failed */
+	/* status: its rows, and each worker's CPU time when last seen. */
+	struct status_worker	*rows;
+	size_t			 rcap;
+	char			(*exits)[64];	/* the rows' last_exit */
+	size_t			 ecap;
+	struct collect_cpu	*cpu;		/* the previous call's */
+	size_t			 ncpu, cpucap;
+	struct collect_cpu	*cpu_next;	/* this call's */
+	size_t			 ncpu_next, nextcap;
 };
 
-#define COLLECT_INIT	{ NULL, 0, NULL, 0, { 0, 0 }, 0 }
+/* A worker's CPU time at the previous status, for its CPU %. */
+struct collect_cpu {
+	long	pid;
+	double	seconds;	/* of CPU */
+	double	at;		/* when, on the pool's clock */
+};
+
+#define COLLECT_INIT	{ .sys_state = 0 }
 
 /*
  * Fills s from the pool, the decision and the sockets, sampling /proc
@@ -41,6 +58,17 @@ struct collect {
 int	collect_snapshot(struct collect *c, struct metrics_snapshot *s,
 	    const struct pool *p, const struct decision *d,
 	    const struct sockets *so);
+
+/*
+ * Fills the rows of s (workers, nworkers, size, ready) from the pool at
+ * now (the pool's clock), sampling each worker's memory and CPU time:
+ * one row per slot (its worker, or "backoff" while it waits to start
+ * one), then each replacement and stopping worker. A worker's CPU % is
+ * over the time since the previous call, or since it started. s points
+ * into c until the next call. Returns 0, or -1 (ENOMEM).
+ */
+int	collect_status(struct collect *c, struct status_snapshot *s,
+	    const struct pool *p, double now);
 
 /* Frees the arrays. */
 void	collect_free(struct collect *c);

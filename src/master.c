@@ -35,31 +35,29 @@
 #define ABORT_GRACE	1.0
 
 
-static void	master_reload(struct master *);
-static void	master_term(struct master *);
+static void	master_hup(struct master *);
 static void	master_quick(struct master *);
 static void	master_ttin(struct master *);
 static void	master_ttou(struct master *);
 static void	master_usr1(struct master *);
-static void	master_usr2(struct master *);
 
 static const struct {
 	int		 signum;
 	const char	*name;
 	void		(*fn)(struct master *);
 } signal_table[] = {
-	{ SIGHUP, "SIGHUP", master_reload },
+	{ SIGHUP, "SIGHUP", master_hup },
 	{ SIGTERM, "SIGTERM", master_term },
 	{ SIGINT, "SIGINT", master_quick },
 	{ SIGQUIT, "SIGQUIT", master_quick },
 	{ SIGTTIN, "SIGTTIN", master_ttin },
 	{ SIGTTOU, "SIGTTOU", master_ttou },
 	{ SIGUSR1, "SIGUSR1", master_usr1 },
-	{ SIGUSR2, "SIGUSR2", master_usr2 },
+	{ SIGUSR2, "SIGUSR2", master_restart },
 };
 
 /* Shutting down: the lifecycle's state, not a flag of its own. */
-static bool
+bool
 master_stopping(const struct master *m)
 {
 	return m->lc.state == LC_STOPPING;
@@ -69,8 +67,8 @@ master_stopping(const struct master *m)
  * The pool's clock: monotonic, so that setting the wall clock never
  * fires or postpones a deadline.
  */
-static double
-mono_now(void)
+double
+master_clock(void)
 {
 	struct timespec	ts;
 
@@ -198,6 +196,8 @@ master_note(void *ctx, const struct pool_note *n)
 		    delay, sizeof(delay)), m->pool.slots[n->slot].failures);
 		/* The first failure decides: master_update() acts on it. */
 		lc_worker_failed(&m->lc, n->slot, n->why);
+		if (m->pool.rolling)
+			master_control_failed(m, n->slot, n->why);
 		break;
 	case POOL_STOPPING:
 		log_info(MSG_STOPPING_WORKER " %u (pid %ld): %s", n->slot,
@@ -397,7 +397,7 @@ master_stop_orphans(struct master *m, double now)
  * should be shown, and when the loop must wake up next. With nothing
  * pending no timer is armed at all.
  */
-static void
+void
 master_update(struct master *m)
 {
 	struct lc_pool	p = {
@@ -409,7 +409,7 @@ master_update(struct master *m)
 	int		actions;
 
 	if (master_stopping(m)) {
-		now = mono_now();
+		now = master_clock();
 		orphans = master_stop_orphans(m, now);
 		if (orphans > 0 && now < m->orphans.kill_at)
 			orphans_at = m->orphans.kill_at;
@@ -418,10 +418,12 @@ master_update(struct master *m)
 	p.empty = pool_empty(&m->pool) && orphans == 0;
 	actions = lc_update(&m->lc, &p);
 	if (actions & LC_EXIT) {
+		master_control_exit(m);
 		ev_break(m->loop, EVBREAK_ALL);
 		return;
 	}
 	master_act(m, actions);
+	master_control_update(m);
 	if (!master_stopping(m))
 		master_status(m);
 	ev_timer_stop(m->loop, &m->timer);
@@ -430,7 +432,7 @@ master_update(struct master *m)
 	if (t == 0)
 		return;
 	ev_now_update(m->loop);
-	now = mono_now();
+	now = master_clock();
 	ev_timer_set(&m->timer, t > now ? t - now : 0, 0);
 	ev_timer_start(m->loop, &m->timer);
 }
@@ -439,7 +441,7 @@ static void
 master_shutdown(struct master *m, double grace, int status,
     const char *why)
 {
-	double	now = mono_now();
+	double	now = master_clock();
 
 	if (!master_stopping(m) || now + grace < m->orphans.kill_at)
 		m->orphans.kill_at = now + grace;
@@ -453,7 +455,7 @@ master_shutdown(struct master *m, double grace, int status,
 	pool_stop(&m->pool, grace, now);
 }
 
-static void
+void
 master_term(struct master *m)
 {
 	master_shutdown(m, ms(m->conf.graceful_timeout), EX_OK, "SIGTERM");
@@ -465,14 +467,14 @@ master_quick(struct master *m)
 	master_shutdown(m, QUICK_GRACE, EX_OK, "quick");
 }
 
-static void
+void
 master_resize(struct master *m, unsigned n, const char *why)
 {
 	unsigned	old = m->pool.size;
 
 	if (n == old)
 		return;
-	if (pool_resize(&m->pool, n, mono_now()) == -1) {
+	if (pool_resize(&m->pool, n, master_clock()) == -1) {
 		log_warn("resize to %u workers", n);
 		return;
 	}
@@ -520,33 +522,13 @@ master_usr1(struct master *m)
 		    "workers (forward_usr1 = no)");
 }
 
-static void
-master_usr2(struct master *m)
+void
+master_restart(struct master *m)
 {
 	if (master_stopping(m))
 		return;
 	log_info("rolling restart of %u workers", m->pool.size);
-	pool_set_generation(&m->pool, ++m->gen, true, mono_now());
-}
-
-static void
-notify_cb(struct ev_loop *loop, ev_io *w, int revents);
-
-/*
- * The workers' notify socket, opened the first time a configuration asks
- * for ready = notify, and kept from then on. Returns 0, or -1.
- */
-static int
-master_listen_workers(struct master *m, const struct conf *c)
-{
-	if (c->ready != READY_NOTIFY || m->ns.fd != -1)
-		return 0;
-	if (notify_server_open(&m->ns) == -1)
-		return -1;
-	ev_io_init(&m->notify_io, notify_cb, m->ns.fd, EV_READ);
-	m->notify_io.data = m;
-	ev_io_start(m->loop, &m->notify_io);
-	return 0;
+	pool_set_generation(&m->pool, ++m->gen, true, master_clock());
 }
 
 /*
@@ -556,9 +538,8 @@ master_listen_workers(struct master *m, const struct conf *c)
  * be used, with nothing changed (next is then the caller's to free).
  */
 static int
-master_adopt(struct master *m, struct conf *next)
+master_adopt(struct master *m, struct conf *next, struct strv *errs)
 {
-	struct strv		errs = STRV_INIT;
 	struct launch		launch = LAUNCH_INIT;
 	struct pool_params	par;
 	char			why[SAFEFILE_WHY_MAX];
@@ -568,17 +549,16 @@ master_adopt(struct master *m, struct conf *next)
 	 * Not the pidfile: a new one takes effect at the next start, which
 	 * checks it then; and the master holds the running one.
 	 */
-	if (check_command(next, &errs) + check_system(next, &errs) +
-	    check_log_file(next, &errs) +
-	    check_metrics_file(next, &errs) > 0 ||
+	if (check_command(next, errs) + check_system(next, errs) +
+	    check_log_file(next, errs) +
+	    check_metrics_file(next, errs) > 0 ||
 	    master_listen_workers(m, next) == -1 ||
 	    launch_prepare(&launch, next, NULL, m->ns.env) == -1 ||
 	    (!m->sockets.activated && sockets_update(&m->sockets,
-	    &next->listen, next->backlog, &errs) == -1)) {
-		if (errs.n == 0)
-			strv_pushf(&errs, "%s", strerror(errno));
-		log_errors(&errs);
-		strv_free(&errs);
+	    &next->listen, next->backlog, errs) == -1)) {
+		if (errs->n == 0)
+			strv_pushf(errs, "%s", strerror(errno));
+		log_errors(errs);
 		launch_free(&launch);
 		return -1;
 	}
@@ -611,8 +591,8 @@ master_adopt(struct master *m, struct conf *next)
 	return changed;
 }
 
-static void
-master_reload(struct master *m)
+int
+master_reload(struct master *m, struct strv *errs_out)
 {
 	struct strv	errs = STRV_INIT;
 	struct conf	next;
@@ -620,13 +600,13 @@ master_reload(struct master *m)
 	int		changed = 0;
 
 	if (master_stopping(m))
-		return;
+		return -1;
 	/*
 	 * Before its first READY=1, systemd is still waiting for that one.
 	 * A reload still pending is superseded: READY=1 waits for this one.
 	 */
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
-	    (unsigned long long)(mono_now() * 1e6));
+	    (unsigned long long)(master_clock() * 1e6));
 	if (lc_reload_begin(&m->lc))
 		master_tell(m, msg);
 	if (conf_build(&next, m->src, &errs) > 0) {
@@ -635,22 +615,26 @@ master_reload(struct master *m)
 		    m->src->path ? m->src->path : "configuration");
 		conf_free(&next);
 		changed = -1;
-	} else if ((changed = master_adopt(m, &next)) == -1) {
+	} else if ((changed = master_adopt(m, &next, &errs)) == -1) {
 		log_errorx(MSG_KEEPING);
 		conf_free(&next);
 	} else
 		lc_reload_accepted(&m->lc);
-	strv_free(&errs);
+	if (errs_out != NULL)
+		*errs_out = errs;
+	else
+		strv_free(&errs);
 	m->reloads[changed == -1 ? METRICS_RELOAD_FAILURE :
 	    METRICS_RELOAD_SUCCESS]++;
 	if (changed != -1) {
 		(void)master_http(m);
+		(void)master_control(m);
 		master_metrics_timer(m);
 	}
 	master_decide(m);
 	if (changed == 1) {
 		log_info(MSG_ROLL_CHANGED);
-		pool_set_generation(&m->pool, ++m->gen, true, mono_now());
+		pool_set_generation(&m->pool, ++m->gen, true, master_clock());
 	}
 	master_resize(m, m->decision.result.workers, "SIGHUP");
 	/*
@@ -660,6 +644,13 @@ master_reload(struct master *m)
 	 */
 	if (changed == -1)
 		master_act(m, lc_reload_rejected(&m->lc));
+	return changed == -1 ? -1 : 0;
+}
+
+static void
+master_hup(struct master *m)
+{
+	(void)master_reload(m, NULL);
 }
 
 static void
@@ -699,7 +690,7 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	/* The group is no longer the guard's to stop (see guard.h). */
 	if (m->guard.pid != -1)
 		(void)guard_del(&m->guard, w->rpid);
-	switch (pool_exited(&m->pool, w->rpid, w->rstatus, mono_now())) {
+	switch (pool_exited(&m->pool, w->rpid, w->rstatus, master_clock())) {
 	case POOL_EXIT_UNKNOWN:
 		spawn_orphan_reaped(&m->orphans, w->rpid);
 		log_debug("reaped pid %ld, not a worker: %s", (long)w->rpid,
@@ -722,92 +713,11 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	master_update(m);
 }
 
-/*
- * What a worker says is logged at most STATUS_BURST times in any
- * STATUS_INTERVAL seconds, so that a worker in a loop cannot flood the
- * log or the journal; what was held back is counted in the next line.
- */
-#define STATUS_BURST	10
-#define STATUS_INTERVAL	10.0
-
-/* Logs a line of a worker's, rate-limited and escaped. */
-static void
-master_worker_says(struct worker *w, double now, bool warn,
-    const char *text)
-{
-	char		esc[512];
-	unsigned	held;
-
-	if (!ratelimit_pass(&w->told, now, STATUS_INTERVAL, STATUS_BURST,
-	    &held))
-		return;
-	if (held > 0)
-		log_warnx("worker %u (pid %ld): %u message%s not logged "
-		    "(more than %d in %.0fs)", w->slot, (long)w->pid, held,
-		    held == 1 ? "" : "s", STATUS_BURST, STATUS_INTERVAL);
-	util_escape(text, esc, sizeof(esc));
-	if (warn)
-		log_warnx("worker %u (pid %ld): %s", w->slot, (long)w->pid,
-		    esc);
-	else
-		log_info("worker %u (pid %ld): %s", w->slot, (long)w->pid,
-		    esc);
-}
-
-/*
- * One message from a worker: any message is a sign of life, but for one
- * too long to read whole, which is ignored, as systemd ignores it.
- */
-static void
-master_heard(struct master *m, pid_t pid, char *buf, size_t size,
-    double now)
-{
-	struct worker		*w = pool_find(&m->pool, pid);
-	struct notify_msg	 msg;
-	char			 why[128];
-
-	if (w == NULL) {
-		log_debug("notify message from pid %ld, not a worker: "
-		    "ignored", (long)pid);
-		return;
-	}
-	if (size > NOTIFY_MSG_MAX) {
-		snprintf(why, sizeof(why), "notify message of %zu bytes "
-		    "ignored (the limit is %d)", size, NOTIFY_MSG_MAX);
-		master_worker_says(w, now, true, why);
-		return;
-	}
-	notify_parse(buf, &msg);
-	if (msg.status != NULL)
-		master_worker_says(w, now, false, msg.status);
-	pool_heartbeat(&m->pool, pid, now);
-	if (msg.ready)
-		pool_ready(&m->pool, pid, now);
-}
-
-static void
-notify_cb(struct ev_loop *loop, ev_io *io, int revents)
-{
-	/* One message at a time, too large for the stack of a callback. */
-	static char	 buf[NOTIFY_MSG_MAX + 1];
-	struct master	*m = io->data;
-	size_t		 size;
-	pid_t		 pid;
-	int		 r;
-
-	while ((r = notify_server_recv(&m->ns, &pid, buf, sizeof(buf),
-	    &size)) == 1)
-		master_heard(m, pid, buf, size, mono_now());
-	if (r == -1)
-		log_warn("notify socket");
-	master_update(m);
-}
-
 static void
 timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct master	*m = w->data;
-	double		 now = mono_now();
+	double		 now = master_clock();
 
 	if (m->watchdog_at != 0 && now >= m->watchdog_at) {
 		master_tell(m, "WATCHDOG=1");
@@ -868,7 +778,7 @@ master_notify(struct master *m)
 		return;
 	}
 	if (m->sd.watchdog_usec > 0)
-		m->watchdog_at = mono_now() + (double)m->sd.watchdog_usec /
+		m->watchdog_at = master_clock() + (double)m->sd.watchdog_usec /
 		    2e6;
 }
 
@@ -906,6 +816,8 @@ master_start(struct master *m)
 	}
 	if (master_http(m) == -1)
 		return EX_OSERR;
+	if ((status = master_control(m)) != 0)
+		return status;
 	master_notify(m);
 	/* Orphaned descendants become ours to reap: no zombies remain. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
@@ -915,7 +827,7 @@ master_start(struct master *m)
 	master_decide(m);
 	log_info("starting %u worker%s: %s", m->decision.result.workers,
 	    m->decision.result.workers == 1 ? "" : "s", m->conf.command);
-	if (pool_start(&m->pool, m->decision.result.workers, mono_now()) ==
+	if (pool_start(&m->pool, m->decision.result.workers, master_clock()) ==
 	    -1) {
 		log_error("start");
 		return EX_OSERR;
@@ -927,8 +839,10 @@ master_start(struct master *m)
 static void
 master_free(struct master *m)
 {
-	if (m->loop != NULL)
+	if (m->loop != NULL) {
 		httpd_close(&m->httpd);
+		ctlserver_close(&m->ctl);
+	}
 	collect_free(&m->collect);
 	guard_stop(&m->guard);
 	spawn_orphans_free(&m->orphans);
@@ -974,10 +888,12 @@ master_run(struct conf *c, const struct conf_source *src)
 		.orphans = ORPHANS_INIT,
 		.collect = COLLECT_INIT,
 		.httpd = HTTPD_INIT,
+		.ctl = CTLSERVER_INIT,
 	};
 	int		status;
 
 	conf_init(c);	/* c was moved into m */
+	m.started = master_clock();
 	if ((status = master_start(&m)) == 0) {
 		master_update(&m);
 		ev_run(m.loop, 0);

@@ -1,8 +1,9 @@
 /*
  * The master's own state, shared by the files that make up the master:
- * master.c (the loop and its callbacks) and master_metrics.c (what it
- * publishes). Not for any other module: those get what they need as
- * arguments, and only these files and httpd.c include <ev.h>.
+ * master.c (the loop and its callbacks), master_metrics.c (what it
+ * publishes) and master_ctl.c (the control socket's requests). Not for
+ * any other module: those get what they need as arguments, and only
+ * these files, httpd.c and ctlserver.c include <ev.h>.
  */
 #ifndef PREFORK_MASTER_IMPL_H
 #define PREFORK_MASTER_IMPL_H
@@ -14,6 +15,7 @@
 
 #include "collect.h"
 #include "conf.h"
+#include "ctlserver.h"
 #include "explain.h"
 #include "guard.h"
 #include "httpd.h"
@@ -61,7 +63,24 @@ struct master {
 	struct collect			 collect;
 	ev_timer			 metrics_timer;	/* metrics_file */
 	struct httpd			 httpd;		/* metrics_listen */
+	struct ctlserver		 ctl;		/* control */
+	double				 started;	/* master_clock() */
 };
+
+/*
+ * master.c, for the other files of the master: the pool's clock
+ * (monotonic seconds); whether it is shutting down; what HUP (the
+ * configuration's errors into errs, when not NULL; returns -1 when it
+ * was rejected), USR2 and TERM do, and a resize (TTIN/TTOU); and the
+ * bookkeeping after every event.
+ */
+double	master_clock(void);
+bool	master_stopping(const struct master *m);
+int	master_reload(struct master *m, struct strv *errs);
+void	master_restart(struct master *m);
+void	master_term(struct master *m);
+void	master_resize(struct master *m, unsigned n, const char *why);
+void	master_update(struct master *m);
 
 /*
  * master_metrics.c: the pool's metrics as Prometheus text (the caller
@@ -72,5 +91,24 @@ struct master {
 char	*master_metrics(struct master *m, size_t *len);
 void	 master_metrics_timer(struct master *m);
 int	 master_http(struct master *m);
+
+/*
+ * master_notify.c: the workers' notify socket opened, the first time a
+ * configuration asks for ready = notify (0, or -1).
+ */
+int	 master_listen_workers(struct master *m, const struct conf *c);
+
+/*
+ * master_ctl.c: the control socket opened, moved or closed as the
+ * configuration says (0, or the exit status for start-up: EX_CANTCREAT
+ * when another master answers there); after every event, the answers
+ * now owed to waiting clients; a restart that could not finish; and at
+ * exit, the answer to stop and the last bytes of every client.
+ */
+int	 master_control(struct master *m);
+void	 master_control_update(struct master *m);
+void	 master_control_failed(struct master *m, unsigned slot,
+	    const char *why);
+void	 master_control_exit(struct master *m);
 
 #endif /* PREFORK_MASTER_IMPL_H */
