@@ -78,7 +78,7 @@ text_row(struct buf *b, const struct status_worker *w)
 		snprintf(cpu, sizeof(cpu), "%.1f%%", w->cpu);
 	} else
 		strcpy(rss, "-"), strcpy(pss, "-"), strcpy(cpu, "-");
-	buf_printf(b, "%-5u %-8s %-9s %-4u %-7s %-8u %-8s %-8s %-6s ",
+	buf_printf(b, "%-5u %-8s %-9s %-4u %-7s %-9u %-8s %-8s %-7s ",
 	    w->slot, pid, w->state, w->generation, up, w->restarts, rss, pss,
 	    cpu);
 	if (w->last_exit != NULL)
@@ -95,7 +95,7 @@ status_text(const struct status_snapshot *s, size_t *len)
 	size_t		i;
 
 	text_head(&b, s);
-	buf_printf(&b, "\n%-5s %-8s %-9s %-4s %-7s %-8s %-8s %-8s %-6s %s\n",
+	buf_printf(&b, "\n%-5s %-8s %-9s %-4s %-7s %-9s %-8s %-8s %-7s %s\n",
 	    "SLOT", "PID", "STATE", "GEN", "UPTIME", "RESTARTS", "RSS", "PSS",
 	    "CPU", "LAST EXIT");
 	for (i = 0; i < s->nworkers; i++)
