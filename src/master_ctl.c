@@ -239,13 +239,7 @@ master_control(struct master *m)
 	m->ctl.loop = m->loop;
 	m->ctl.request = master_request;
 	m->ctl.ctx = m;
-	switch (ctlserver_open(&m->ctl, m->conf.control,
-	    m->conf.control_gid)) {
-	case CTL_OPEN_OK:
-		return 0;
-	case CTL_OPEN_LIVE:
-		return EX_CANTCREAT;
-	default:
-		return EX_OSERR;
-	}
+	/* Another master there, or a path we may not take: as a pidfile. */
+	return ctlserver_open(&m->ctl, m->conf.control,
+	    m->conf.control_gid) == CTL_OPEN_OK ? 0 : EX_CANTCREAT;
 }

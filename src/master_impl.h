@@ -100,8 +100,8 @@ int	 master_listen_workers(struct master *m, const struct conf *c);
 
 /*
  * master_ctl.c: the control socket opened, moved or closed as the
- * configuration says (0, or the exit status for start-up: EX_CANTCREAT
- * when another master answers there); after every event, the answers
+ * configuration says (0, or EX_CANTCREAT for start-up: another master
+ * answers there, or the path cannot be had); after every event, the answers
  * now owed to waiting clients; a restart that could not finish; and at
  * exit, the answer to stop and the last bytes of every client.
  */
