@@ -167,6 +167,7 @@ status_row(struct collect *c, struct status_snapshot *s,
 	r->sampled = true;
 	r->rss = sp.rss;
 	r->pss = sp.pss;
+	r->no_pss = !sp.has_pss;
 	before = cpu_before(c, r->pid);
 	span = before != NULL ? now - before->at : r->uptime;
 	r->cpu = span > 0 ? 100 * (sp.cpu_seconds - (before != NULL ?

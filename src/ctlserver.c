@@ -266,10 +266,15 @@ conn_new(struct ctlserver *s, int fd)
 {
 	struct ctl_conn	*c;
 	char		 why[256];
+	unsigned	 held;
 	size_t		 i;
 
 	if (!peer_allowed(s, fd, why, sizeof(why))) {
-		log_warnx("control: %s", why);
+		/* Another user may knock as often as it likes: said 5 in 10 s. */
+		if (ratelimit_pass(&s->denied, ev_now(s->loop), 10.0, 5,
+		    &held))
+			log_warnx("control: %s%s", why, held > 0 ?
+			    " (and earlier refusals not logged)" : "");
 		turn_away(fd, "DENIED", why);
 		return;
 	}

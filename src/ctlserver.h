@@ -20,6 +20,7 @@
 #include <ev.h>
 
 #include "ctl.h"
+#include "util.h"
 
 struct ctl_conn;
 
@@ -32,6 +33,7 @@ struct ctlserver {
 	gid_t			 gid;		/* control_group, or -1 */
 	ev_io			 io;
 	ev_timer		 pause;		/* while accept fails */
+	struct ratelimit	 denied;	/* refusals logged */
 	struct ctl_conn		*conns[CTL_CLIENTS_MAX];
 	/*
 	 * A request, parsed: the callback answers with ctl_answer(), now

@@ -74,7 +74,10 @@ text_row(struct buf *b, const struct status_worker *w)
 		status_duration(w->uptime, up, sizeof(up));
 	if (w->sampled) {
 		bytes(w->rss, rss, sizeof(rss));
-		bytes(w->pss, pss, sizeof(pss));
+		if (w->no_pss)
+			strcpy(pss, "-");
+		else
+			bytes(w->pss, pss, sizeof(pss));
 		snprintf(cpu, sizeof(cpu), "%.1f%%", w->cpu);
 	} else
 		strcpy(rss, "-"), strcpy(pss, "-"), strcpy(cpu, "-");
@@ -149,7 +152,10 @@ json_worker(struct buf *b, const struct status_worker *w)
 		buf_printf(b, ",\"last_exit_ago_seconds\":%.3f",
 		    w->last_exit_ago);
 	}
-	if (w->sampled)
+	if (w->sampled && w->no_pss)
+		buf_printf(b, ",\"rss_bytes\":%ju,\"pss_bytes\":null,"
+		    "\"cpu_percent\":%.2f}", (uintmax_t)w->rss, w->cpu);
+	else if (w->sampled)
 		buf_printf(b, ",\"rss_bytes\":%ju,\"pss_bytes\":%ju,"
 		    "\"cpu_percent\":%.2f}", (uintmax_t)w->rss,
 		    (uintmax_t)w->pss, w->cpu);

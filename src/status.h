@@ -29,6 +29,10 @@ struct status_worker {
 	double		 cpu;		/* percent of one CPU since the
 					   previous status, or since it
 					   started */
+	bool		 no_pss;	/* smaps_rollup unreadable (a
+					   master without CAP_SYS_PTRACE
+					   and workers of another user):
+					   pss unknown */
 };
 
 struct status_snapshot {

@@ -1,7 +1,8 @@
 /*
  * status_test: the status writer (status.c): the exact text and JSON of
  * a snapshot that has every kind of row (ready, starting, a replacement,
- * stopping, backoff without a pid, a worker not sampled), a scaled pool
+ * stopping, backoff without a pid, a worker not sampled, one without
+ * PSS), a scaled pool
  * and a reload not complete, against tests/fixtures/status/; strings
  * that JSON must escape; durations.
  */
@@ -23,14 +24,14 @@
 
 static const struct status_worker	rows[] = {
 	{ 0, 4101, "ready", 2, 7384.2, 0, NULL, 0, true, 25165824,
-	    13107200, 12.5 },
+	    13107200, 12.5, false },
 	{ 1, 4102, "ready", 2, 61.9, 3, "exited on signal 9", 62.0, true,
-	    1610612736, 536870912, 100.0 },
+	    1610612736, 536870912, 100.0, false },
 	{ 1, 4180, "starting", 3, 0.4, 3, "exited on signal 9", 62.0, true,
-	    524288, 102400, 0.0 },
+	    524288, 102400, 0.0, true },
 	{ 2, 0, "backoff", 3, -1, 5, "exited with code 1", 0.2, false, 0, 0,
-	    0 },
-	{ 3, 3999, "stopping", 1, 90061, 0, NULL, 0, false, 0, 0, 0 },
+	    0, false },
+	{ 3, 3999, "stopping", 1, 90061, 0, NULL, 0, false, 0, 0, 0, false },
 };
 
 static const struct status_snapshot	snap = {
