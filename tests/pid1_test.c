@@ -6,7 +6,8 @@
  * min_workers are ready, 503 while a killed worker's replacement is not
  * ready yet, and 200 again once it is; a worker that forks a grandchild
  * and exits leaves no zombie in the namespace; SIGTERM to PID 1 stops
- * the workers and the orphans it adopted itself, and it exits 0.
+ * the workers and the orphans it adopted itself, and it exits 0; HUP and
+ * TERM sent from inside the namespace, as kubectl exec would, work too.
  *
  * The namespace is observed from outside, through the host's /proc: a
  * process belongs to it when /proc/PID/ns/pid is the same namespace as
@@ -507,12 +508,60 @@ test_pid1_reaps_orphans(void **state)
 	assert_gone((const pid_t[]){ master, guard, w2[0], g2 }, 4);
 }
 
+/* Runs "sh -c script" inside master's PID and mount namespaces. */
+static void
+run_inside(pid_t master, const char *script)
+{
+	struct t_run	r;
+	char		target[32];
+
+	xsnprintf(target, sizeof(target), "%ld", (long)master);
+	t_run(&r, NULL, (const char *const[]){ "nsenter", "--target", target,
+	    "--pid", "--mount", "--", "sh", "-c", script, NULL }, WAIT_MS);
+	if (r.status != 0)
+		fail_msg("nsenter ... sh -c '%s': exit %d: %s", script, r.status,
+		    r.err);
+	t_run_free(&r);
+}
+
+/*
+ * Signals from inside the namespace, as "kubectl exec POD -- sh -c
+ * 'kill -HUP 1'" sends them: the kernel drops a signal sent to a
+ * namespace's PID 1 from within unless PID 1 handles it, so this is not
+ * the same as signalling it from outside. HUP re-reads and re-sizes, TERM
+ * shuts down and exits 0.
+ */
+static void
+test_pid1_signals_from_inside(void **state)
+{
+	char		 conf[PATH_MAX];
+	struct t_daemon	*d;
+	pid_t		 master, a[2];
+	ino_t		 ns;
+
+	write_conf(conf, "inside.ini", "[prefork]\nworkers = 2\n" TIMEOUTS);
+	d = start(NULL, unshare_argv, (const char *const[]){ "-c", conf,
+	    "--", t_testworker(), NULL });
+	master = pid1_of(d, &ns);
+	pool(d, master, 2, a);
+	wait_log(d, MSG_POOL_READY);
+	run_inside(master, "kill -HUP 1");
+	wait_log(d, "prefork[1]: info: " MSG_RECEIVED " SIGHUP");
+	wait_log_count(d, "sizing: ", 2);
+	run_inside(master, "kill -TERM 1");
+	wait_exit(d, GRACEFUL_MS + WAIT_MS, EX_OK);
+	assert_true(log_has(d, MSG_RECEIVED " SIGTERM"));
+	assert_gone((const pid_t[]){ master, a[0], a[1] }, 3);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_pid1_healthz, teardown),
 		cmocka_unit_test_teardown(test_pid1_reaps_orphans, teardown),
+		cmocka_unit_test_teardown(test_pid1_signals_from_inside,
+		    teardown),
 	};
 	const char	*why;
 
