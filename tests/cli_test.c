@@ -29,20 +29,26 @@ run(struct t_run *r, const char *const args[])
 	assert_false(r->timed_out);
 }
 
-/* Runs with PREFORK_SYSROOT on the 4-CPU, 16 GiB fixture. */
+/* Runs with PREFORK_SYSROOT on the fixture tree name. */
 static void
-run_fixture(struct t_run *r, const char *const args[])
+run_on(const char *name, struct t_run *r, const char *const args[])
 {
 	char	root[4096];
 
-	snprintf(root, sizeof(root), "PREFORK_SYSROOT=%s",
-	    t_fixture("cli-4cpu-16g"));
+	snprintf(root, sizeof(root), "PREFORK_SYSROOT=%s", t_fixture(name));
 	{
 		const char *const env[] = { root, NULL };
 
 		t_run_prefork(r, env, args, TIMEOUT);
 	}
 	assert_false(r->timed_out);
+}
+
+/* Runs with PREFORK_SYSROOT on the 4-CPU, 16 GiB fixture. */
+static void
+run_fixture(struct t_run *r, const char *const args[])
+{
+	run_on("cli-4cpu-16g", r, args);
 }
 
 /* --help and --version: exit 0, on standard output. */
@@ -356,6 +362,50 @@ test_explain_overrides(void **state)
 	t_run_free(&r);
 }
 
+/*
+ * README.md, "Containers and Kubernetes": a container of a pod whose
+ * limits are cpu "2" and memory 1Gi, on cgroup v2 in its own cgroup
+ * namespace (cpu.max "200000 100000", memory.max 1 GiB, and the
+ * cpu.weight the kubelet derives from the CPU request, which does not
+ * count), on a node of 8 CPUs and 32 GiB, with the sizing keys of
+ * examples/kubernetes/prefork.ini: 2 CPUs and 1 GiB, so 5 workers.
+ */
+static void
+test_explain_kubernetes_limits(void **state)
+{
+	struct t_run	 r;
+	const char	*path;
+	char		 buf[64];
+
+	path = t_write_file("k8s.ini", "[prefork]\nmin_workers = 2\n"
+	    "worker_memory = 128M\n");
+	run_on("k8s-pod", &r, (const char *const[]){ "--explain=json", "-c",
+	    path, NULL });
+	assert_int_equal(r.status, EX_OK);
+	assert_int_equal(t_json_int(r.out, "cpus"), 2);
+	assert_non_null(t_json_str(r.out, "cpus_source", buf, sizeof(buf)));
+	assert_string_equal(buf, "cgroup v2");
+	assert_int_equal(t_json_int(r.out, "memory_bytes"), 1LL << 30);
+	assert_non_null(t_json_str(r.out, "memory_source", buf,
+	    sizeof(buf)));
+	assert_string_equal(buf, "cgroup v2");
+	assert_int_equal(t_json_int(r.out, "workers"), 5);
+	assert_null(strstr(r.out, "cpu.weight"));
+	t_run_free(&r);
+
+	/* The text says where each number came from. */
+	run_on("k8s-pod", &r, (const char *const[]){ "--explain", "-c", path,
+	    NULL });
+	assert_int_equal(r.status, EX_OK);
+	assert_true(t_contains(r.out, "/sys/fs/cgroup/cpu.max: quota 200000 "
+	    "/ period 100000 = 2.00 CPUs, rounded up to 2"));
+	assert_true(t_contains(r.out, "/sys/fs/cgroup/memory.max: limit "
+	    "1073741824 bytes (1.0 GiB)"));
+	assert_true(t_contains(r.out, "floor(1.0 GiB / 128.0 MiB) = 8: "
+	    "min(5, 8) = 5"));
+	t_run_free(&r);
+}
+
 /* A configuration error stops --explain too. */
 static void
 test_explain_bad_config(void **state)
@@ -388,6 +438,7 @@ main(void)
 		cmocka_unit_test(test_explain_json),
 		cmocka_unit_test(test_explain_overrides),
 		cmocka_unit_test(test_explain_bad_config),
+		cmocka_unit_test(test_explain_kubernetes_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
