@@ -94,7 +94,7 @@ ctl_answer(struct ctl_conn *c, enum ctl_reply kind, const char *reason,
 	static const char *const	words[] = { "OK", "ERR", "DENIED",
 					    "BUSY" };
 	struct ctlserver		*s = c->s;
-	char				 line[1024];
+	char				 line[1024], esc[1000];
 	size_t				 hlen;
 
 	if (len > CTL_OUT_MAX) {
@@ -104,12 +104,9 @@ ctl_answer(struct ctl_conn *c, enum ctl_reply kind, const char *reason,
 	}
 	if (reason == NULL || *reason == '\0')
 		snprintf(line, sizeof(line), "%s\n", words[kind]);
-	else {
-		snprintf(line, sizeof(line), "%s ", words[kind]);
-		hlen = strlen(line);
-		util_escape(reason, line + hlen, sizeof(line) - hlen - 1);
-		strcat(line, "\n");
-	}
+	else
+		snprintf(line, sizeof(line), "%s %s\n", words[kind],
+		    util_escape(reason, esc, sizeof(esc)));
 	hlen = strlen(line);
 	c->waiting = false;
 	if ((c->out = malloc(hlen + len)) == NULL) {

@@ -17,11 +17,11 @@
 #include "master_impl.h"
 #include "size.h"
 
-/* "5/5 workers ready (min_workers 1)", for --check. */
+/* "5/5 workers ready (min_workers 1)" and a newline, for --check. */
 static void
 health_line(const struct master *m, char *buf, size_t len)
 {
-	snprintf(buf, len, "%u/%u workers ready (min_workers %u)",
+	snprintf(buf, len, "%u/%u workers ready (min_workers %u)\n",
 	    pool_ready_count(&m->pool), m->pool.size, m->conf.min_workers);
 }
 
@@ -34,7 +34,6 @@ ctl_status(struct master *m, struct ctl_conn *c, const struct ctl_request *r)
 
 	if (r->check && !r->json) {
 		health_line(m, line, sizeof(line));
-		strcat(line, "\n");
 		if (pool_ready_count(&m->pool) >= m->conf.min_workers)
 			ctl_answer(c, CTL_OK, NULL, line, strlen(line));
 		else

@@ -65,22 +65,19 @@ text_row(struct buf *b, const struct status_worker *w)
 {
 	char	pid[24], up[32], rss[24], pss[24], cpu[24], ago[32];
 
-	snprintf(pid, sizeof(pid), "%ld", w->pid);
-	if (w->pid == 0)
-		strcpy(pid, "-");
-	if (w->uptime < 0)
-		strcpy(up, "-");
-	else
+	snprintf(pid, sizeof(pid), w->pid == 0 ? "-" : "%ld", w->pid);
+	snprintf(up, sizeof(up), "-");
+	snprintf(rss, sizeof(rss), "-");
+	snprintf(pss, sizeof(pss), "-");
+	snprintf(cpu, sizeof(cpu), "-");
+	if (w->uptime >= 0)
 		status_duration(w->uptime, up, sizeof(up));
 	if (w->sampled) {
 		bytes(w->rss, rss, sizeof(rss));
-		if (w->no_pss)
-			strcpy(pss, "-");
-		else
+		if (!w->no_pss)
 			bytes(w->pss, pss, sizeof(pss));
 		snprintf(cpu, sizeof(cpu), "%.1f%%", w->cpu);
-	} else
-		strcpy(rss, "-"), strcpy(pss, "-"), strcpy(cpu, "-");
+	}
 	buf_printf(b, "%-5u %-8s %-9s %-4u %-7s %-9u %-8s %-8s %-7s ",
 	    w->slot, pid, w->state, w->generation, up, w->restarts, rss, pss,
 	    cpu);
