@@ -555,7 +555,7 @@ report(const struct exchange *x, const struct ctl_request *req)
 		return EX_NOPERM;
 	case CTL_BUSY:
 	default:
-		return unavailable(x, "the master is busy (%s): try again",
+		return unavailable(x, "the master is busy: %s; try again",
 		    why);
 	}
 }

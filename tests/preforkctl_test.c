@@ -483,7 +483,7 @@ test_busy(void **state)
 	    (const char *const[]){ "status", NULL }, "status\n");
 	assert_status(&r, EX_UNAVAILABLE);
 	xsnprintf(want, sizeof(want), "preforkctl: %s/ctl.sock: the master "
-	    "is busy (16 clients at once): try again\n", t_tmpdir());
+	    "is busy: 16 clients at once; try again\n", t_tmpdir());
 	assert_text(r.err, want);
 	assert_text(r.out, "");
 	t_run_free(&r);
