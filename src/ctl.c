@@ -153,7 +153,7 @@ ctl_parse(const char *line, size_t len, struct ctl_request *req,
 		for (i = 0; i < nitems(later); i++)
 			if (strcmp(words[0], later[i]) == 0) {
 				snprintf(why, whylen, "'%s' is not supported "
-				    "by this master (prefork %s)", later[i],
+				    "by prefork %s", later[i],
 				    PACKAGE_VERSION);
 				return -1;
 			}

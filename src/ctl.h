@@ -101,9 +101,9 @@ int	ctl_scale_size(const struct ctl_request *req, unsigned cur,
 
 /*
  * Parses the first line of an answer, text[0..len): the kind, and in
- * *reason (of *reasonlen bytes) the rest of the line (empty for OK); *body is where
- * the body starts (after the first "\n", or at the end). Returns 0, or
- * -1 when text does not start like an answer.
+ * *reason (of *reasonlen bytes) the rest of the line (empty for OK);
+ * *body is where the body starts (after the first "\n", or at the end).
+ * Returns 0, or -1 when text does not start like an answer.
  */
 int	ctl_reply_parse(const char *text, size_t len, enum ctl_reply *kind,
 	    const char **reason, size_t *reasonlen, size_t *body);

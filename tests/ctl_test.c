@@ -115,12 +115,12 @@ test_refused(void **state)
 	refused("stop 1", "stop takes no argument");
 	refused("status --json --json --json --json", "too many words (4 at "
 	    "most)");
-	refused("recycle 3", "'recycle' is not supported by this master "
-	    "(prefork " PACKAGE_VERSION ")");
-	refused("advise", "'advise' is not supported by this master (prefork "
-	    PACKAGE_VERSION ")");
-	refused("upgrade", "'upgrade' is not supported by this master "
-	    "(prefork " PACKAGE_VERSION ")");
+	refused("recycle 3", "'recycle' is not supported by prefork "
+	    PACKAGE_VERSION);
+	refused("advise", "'advise' is not supported by prefork "
+	    PACKAGE_VERSION);
+	refused("upgrade", "'upgrade' is not supported by prefork "
+	    PACKAGE_VERSION);
 	/* Bytes that are not printable ASCII: named, not echoed. */
 	assert_int_equal(ctl_parse("status\0x", 8, &req, why, sizeof(why)),
 	    -1);

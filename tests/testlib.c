@@ -58,6 +58,16 @@ t_prefork(void)
 }
 
 const char *
+t_preforkctl(void)
+{
+	const char	*bin = getenv("PREFORKCTL_BIN");
+
+	if (bin == NULL || *bin == '\0')
+		fail_msg("PREFORKCTL_BIN is not set: run the tests with make check");
+	return bin;
+}
+
+const char *
 t_fixture(const char *name)
 {
 	static char	 path[4096];

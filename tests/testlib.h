@@ -14,6 +14,9 @@
 /* The prefork binary under test: $PREFORK_BIN. */
 const char	*t_prefork(void);
 
+/* The control client under test: $PREFORKCTL_BIN. */
+const char	*t_preforkctl(void);
+
 /* The path of a fixture tree or file: $PREFORK_FIXTURES/name (static). */
 const char	*t_fixture(const char *name);
 
