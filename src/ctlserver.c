@@ -222,8 +222,8 @@ peer_allowed(const struct ctlserver *s, int fd, char *why, size_t len)
 	size_t		i;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == -1) {
-		snprintf(why, len, "permission denied: cannot tell who the "
-		    "peer is (%s)", strerror(errno));
+		snprintf(why, len, "cannot tell who the peer is (%s)",
+		    strerror(errno));
 		return false;
 	}
 	if (cred.uid == 0 || cred.uid == geteuid())
@@ -237,7 +237,7 @@ peer_allowed(const struct ctlserver *s, int fd, char *why, size_t len)
 				if (groups[i] == s->gid)
 					return true;
 	}
-	snprintf(why, len, "permission denied: uid %lu may not use the "
+	snprintf(why, len, "uid %lu may not use the "
 	    "control socket (root, uid %lu%s)", (unsigned long)cred.uid,
 	    (unsigned long)geteuid(), s->gid != (gid_t)-1 ?
 	    " and control_group" : " only: see control_group");
@@ -270,7 +270,8 @@ conn_new(struct ctlserver *s, int fd)
 		/* Another user may knock as often as it likes: said 5 in 10 s. */
 		if (ratelimit_pass(&s->denied, ev_now(s->loop), 10.0, 5,
 		    &held))
-			log_warnx("control: %s%s", why, held > 0 ?
+			log_warnx("control: permission denied: %s%s", why,
+			    held > 0 ?
 			    " (and earlier refusals not logged)" : "");
 		turn_away(fd, "DENIED", why);
 		return;

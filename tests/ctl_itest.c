@@ -473,19 +473,28 @@ test_mode_and_group(void **state)
 static char *
 ask_as_nobody(const char *sock, gid_t gid)
 {
-	int	 p[2], status;
-	pid_t	 pid;
-	char	*ans;
+	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
+	char			buf[512];
+	int			p[2], status, fd;
+	ssize_t			n;
+	pid_t			pid;
+	char			*ans;
 
+	strcpy(sun.sun_path, sock);
 	assert_int_equal(pipe(p), 0);
+	/* No cmocka in the child: only system calls, and _exit(). */
 	if ((pid = fork()) == 0) {
 		close(p[0]);
 		if (setgroups(0, NULL) == -1 || setresgid(gid, gid, gid) ==
 		    -1 || setresuid(65534, 65534, 65534) == -1)
 			_exit(2);
-		ans = raw(sock, "status --check\n", 15, WAIT_MS);
-		if (ans != NULL)
-			(void)write(p[1], ans, strlen(ans));
+		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+		    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+			_exit(3);
+		/* A refused peer may be closed before it asks: no matter. */
+		(void)send(fd, "status --check\n", 15, MSG_NOSIGNAL);
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			(void)write(p[1], buf, (size_t)n);
 		_exit(0);
 	}
 	assert_true(pid > 0);
@@ -513,8 +522,8 @@ test_peer_refused(void **state)
 	assert_int_equal(chmod(sock, 0666), 0);
 	ans = ask_as_nobody(sock, 65534);
 	assert_non_null(ans);
-	assert_string_equal(ans, "DENIED permission denied: uid 65534 may not "
-	    "use the control socket (root, uid 0 only: see control_group)\n");
+	assert_string_equal(ans, "DENIED uid 65534 may not use the control "
+	    "socket (root, uid 0 only: see control_group)\n");
 	free(ans);
 	assert_true(log_has(d, "control: permission denied: uid 65534"));
 	if (gr == NULL)
@@ -606,6 +615,142 @@ test_runtime_directory_default(void **state)
 	free(ans);
 }
 
+/* Runs preforkctl -s sock words...; the caller frees r. */
+static void
+ctl(struct t_run *r, const char *sock, const char *const words[])
+{
+	const char	*argv[12] = { t_preforkctl(), "-s", sock };
+	size_t		 n = 3;
+
+	while (*words != NULL && n < nitems(argv) - 1)
+		argv[n++] = *words++;
+	argv[n] = NULL;
+	t_run(r, NULL, argv, WAIT_MS * 2);
+}
+
+/*
+ * Every command through the real preforkctl, against the real master:
+ * the exit statuses (0, 1, 64, 69) and what each printed; the metrics it
+ * prints pass promtool check metrics when promtool is installed.
+ */
+static void
+test_preforkctl_commands(void **state)
+{
+	struct t_daemon	*d;
+	char		 sock[PATH_MAX], path[PATH_MAX];
+	struct t_run	 r;
+	pid_t		 a[2], b[3];
+
+	d = start_pool(2, "", sock, a);
+	wait_lived(a, 2, 200);
+	ctl(&r, sock, (const char *const[]){ "status", NULL });
+	assert_int_equal(r.status, 0);
+	assert_true(t_contains(r.out, "pool: 2/2 workers ready"));
+	assert_true(t_contains(r.out, "\nSLOT  PID "));
+	t_run_free(&r);
+	ctl(&r, sock, (const char *const[]){ "status", "--json", NULL });
+	assert_int_equal(r.status, 0);
+	assert_int_equal(t_json_int(r.out, "ready"), 2);
+	t_run_free(&r);
+	ctl(&r, sock, (const char *const[]){ "status", "--check", NULL });
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "2/2 workers ready (min_workers 1)\n");
+	t_run_free(&r);
+	ctl(&r, sock, (const char *const[]){ "metrics", NULL });
+	assert_int_equal(r.status, 0);
+	assert_true(t_contains(r.out, "\nprefork_workers_desired 2\n"));
+	xsnprintf(path, sizeof(path), "%s",
+	    t_write_file("ctl-metrics.prom", r.out));
+	t_run_free(&r);
+	t_run(&r, NULL, (const char *const[]){ "sh", "-c", "! command -v "
+	    "promtool >/dev/null || promtool check metrics < \"$0\"", path,
+	    NULL }, 20000);
+	if (r.status != 0)
+		fail_msg("promtool check metrics: %s%s", r.out, r.err);
+	t_run_free(&r);
+
+	ctl(&r, sock, (const char *const[]){ "scale", "+1", NULL });
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "scale: 2 -> 3 workers, until the next "
+	    "reload\n");
+	t_run_free(&r);
+	pool(d, d->pid, 3, b);
+	ctl(&r, sock, (const char *const[]){ "scale", "-5", NULL });
+	assert_int_equal(r.status, 1);
+	assert_true(t_contains(r.err, "the pool cannot be smaller than 1"));
+	t_run_free(&r);
+	ctl(&r, sock, (const char *const[]){ "scale", "lots", NULL });
+	assert_int_equal(r.status, 64);
+	t_run_free(&r);
+	ctl(&r, sock, (const char *const[]){ "reload", NULL });
+	assert_int_equal(r.status, 0);
+	assert_true(t_contains(r.out, "sizing: "));
+	t_run_free(&r);
+	pool(d, d->pid, 2, b);
+	ctl(&r, sock, (const char *const[]){ "restart", NULL });
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "restart done: 2/2 workers ready\n");
+	t_run_free(&r);
+	ctl(&r, sock, (const char *const[]){ "stop", NULL });
+	assert_int_equal(r.status, 0);
+	t_run_free(&r);
+	wait_exit(d, WAIT_MS, 0);
+	ctl(&r, sock, (const char *const[]){ "status", NULL });
+	assert_int_equal(r.status, 69);
+	assert_true(t_contains(r.err, "no master answers"));
+	t_run_free(&r);
+}
+
+/*
+ * preforkctl as another user (setpriv): through a world-writable socket
+ * the master refuses it by SO_PEERCRED, one line and exit 77; through
+ * the 0600 socket the kernel does, 77 as well.
+ */
+static void
+test_preforkctl_refused(void **state)
+{
+	struct t_daemon	*d;
+	char		 sock[PATH_MAX], dir[PATH_MAX], conf[PATH_MAX];
+	struct t_run	 r;
+	pid_t		 a[1];
+	const char	*const as_nobody[] = { "setpriv", "--reuid=nobody",
+	    "--regid=nogroup", "--clear-groups", t_preforkctl(), "-s", sock,
+	    "status", NULL };
+
+	if (geteuid() != 0)
+		skip();
+	it_skip_unless((const char *const[]){ "setpriv", "--reuid=nobody",
+	    "--regid=nogroup", "--clear-groups", "test", "-x", t_preforkctl(),
+	    NULL }, "nobody cannot run the build's preforkctl through setpriv");
+	it_nobody_dir("nobody", dir, false);
+	xsnprintf(sock, sizeof(sock), "%s/control.sock", dir);
+	write_conf(conf, "ctl.ini", "[prefork]\nworkers = 1\ncontrol = %s\n"
+	    TIMEOUTS, sock);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL });
+	pool(d, d->pid, 1, a);
+	wait_log(d, "control: listening on");
+
+	t_run(&r, NULL, as_nobody, WAIT_MS * 2);
+	assert_int_equal(r.status, 77);
+	assert_true(t_contains(r.err, "permission"));
+	assert_string_equal(r.out, "");
+	t_run_free(&r);
+
+	assert_int_equal(chmod(sock, 0666), 0);
+	t_run(&r, NULL, as_nobody, WAIT_MS * 2);
+	assert_int_equal(r.status, 77);
+	assert_string_equal(r.err, "preforkctl: permission denied: uid 65534 "
+	    "may not use the control socket (root, uid 0 only: see "
+	    "control_group)\n");
+	assert_string_equal(r.out, "");
+	t_run_free(&r);
+	/* The master is unharmed. */
+	ctl(&r, sock, (const char *const[]){ "status", "--check", NULL });
+	assert_int_equal(r.status, 0);
+	t_run_free(&r);
+}
+
 static bool
 sleeping(void *pid)
 {
@@ -656,6 +801,8 @@ main(void)
 		cmocka_unit_test_teardown(test_runtime_directory_default,
 		    teardown),
 		cmocka_unit_test_teardown(test_idle_with_socket, teardown),
+		cmocka_unit_test_teardown(test_preforkctl_commands, teardown),
+		cmocka_unit_test_teardown(test_preforkctl_refused, teardown),
 	};
 
 	it_init(WAIT_MS, "CTL_ITEST_FILTER", false);
