@@ -371,16 +371,39 @@ touch(const char *path)
 }
 
 /*
+ * The liveness probe, as the kubelet runs it: preforkctl status --check,
+ * the socket named by PREFORK_CONTROL. Returns its exit status.
+ */
+static int
+liveness(const char *sock)
+{
+	char		env[PATH_MAX + 32];
+	struct t_run	r;
+	int		status;
+
+	xsnprintf(env, sizeof(env), "PREFORK_CONTROL=%s", sock);
+	t_run(&r, (const char *const[]){ env, NULL }, (const char *const[]){
+	    t_preforkctl(), "status", "--check", NULL }, WAIT_MS);
+	status = r.status;
+	if (status != 0 && status != 1)
+		fail_msg("preforkctl status --check: exit %d: %s", status,
+		    r.err);
+	t_run_free(&r);
+	return status;
+}
+
+/*
  * PID 1 with the readiness probe: /healthz is 200 with min_workers
  * ready; a worker killed is replaced in its slot, and /healthz says 503
  * for as long as the replacement is not ready (it sends READY=1 only once
- * the test creates the ready file), then 200. SIGTERM: the workers stop
+ * the test creates the ready file), then 200; the liveness probe,
+ * preforkctl status --check, says the same. SIGTERM: the workers stop
  * cleanly and PID 1 exits 0.
  */
 static void
 test_pid1_healthz(void **state)
 {
-	char		 conf[PATH_MAX], ready[PATH_MAX];
+	char		 conf[PATH_MAX], ready[PATH_MAX], sock[PATH_MAX];
 	struct t_daemon	*d;
 	unsigned	 port = t_free_port(), i;
 	pid_t		 master, a[2], b[2], guard;
@@ -389,9 +412,11 @@ test_pid1_healthz(void **state)
 
 	xsnprintf(ready, sizeof(ready), "%s/ready", t_tmpdir());
 	touch(ready);
+	xsnprintf(sock, sizeof(sock), "%s/control.sock", t_tmpdir());
 	write_conf(conf, "healthz.ini", "[prefork]\nworkers = 2\n"
 	    "min_workers = 2\nready = notify\nready_timeout = 60s\n"
-	    "metrics_listen = 127.0.0.1:%u\n" TIMEOUTS, port);
+	    "metrics_listen = 127.0.0.1:%u\ncontrol = %s\n" TIMEOUTS, port,
+	    sock);
 	d = start(NULL, unshare_argv, (const char *const[]){ "-c", conf,
 	    "--", t_testworker(), "--ready-file", ready, NULL });
 	master = pid1_of(d, &ns);
@@ -399,11 +424,11 @@ test_pid1_healthz(void **state)
 	wait_healthz(d, port, 200);
 	assert_metric(port, "prefork_workers{state=\"ready\"} 2");
 	/*
-	 * preforkctl liveness: added with the control socket. The
-	 * Deployment's liveness probe, "preforkctl status --check", is to
-	 * exit 0 here, with the pool ready, and 1 while it is held below
-	 * min_workers further down.
+	 * The Deployment's liveness probe, "preforkctl status --check" with
+	 * PREFORK_CONTROL naming the socket: 0 with the pool ready, and 1
+	 * while it is held below min_workers further down.
 	 */
+	assert_int_equal(liveness(sock), 0);
 
 	/* From now on a new worker is not ready until the file is back. */
 	assert_int_equal(unlink(ready), 0);
@@ -414,12 +439,14 @@ test_pid1_healthz(void **state)
 	assert_int_not_equal(b[0], a[0]);
 	assert_int_equal(b[1], a[1]);
 	assert_int_equal(http_status(port, "/healthz"), 503);
+	assert_int_equal(liveness(sock), 1);
 	assert_metric(port, "prefork_workers{state=\"starting\"} 1");
 	assert_metric(port, "prefork_workers{state=\"ready\"} 1");
 	assert_metric(port, "prefork_worker_exits_total{reason=\"signal\"} 1");
 	touch(ready);
 	wait_healthz(d, port, 200);
 	assert_metric(port, "prefork_workers{state=\"ready\"} 2");
+	assert_int_equal(liveness(sock), 0);
 
 	/* The kubelet's SIGTERM, to the namespace's PID 1. */
 	for (i = 0; i < 2; i++)
