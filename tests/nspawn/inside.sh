@@ -172,6 +172,19 @@ journalctl -b --no-pager -o cat -u prefork@demo | grep -q '^Reloaded\|Reloaded p
 	journalctl -b --no-pager | grep -q 'Reloaded prefork@demo' ||
 	fail "systemd did not log the reload"
 
+step "preforkctl: the instance's control socket in its RuntimeDirectory"
+sock=/run/prefork-demo/control.sock
+[ -S "$sock" ] || fail "no control socket at $sock"
+[ "$(stat -c %a "$sock")" = 600 ] || fail "$sock is not 0600"
+preforkctl -s "$sock" status || fail "preforkctl status"
+preforkctl -s "$sock" status | grep -q '^pool: 3/3 workers ready' ||
+	fail "preforkctl status does not say 3/3 workers ready"
+preforkctl -s "$sock" status --check || fail "preforkctl status --check"
+rc=0
+setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	preforkctl -s "$sock" status || rc=$?
+[ "$rc" = 77 ] || fail "preforkctl as nobody: exit $rc, not 77"
+
 step "a killed worker is replaced; the unit is not restarted"
 victim=$(workers_of "$main" | head -1)
 kill -KILL "$victim"
@@ -241,6 +254,10 @@ wait_until 30 "prefork.service is not active" \
 	prop_is prefork.service ActiveState active
 journalctl -b --no-pager -o cat -u prefork.service |
 	grep 'socket-activated' || fail "no socket-activated line"
+# RuntimeDirectory=prefork: preforkctl finds the socket with no option.
+preforkctl status || fail "preforkctl status, with no option"
+preforkctl status --json | grep -q '"healthy":true' ||
+	fail "preforkctl status --json: not healthy"
 # (The control socket's "listening on" line is not about listen =.)
 [ "$(journalctl -b --no-pager -o cat -u prefork.service |
 	grep -v '^info: control: listening on ' |
@@ -255,6 +272,7 @@ timeout 60 systemctl reload prefork.service || fail "reload prefork.service"
 wait_until 30 "prefork.service did not resize on reload" sh -c \
 	"journalctl -b --no-pager -o cat -u prefork.service | grep -q 'SIGHUP: 2 -> 3 workers'"
 [ "$(journalctl -b --no-pager -o cat -u prefork.service |
+	grep -v '^info: control: listening on ' |
 	grep -c 'listen')" -eq 1 ] || fail "the reload said listen again"
 served 8000 || fail "no answer after the reload"
 timeout 60 systemctl stop prefork.service prefork.socket || fail "stop"
