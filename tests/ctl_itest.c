@@ -72,36 +72,6 @@ connect_to(const char *path)
 	return fd;
 }
 
-/*
- * Reads fd until the master closes it, at most timeout_ms. Returns what
- * came (the caller frees), or NULL at the deadline.
- */
-static char *
-read_all(int fd, unsigned timeout_ms)
-{
-	double	 deadline = t_now_ms() + timeout_ms;
-	size_t	 len = 0, cap = 1 << 16;
-	char	*buf = malloc(cap + 1);
-	ssize_t	 n;
-
-	assert_non_null(buf);
-	for (;;) {
-		if (!t_wait_fd(fd, POLLIN, deadline)) {
-			free(buf);
-			return NULL;
-		}
-		if ((n = read(fd, buf + len, cap - len)) <= 0)
-			break;
-		len += (size_t)n;
-		if (len == cap) {
-			cap *= 2;
-			assert_non_null(buf = realloc(buf, cap + 1));
-		}
-	}
-	buf[len] = '\0';
-	return buf;
-}
-
 /* Sends bytes and reads the whole answer (NULL: none in time). */
 static char *
 raw(const char *path, const char *req, size_t len, unsigned timeout_ms)

@@ -241,7 +241,7 @@ client(const struct addr *a, const char *what, double deadline)
  * and closes it. Returns 0, or what went wrong as an errno value.
  */
 static int
-read_all(int fd, char *buf, size_t size, double deadline)
+read_into(int fd, char *buf, size_t size, double deadline)
 {
 	size_t	len = 0;
 	ssize_t	n;
@@ -282,7 +282,7 @@ get(const struct addr *a, const pid_t *pids, unsigned n)
 	int		 fd, slot, end = -1, err;
 
 	fd = client(a, "GET / HTTP/1.0\r\nHost: demo\r\n\r\n", deadline);
-	if ((err = read_all(fd, buf, sizeof(buf), deadline)) != 0)
+	if ((err = read_into(fd, buf, sizeof(buf), deadline)) != 0)
 		fail_msg("GET /: %s", strerror(err));
 	if (strncmp(buf, "HTTP/1.0 200 ", 13) != 0 ||
 	    (body = strstr(buf, "\r\n\r\n")) == NULL)
@@ -458,7 +458,7 @@ test_idle_clients(void **state)
 	get(&a, pids, 2);
 
 	for (i = 0; i < 2; i++) {
-		err = read_all(idle[i], buf, sizeof(buf), t_now_ms() +
+		err = read_into(idle[i], buf, sizeof(buf), t_now_ms() +
 		    CLIENT_DEADLINE_MS + MARGIN_MS);
 		if (err != 0 || buf[0] != '\0')
 			fail_msg("stalled client %d: %s, \"%s\" instead of an "

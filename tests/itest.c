@@ -1,12 +1,17 @@
 #include "config.h"
 
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -429,4 +434,49 @@ observe(unsigned ms)
 
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		continue;
+}
+
+int
+connect_port(unsigned port)
+{
+	struct sockaddr_in	sin;
+	int			fd;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)port);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd != -1);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+char *
+read_all(int fd, unsigned timeout_ms)
+{
+	double	 deadline = t_now_ms() + timeout_ms;
+	size_t	 len = 0, cap = 1 << 16;
+	char	*buf = malloc(cap + 1);
+	ssize_t	 n;
+
+	assert_non_null(buf);
+	for (;;) {
+		if (!t_wait_fd(fd, POLLIN, deadline)) {
+			free(buf);
+			return NULL;
+		}
+		if ((n = read(fd, buf + len, cap - len)) <= 0)
+			break;
+		len += (size_t)n;
+		if (len == cap) {
+			cap *= 2;
+			assert_non_null(buf = realloc(buf, cap + 1));
+		}
+	}
+	buf[len] = '\0';
+	return buf;
 }

@@ -164,6 +164,18 @@ void	wait_exit(struct t_daemon *d, unsigned timeout_ms, int status);
 void	wait_lived(const pid_t *pids, unsigned n, unsigned ms);
 
 /*
+ * A TCP connection to 127.0.0.1:port, or -1 when it is refused (the
+ * socket itself failing fails the test).
+ */
+int	connect_port(unsigned port);
+
+/*
+ * Reads fd until the peer closes it, at most timeout_ms. Returns what
+ * came, NUL-terminated (the caller frees), or NULL at the deadline.
+ */
+char	*read_all(int fd, unsigned timeout_ms);
+
+/*
  * An observation window: how long a test watches for something that
  * must NOT happen, or counts what happens. It is the measurement itself,
  * not a wait for a condition, so it is a plain sleep, and each use says

@@ -228,25 +228,6 @@ pid1_of(const struct t_daemon *d, ino_t *ns)
 	return master;
 }
 
-static int
-connect_port(unsigned port)
-{
-	struct sockaddr_in	sin;
-	int			fd;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sin.sin_port = htons((uint16_t)port);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd != -1);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* The longest answer read: /metrics of a small pool is a few KiB. */
 #define ANSWER_MAX	(1 << 16)
 

@@ -126,6 +126,7 @@ setup(void **state)
 	mkdir(mandir, 0755);
 	copy_page("man/prefork.8", "man8", "prefork.8");
 	copy_page("man/prefork.ini.5", "man5", "prefork.ini.5");
+	copy_page("man/preforkctl.8", "man8", "preforkctl.8");
 	return 0;
 }
 
