@@ -1,8 +1,9 @@
 /*
- * What the two files of the configuration share, and nothing else sees:
+ * What the files of the configuration share, and nothing else sees:
  * conf.c knows the keys and what their values mean, conf_file.c reads
- * the INI file and collects the problems of both in line order. Only
- * conf.c and conf_file.c include this header.
+ * the INI file and collects the problems of both in line order,
+ * conf_build.c checks and builds the whole. Only they include this
+ * header.
  */
 #ifndef PREFORK_CONF_IMPL_H
 #define PREFORK_CONF_IMPL_H
@@ -66,5 +67,8 @@ const char	*conf_key_suggest(const char *name);
  */
 int	conf_key_apply(struct conf *c, enum conf_key k, const char *v,
 	    struct report *r);
+
+/* A duration in ms for messages, as a value would say it: "1s", "250ms". */
+const char	*conf_format_ms(uint64_t ms, char *buf, size_t len);
 
 #endif /* PREFORK_CONF_IMPL_H */
