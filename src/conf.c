@@ -53,7 +53,8 @@ static key_set_fn	set_command, set_profile, set_uint, set_size,
 			set_class, set_duration, set_codes, set_ready,
 			set_listen, set_user, set_group, set_path, set_umask,
 			set_log_level, set_bool, set_metrics_listen,
-			set_control, set_control_group;
+			set_control, set_control_group, set_word,
+			set_jitter;
 
 #define F(field)	offsetof(struct conf, field)
 #define DMAX		CONF_DURATION_MAX_MS
@@ -117,6 +118,34 @@ static const struct key keys[] = {
 	    K_ABS | K_NONE },
 	[CONF_KEY_CONTROL_GROUP] = { "control_group", set_control_group, 0,
 	    0, 0, K_NONE },
+	[CONF_KEY_MAX_WORKER_MEMORY] = { "max_worker_memory", set_size,
+	    F(max_worker_memory), MIB, UINT64_MAX, K_NONE | K_OFF },
+	[CONF_KEY_WORKER_MEMORY_MEASURE] = { "worker_memory_measure",
+	    set_word, F(measure), 0, 0, 0 },
+	[CONF_KEY_MAX_LIFETIME] = { "max_lifetime", set_duration,
+	    F(max_lifetime), 1000, DMAX, K_NONE | K_OFF },
+	[CONF_KEY_LIFETIME_JITTER] = { "lifetime_jitter", set_jitter, 0, 0,
+	    DMAX, 0 },
+	[CONF_KEY_RECYCLE] = { "recycle", set_word, F(recycle), 0, 0, 0 },
+	[CONF_KEY_MAX_RECYCLING] = { "max_recycling", set_uint,
+	    F(max_recycling), 1, WMAX, 0 },
+	[CONF_KEY_CHECK_INTERVAL] = { "check_interval", set_duration,
+	    F(check_interval), 100, DMAX, 0 },
+	[CONF_KEY_WORKER_CGROUP] = { "worker_cgroup", set_word,
+	    F(worker_cgroup), 0, 0, 0 },
+};
+
+/*
+ * The words of the keys that take one of a few: in the order of their
+ * enums, NULL-terminated.
+ */
+static const struct {
+	enum conf_key		 key;
+	const char *const	 words[4];
+} key_words[] = {
+	{ CONF_KEY_WORKER_MEMORY_MEASURE, { "pss", "rss", "uss", NULL } },
+	{ CONF_KEY_RECYCLE, { "surge", "stop-first", NULL } },
+	{ CONF_KEY_WORKER_CGROUP, { "auto", "on", "off", NULL } },
 };
 
 static_assert(nitems(keys) == CONF_KEY_COUNT, "a key without an entry");
@@ -136,7 +165,8 @@ static bool
 is_keyword(const struct key *k, const char *v)
 {
 	return ((k->flags & K_AUTO) && strcmp(v, "auto") == 0) ||
-	    ((k->flags & K_OFF) && strcmp(v, "off") == 0);
+	    ((k->flags & K_OFF) && strcmp(v, "off") == 0) ||
+	    ((k->flags & K_NONE) && strcmp(v, "none") == 0);
 }
 
 static void
@@ -565,6 +595,62 @@ set_group(struct conf *c, const struct key *k, const char *v,
 	return 0;
 }
 
+/* One of a few words, stored as its index in key_words (an enum). */
+static int
+set_word(struct conf *c, const struct key *k, const char *v,
+    struct report *r)
+{
+	int		*field = (int *)(void *)((char *)c + k->off);
+	char		 list[64] = "";
+	size_t		 i, j;
+
+	for (i = 0; i < nitems(key_words); i++)
+		if (&keys[key_words[i].key] == k)
+			break;
+	assert(i < nitems(key_words));
+	for (j = 0; key_words[i].words[j] != NULL; j++) {
+		if (strcmp(v, key_words[i].words[j]) == 0) {
+			*field = (int)j;
+			return 0;
+		}
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+		    "%s%s", j > 0 ? ", " : "", key_words[i].words[j]);
+	}
+	conf_report(r, "'%s' is not one of %s", v, list);
+	return -1;
+}
+
+/*
+ * lifetime_jitter: a share of max_lifetime, "10%" (0 to 99: a lifetime
+ * is never drawn as 0), or a duration.
+ */
+static int
+set_jitter(struct conf *c, const struct key *k, const char *v,
+    struct report *r)
+{
+	size_t		len = strlen(v);
+	uint64_t	pct;
+	char		num[16];
+
+	if (len > 1 && v[len - 1] == '%') {
+		snprintf(num, sizeof(num), "%.*s", (int)(len - 1), v);
+		if (len - 1 >= sizeof(num) || conf_parse_number(num, 0, 99,
+		    &pct) != CONF_PE_OK) {
+			conf_report(r, "'%s' is not a percentage from 0%% to "
+			    "99%%", v);
+			return -1;
+		}
+		c->jitter_pct = (int)pct;
+		c->lifetime_jitter = 0;
+		return 0;
+	}
+	if (set_duration(c, &(struct key){ k->name, set_duration,
+	    F(lifetime_jitter), 0, k->max, 0 }, v, r) == -1)
+		return -1;
+	c->jitter_pct = -1;
+	return 0;
+}
+
 /*
  * control: the control socket's path, absolute (preforkctl -c finds it
  * from any directory), and short enough for a unix socket's address.
@@ -717,6 +803,12 @@ conf_init(struct conf *c)
 	c->log_level = LOG_LEVEL_INFO;
 	c->metrics_interval = 15000;
 	c->control_gid = (gid_t)-1;
+	c->measure = MEASURE_PSS;
+	c->jitter_pct = 10;
+	c->recycle = RECYCLE_SURGE;
+	c->max_recycling = 1;
+	c->check_interval = 10000;
+	c->worker_cgroup = TRI_AUTO;
 }
 
 void

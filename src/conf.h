@@ -57,11 +57,39 @@ enum conf_key {
 	CONF_KEY_METRICS_LISTEN,
 	CONF_KEY_CONTROL,
 	CONF_KEY_CONTROL_GROUP,
+	CONF_KEY_MAX_WORKER_MEMORY,
+	CONF_KEY_WORKER_MEMORY_MEASURE,
+	CONF_KEY_MAX_LIFETIME,
+	CONF_KEY_LIFETIME_JITTER,
+	CONF_KEY_RECYCLE,
+	CONF_KEY_MAX_RECYCLING,
+	CONF_KEY_CHECK_INTERVAL,
+	CONF_KEY_WORKER_CGROUP,
 	CONF_KEY_COUNT
 };
 
 /* inih's line limit, newline not counted. */
 #define CONF_LINE_MAX	199
+
+/* worker_memory_measure: what max_worker_memory is compared with. */
+enum mem_measure {
+	MEASURE_PSS,		/* fair share of shared pages */
+	MEASURE_RSS,		/* resident, shared pages counted whole */
+	MEASURE_USS,		/* private pages only */
+};
+
+/* recycle: how a worker is replaced when it is recycled. */
+enum recycle_mode {
+	RECYCLE_SURGE,		/* the new one ready before the old stops */
+	RECYCLE_STOP_FIRST,	/* the old one stopped, then the new one */
+};
+
+/* worker_cgroup: a cgroup v2 leaf per worker. */
+enum tristate {
+	TRI_AUTO,
+	TRI_ON,
+	TRI_OFF,
+};
 
 enum ready_mode {
 	READY_EXEC,		/* ready once exec succeeds */
@@ -146,6 +174,21 @@ struct conf {
 	gid_t			 control_gid;	/* (gid_t)-1 = none */
 	bool			 control_set;	/* in the file, or by
 						   conf_set() */
+
+	/*
+	 * Recycling: memory in bytes (0 = none), durations in ms (0 =
+	 * none); the jitter is a share of max_lifetime in percent, or, when
+	 * jitter_pct is -1, lifetime_jitter ms.
+	 */
+	uint64_t		 max_worker_memory;
+	enum mem_measure	 measure;
+	uint64_t		 max_lifetime;
+	int			 jitter_pct;
+	uint64_t		 lifetime_jitter;
+	enum recycle_mode	 recycle;
+	unsigned		 max_recycling;
+	uint64_t		 check_interval;
+	enum tristate		 worker_cgroup;
 
 	/* [env]: "NAME=value" strings, in file order. */
 	struct strv		 env;

@@ -56,6 +56,18 @@ conf_validate(struct conf *c, struct strv *errs)
 		    conf_format_ms(c->restart_delay_max, y, sizeof(y))) == -1)
 			(void)strv_push(errs, "out of memory");
 	}
+	if (c->max_lifetime != 0 && c->jitter_pct == -1 &&
+	    c->lifetime_jitter >= c->max_lifetime) {
+		char	x[32], y[32];
+
+		n++;
+		if (strv_pushf(errs, "%slifetime_jitter (%s) must be less than "
+		    "max_lifetime (%s)", conf_where(c, CONF_KEY_LIFETIME_JITTER,
+		    CONF_KEY_MAX_LIFETIME, where, sizeof(where)),
+		    conf_format_ms(c->lifetime_jitter, x, sizeof(x)),
+		    conf_format_ms(c->max_lifetime, y, sizeof(y))) == -1)
+			(void)strv_push(errs, "out of memory");
+	}
 	if (c->timeout != 0 && c->ready == READY_EXEC) {
 		n++;
 		if (strv_pushf(errs, "%stimeout needs ready = notify (ready is "

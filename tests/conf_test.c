@@ -931,6 +931,74 @@ test_control_default(void **state)
 	free(saved);
 }
 
+/*
+ * The recycling keys: their defaults, their words, a jitter as a share
+ * or a duration, and a duration jitter as long as the lifetime refused.
+ */
+static void
+test_recycle_keys(void **state)
+{
+	struct fx	*f = *state;
+
+	assert_int_equal(f->c.max_worker_memory, 0);
+	assert_int_equal(f->c.measure, MEASURE_PSS);
+	assert_int_equal(f->c.max_lifetime, 0);
+	assert_int_equal(f->c.jitter_pct, 10);
+	assert_int_equal(f->c.recycle, RECYCLE_SURGE);
+	assert_int_equal(f->c.max_recycling, 1);
+	assert_int_equal(f->c.check_interval, 10000);
+	assert_int_equal(f->c.worker_cgroup, TRI_AUTO);
+	check_value(f, "max_worker_memory", "512M", NULL);
+	assert_int_equal(f->c.max_worker_memory, 512ull << 20);
+	check_value(f, "max_worker_memory", "none", NULL);
+	assert_int_equal(f->c.max_worker_memory, 0);
+	check_value(f, "max_worker_memory", "100K",
+	    "100K is out of range (at least 1M)");
+	check_value(f, "worker_memory_measure", "uss", NULL);
+	assert_int_equal(f->c.measure, MEASURE_USS);
+	check_value(f, "worker_memory_measure", "rss", NULL);
+	assert_int_equal(f->c.measure, MEASURE_RSS);
+	check_value(f, "worker_memory_measure", "vsz",
+	    "'vsz' is not one of pss, rss, uss");
+	check_value(f, "max_lifetime", "6h", NULL);
+	assert_int_equal(f->c.max_lifetime, 6 * 3600 * 1000ull);
+	check_value(f, "max_lifetime", "500ms",
+	    "500ms is out of range (1s to 8760h)");
+	check_value(f, "lifetime_jitter", "25%", NULL);
+	assert_int_equal(f->c.jitter_pct, 25);
+	check_value(f, "lifetime_jitter", "0%", NULL);
+	assert_int_equal(f->c.jitter_pct, 0);
+	check_value(f, "lifetime_jitter", "5m", NULL);
+	assert_int_equal(f->c.jitter_pct, -1);
+	assert_int_equal(f->c.lifetime_jitter, 300000);
+	check_value(f, "lifetime_jitter", "100%",
+	    "'100%' is not a percentage from 0% to 99%");
+	check_value(f, "lifetime_jitter", "-5%",
+	    "'-5%' is not a percentage from 0% to 99%");
+	check_value(f, "lifetime_jitter", "%",
+	    "'%' is not a duration (use ms, s, m, h)");
+	check_value(f, "recycle", "stop-first", NULL);
+	assert_int_equal(f->c.recycle, RECYCLE_STOP_FIRST);
+	check_value(f, "recycle", "later",
+	    "'later' is not one of surge, stop-first");
+	check_value(f, "max_recycling", "0", "0 is out of range (1 to "
+	    "4096)");
+	check_value(f, "check_interval", "1s", NULL);
+	assert_int_equal(f->c.check_interval, 1000);
+	check_value(f, "check_interval", "10ms",
+	    "10ms is out of range (100ms to 8760h)");
+	check_value(f, "worker_cgroup", "on", NULL);
+	assert_int_equal(f->c.worker_cgroup, TRI_ON);
+	check_value(f, "worker_cgroup", "yes",
+	    "'yes' is not one of auto, on, off");
+
+	assert_int_equal(load(f, "[prefork]\nmax_lifetime = 1m\n"
+	    "lifetime_jitter = 1m\n"), 0);
+	assert_int_equal(conf_validate(&f->c, &f->errs), 1);
+	expect_errors(&f->errs, "test.ini:3: lifetime_jitter (1m) must be "
+	    "less than max_lifetime (1m)", END);
+}
+
 /* An empty value is an error for every [prefork] key. */
 static void
 test_empty_values(void **state)
@@ -944,7 +1012,9 @@ test_empty_values(void **state)
 		"listen", "backlog", "user", "group", "chdir", "umask",
 		"pidfile", "log_level", "log_file", "forward_usr1",
 		"metrics_file", "metrics_interval", "metrics_listen",
-		"control", "control_group",
+		"control", "control_group", "max_worker_memory",
+		"worker_memory_measure", "max_lifetime", "lifetime_jitter",
+		"recycle", "max_recycling", "check_interval", "worker_cgroup",
 	};
 	struct fx	*f = *state;
 	size_t		 i;
@@ -1706,6 +1776,7 @@ main(void)
 		T(test_metrics_keys),
 		T(test_control_keys),
 		T(test_control_default),
+		T(test_recycle_keys),
 		T(test_empty_values),
 		T(test_env),
 		T(test_env_many),

@@ -82,6 +82,14 @@ static const char *const key_names[] = {
 	[CONF_KEY_METRICS_LISTEN] = "metrics_listen",
 	[CONF_KEY_CONTROL] = "control",
 	[CONF_KEY_CONTROL_GROUP] = "control_group",
+	[CONF_KEY_MAX_WORKER_MEMORY] = "max_worker_memory",
+	[CONF_KEY_WORKER_MEMORY_MEASURE] = "worker_memory_measure",
+	[CONF_KEY_MAX_LIFETIME] = "max_lifetime",
+	[CONF_KEY_LIFETIME_JITTER] = "lifetime_jitter",
+	[CONF_KEY_RECYCLE] = "recycle",
+	[CONF_KEY_MAX_RECYCLING] = "max_recycling",
+	[CONF_KEY_CHECK_INTERVAL] = "check_interval",
+	[CONF_KEY_WORKER_CGROUP] = "worker_cgroup",
 };
 
 static_assert(nitems(key_names) == CONF_KEY_COUNT, "a key without a name");
@@ -256,7 +264,14 @@ conf_same(const struct conf *a, const struct conf *b)
 	    util_streq(a->metrics_listen, b->metrics_listen) &&
 	    util_streq(a->control, b->control) &&
 	    util_streq(a->control_group, b->control_group) &&
-	    a->control_gid == b->control_gid;
+	    a->control_gid == b->control_gid &&
+	    a->max_worker_memory == b->max_worker_memory &&
+	    a->measure == b->measure && a->max_lifetime == b->max_lifetime &&
+	    a->jitter_pct == b->jitter_pct &&
+	    a->lifetime_jitter == b->lifetime_jitter &&
+	    a->recycle == b->recycle && a->max_recycling == b->max_recycling &&
+	    a->check_interval == b->check_interval &&
+	    a->worker_cgroup == b->worker_cgroup;
 }
 
 /*
