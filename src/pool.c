@@ -331,6 +331,75 @@ slot_promote(struct pool *p, unsigned i, double now)
 }
 
 /*
+ * The recycles under way: a surge replacement that is ready takes over,
+ * the old worker stopped for the recycle's reason; a slot whose new
+ * worker is ready is done.
+ */
+static void
+pool_recycle_step(struct pool *p, double now)
+{
+	struct slot	*s;
+	unsigned	 i;
+
+	for (i = 0; i < p->size && !p->stopping; i++) {
+		s = &p->slots[i];
+		if (s->recycling == NULL)
+			continue;
+		if (s->next != NULL) {
+			if (!replacement_ok(p, s->next, now))
+				continue;
+			worker_stop(p, s->w, p->par.graceful_timeout,
+			    s->recycling, now);
+			s->w = s->next;
+			s->next = NULL;
+			s->failures = 0;
+		}
+		if (s->w != NULL && s->w->stop_why == NULL &&
+		    replacement_ok(p, s->w, now))
+			s->recycling = NULL;
+	}
+}
+
+int
+pool_recycle(struct pool *p, unsigned slot, const char *why, bool surge,
+    double now)
+{
+	struct slot	*s;
+
+	if (slot >= p->size) {
+		errno = ERANGE;
+		return -1;
+	}
+	s = &p->slots[slot];
+	if (p->stopping || p->rolling || s->recycling != NULL ||
+	    s->next != NULL || s->w == NULL || s->w->state != WORKER_READY) {
+		errno = EBUSY;
+		return -1;
+	}
+	if (!surge) {
+		/* Stopped first: slot_vacated() starts it again. */
+		s->recycling = why;
+		worker_stop(p, s->w, p->par.graceful_timeout, why, now);
+		return 0;
+	}
+	if ((s->next = slot_spawn(p, slot, now)) == NULL)
+		return -1;
+	s->recycling = why;
+	pool_recycle_step(p, now);
+	return 0;
+}
+
+unsigned
+pool_recycling_count(const struct pool *p)
+{
+	unsigned	i, n = 0;
+
+	for (i = 0; i < p->size; i++)
+		n += p->slots[i].recycling != NULL;
+	return n;
+}
+
+/*
  * One step of a rolling restart: finish the slot in progress, or start
  * the next one. One slot at a time, so that the pool never has fewer
  * ready workers than slots, and a bad new configuration is found on the
@@ -457,9 +526,11 @@ pool_exited(struct pool *p, pid_t pid, int status, double now)
 	} else if (s != NULL && s->next == w) {
 		/* A failed replacement: the old worker goes on serving. */
 		s->next = NULL;
+		s->recycling = NULL;
 		slot_backoff(p, w->slot, MSG_REPLACEMENT_FAILED, now);
 	}
 	pool_forget(p, w);
+	pool_recycle_step(p, now);
 	pool_roll_step(p, now);
 
 	/* Said once, by the exit that completes the failure. */
@@ -482,6 +553,7 @@ pool_ready(struct pool *p, pid_t pid, double now)
 	w->ready_at = now;
 	w->was_ready = true;
 	note(p, POOL_READY, w, w->slot);
+	pool_recycle_step(p, now);
 	pool_roll_step(p, now);
 }
 
@@ -587,6 +659,7 @@ pool_tick(struct pool *p, double now)
 		if (s->w == NULL)
 			s->w = slot_spawn(p, (unsigned)i, now);
 	}
+	pool_recycle_step(p, now);
 	pool_roll_step(p, now);
 }
 

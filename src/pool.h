@@ -47,6 +47,8 @@ struct worker {
 						   then */
 	double			 heartbeat;	/* its timeout, as it was told
 						   (WATCHDOG_USEC); 0 = none */
+	double			 lifetime;	/* drawn for it by the master
+						   (max_lifetime); 0 = none */
 	bool			 was_ready;	/* ready_at is set */
 	bool			 exec_failed;	/* never ran the command */
 	bool			 first;		/* of the first generation */
@@ -118,6 +120,9 @@ struct slot {
 	double		 restart_at;	/* when to start again; 0 = none */
 	bool		 first_due;	/* its first-generation worker has not
 					   been made yet (fork failed) */
+	const char	*recycling;	/* a recycle under way, and why
+					   ("recycle_memory", ...): until
+					   its new worker is ready */
 	/* Its history, for status: cleared when the slot is. */
 	unsigned	 restarts;	/* its worker died on its own and was
 					   replaced (or backs off) */
@@ -215,6 +220,24 @@ double	pool_next_deadline(const struct pool *p);
  * nothing is started again. A second call can only shorten the grace.
  */
 void	pool_stop(struct pool *p, double grace, double now);
+
+/*
+ * Recycles slot's worker, for why (a static string, the stop reason):
+ * with surge, a replacement is started and the old worker stopped once
+ * it is ready, as in a rolling restart; otherwise the old worker is
+ * stopped first and the slot started again when it has exited. The
+ * recycle is under way (slot->recycling) until the slot's new worker is
+ * ready. Returns 0, or -1 with errno set: EBUSY when the slot has no
+ * ready worker to recycle, a recycle or a rolling restart is under way
+ * or the pool is stopping, ERANGE for no such slot, or the spawn's
+ * errno (the slot then backs off its replacement, the old worker goes
+ * on serving).
+ */
+int	pool_recycle(struct pool *p, unsigned slot, const char *why, bool surge,
+	    double now);
+
+/* How many slots have a recycle under way. */
+unsigned	pool_recycling_count(const struct pool *p);
 
 /* Sends sig to every live worker that was not killed. */
 void	pool_signal_all(struct pool *p, int sig);

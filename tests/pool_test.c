@@ -236,6 +236,110 @@ test_slot_history(void **state)
 }
 
 /*
+ * A surge recycle: the replacement starts at once, the old worker keeps
+ * serving until the new one is ready (min_uptime under ready = exec),
+ * then stops for the recycle's reason; the pool never has fewer ready
+ * workers than slots, and the slot's exit is no restart.
+ */
+static void
+test_recycle_surge(void **state)
+{
+	pid_t	old, other;
+
+	pool_start(&pool, 2, 0);
+	old = slot_pid(1);
+	other = slot_pid(0);
+	assert_int_equal(pool_recycle(&pool, 1, "recycle_memory", true, 10),
+	    0);
+	assert_int_equal(rec.nspawn, 3);
+	assert_int_equal(rec.spawn[2].slot, 1);
+	assert_string_equal(pool.slots[1].recycling, "recycle_memory");
+	assert_int_equal(pool_recycling_count(&pool), 1);
+	assert_int_equal(rec.nsig, 0);
+	assert_int_equal(slot_pid(1), old);
+	assert_true(pool_next_deadline(&pool) == 11);
+	/* A second recycle of the slot, or during it: busy. */
+	assert_int_equal(pool_recycle(&pool, 1, "recycle_manual", true, 10),
+	    -1);
+	assert_int_equal(errno, EBUSY);
+	pool_tick(&pool, 10.5);
+	assert_int_equal(rec.nsig, 0);
+	assert_int_equal(pool_ready_count(&pool), 2);
+	pool_tick(&pool, 11);
+	assert_true(signalled(old, SIGTERM));
+	assert_false(signalled(other, SIGTERM));
+	assert_int_equal(slot_pid(1), rec.spawn[2].pid);
+	assert_null(pool.slots[1].recycling);
+	assert_int_equal(pool_recycling_count(&pool), 0);
+	assert_int_equal(pool_ready_count(&pool), 2);
+	assert_string_equal(pool_find(&pool, old)->stop_why, "recycle_memory");
+	pool_exited(&pool, old, W_EXITCODE(0, SIGTERM), 12);
+	assert_int_equal(rec.nspawn, 3);
+	assert_int_equal(pool.slots[1].restarts, 0);
+	assert_false(pool.rolling);
+}
+
+/*
+ * stop-first: the old worker stops at once, the slot starts again once
+ * it has exited, and the recycle is over when the new worker is ready.
+ */
+static void
+test_recycle_stop_first(void **state)
+{
+	pid_t	old;
+
+	pool_start(&pool, 2, 0);
+	old = slot_pid(0);
+	assert_int_equal(pool_recycle(&pool, 0, "recycle_lifetime", false,
+	    10), 0);
+	assert_true(signalled(old, SIGTERM));
+	assert_int_equal(rec.nspawn, 2);
+	assert_int_equal(pool_ready_count(&pool), 1);
+	assert_int_equal(pool_recycling_count(&pool), 1);
+	pool_exited(&pool, old, W_EXITCODE(0, SIGTERM), 11);
+	assert_int_equal(pool.slots[0].restarts, 0);
+	pool_tick(&pool, 11);
+	assert_int_equal(rec.nspawn, 3);
+	assert_int_equal(rec.spawn[2].slot, 0);
+	/* Ready at once (exec), but a recycle is done after min_uptime. */
+	assert_int_equal(pool_recycling_count(&pool), 1);
+	pool_tick(&pool, 12);
+	assert_int_equal(pool_recycling_count(&pool), 0);
+}
+
+/* What cannot be recycled, and a replacement that fails. */
+static void
+test_recycle_refused(void **state)
+{
+	pid_t	old;
+
+	pool_start(&pool, 2, 0);
+	assert_int_equal(pool_recycle(&pool, 2, "recycle_manual", true, 1),
+	    -1);
+	assert_int_equal(errno, ERANGE);
+	pool_set_generation(&pool, 1, true, 1);
+	assert_int_equal(pool_recycle(&pool, 1, "recycle_manual", true, 1),
+	    -1);
+	assert_int_equal(errno, EBUSY);
+	pool_tick(&pool, 2);
+	pool_tick(&pool, 3);
+	assert_false(pool.rolling);
+	/* The replacement dies before it is ready: the old one serves. */
+	old = slot_pid(1);
+	assert_int_equal(pool_recycle(&pool, 1, "recycle_manual", true, 10),
+	    0);
+	pool_exited(&pool, rec.spawn[rec.nspawn - 1].pid, exited(1), 10.2);
+	assert_null(pool.slots[1].recycling);
+	assert_int_equal(slot_pid(1), old);
+	assert_false(signalled(old, SIGTERM));
+	/* Stopping: nothing is recycled. */
+	pool_stop(&pool, 1, 20);
+	assert_int_equal(pool_recycle(&pool, 0, "recycle_manual", true, 20),
+	    -1);
+	assert_int_equal(errno, EBUSY);
+}
+
+/*
  * Quick deaths back off, doubling from restart_delay to its maximum;
  * one worker that lives min_uptime resets the backoff.
  */
@@ -876,6 +980,9 @@ main(void)
 		T(test_start_idle),
 		T(test_replace_at_once),
 		T(test_slot_history),
+		T(test_recycle_surge),
+		T(test_recycle_stop_first),
+		T(test_recycle_refused),
 		T(test_backoff_doubles_and_resets),
 		T(test_first_generation_fails),
 		T(test_first_generation_stopped_young),
