@@ -137,6 +137,12 @@ exit_reason(const struct worker *w, int status)
 	if (pool_worker_stopped(w) && w->stop_why != NULL) {
 		if (strcmp(w->stop_why, "shrink") == 0)
 			return METRICS_EXIT_SHRINK;
+		if (strcmp(w->stop_why, "recycle_memory") == 0)
+			return METRICS_EXIT_RECYCLE_MEMORY;
+		if (strcmp(w->stop_why, "recycle_lifetime") == 0)
+			return METRICS_EXIT_RECYCLE_LIFETIME;
+		if (strcmp(w->stop_why, "recycle_manual") == 0)
+			return METRICS_EXIT_RECYCLE_MANUAL;
 		if (strcmp(w->stop_why, "replaced") == 0)
 			return METRICS_EXIT_RESTART;
 		return METRICS_EXIT_SHUTDOWN;
@@ -177,6 +183,7 @@ master_note(void *ctx, const struct pool_note *n)
 	case POOL_SPAWNED:
 		log_info("worker %u (pid %ld" MSG_SPAWNED, n->slot,
 		    (long)w->pid);
+		master_recycle_draw(m, w->pid);
 		break;
 	case POOL_SPAWN_FAILED:
 		errno = n->error;
@@ -543,7 +550,7 @@ master_adopt(struct master *m, struct conf *next, struct strv *errs)
 	struct launch		launch = LAUNCH_INIT;
 	struct pool_params	par;
 	char			why[SAFEFILE_WHY_MAX];
-	bool			changed;
+	bool			changed, redraw;
 
 	/*
 	 * Not the pidfile: a new one takes effect at the next start, which
@@ -583,11 +590,17 @@ master_adopt(struct master *m, struct conf *next, struct strv *errs)
 		    next->log_file, why);
 	log_set_level(next->log_level);
 	changed = conf_worker_changed(&m->conf, next);
+	redraw = next->max_lifetime != m->conf.max_lifetime ||
+	    next->jitter_pct != m->conf.jitter_pct ||
+	    next->lifetime_jitter != m->conf.lifetime_jitter;
 	conf_free(&m->conf);
 	m->conf = *next;
 	pool_params_of(&m->conf, &par);
 	pool_set_params(&m->pool, &par);
 	(void)guard_grace(&m->guard, m->conf.graceful_timeout);
+	if (redraw)
+		master_recycle_redraw(m);
+	master_recycle_timer(m);
 	return changed;
 }
 
@@ -833,6 +846,7 @@ master_start(struct master *m)
 		return EX_OSERR;
 	}
 	master_metrics_timer(m);
+	master_recycle_timer(m);
 	return 0;
 }
 
@@ -894,6 +908,7 @@ master_run(struct conf *c, const struct conf_source *src)
 
 	conf_init(c);	/* c was moved into m */
 	m.started = master_clock();
+	m.rng = (uint64_t)getpid() << 32 ^ (uint64_t)(m.started * 1e9);
 	if ((status = master_start(&m)) == 0) {
 		master_update(&m);
 		ev_run(m.loop, 0);

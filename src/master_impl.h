@@ -25,6 +25,7 @@
 #include "notify.h"
 #include "pidfile.h"
 #include "pool.h"
+#include "recycle.h"
 #include "sockets.h"
 #include "spawn.h"
 
@@ -64,6 +65,10 @@ struct master {
 	ev_timer			 metrics_timer;	/* metrics_file */
 	struct httpd			 httpd;		/* metrics_listen */
 	struct ctlserver		 ctl;		/* control */
+	ev_timer			 recycle_timer;	/* only with a
+							   limit */
+	uint64_t			 rng;		/* if getrandom()
+							   fails */
 	double				 started;	/* master_clock() */
 };
 
@@ -91,6 +96,15 @@ void	master_update(struct master *m);
 char	*master_metrics(struct master *m, size_t *len);
 void	 master_metrics_timer(struct master *m);
 int	 master_http(struct master *m);
+
+/*
+ * master_recycle.c: a new worker's lifetime drawn; every worker's drawn
+ * again (a reload changed max_lifetime or lifetime_jitter); the check's
+ * timer, which exists only while a limit is set.
+ */
+void	 master_recycle_draw(struct master *m, pid_t pid);
+void	 master_recycle_redraw(struct master *m);
+void	 master_recycle_timer(struct master *m);
 
 /*
  * master_notify.c: the workers' notify socket opened, the first time a
