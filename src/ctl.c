@@ -13,11 +13,11 @@
 #include "util.h"
 
 const char *const	ctl_command_names[CTL_COMMAND_COUNT] = {
-	"status", "metrics", "scale", "reload", "restart", "stop",
+	"status", "metrics", "scale", "reload", "restart", "stop", "recycle",
 };
 
 /* Commands of later versions: refused as not supported, not unknown. */
-static const char *const	later[] = { "recycle", "advise", "upgrade" };
+static const char *const	later[] = { "advise", "upgrade" };
 
 /* The most words a request has: "status --json --check". */
 #define WORDS_MAX	4
@@ -103,6 +103,31 @@ parse_scale(const char *arg, struct ctl_request *req, char *why,
 	return 0;
 }
 
+/* recycle's argument: a slot number, 0 to 65535. */
+static int
+parse_slot(const char **words, int n, struct ctl_request *req, char *why,
+    size_t whylen)
+{
+	char		*end, w[48];
+	uintmax_t	 v;
+
+	if (n != 2) {
+		snprintf(why, whylen, "recycle takes one argument: a slot "
+		    "number");
+		return -1;
+	}
+	errno = 0;
+	if (*words[1] < '0' || *words[1] > '9' ||
+	    (v = strtoumax(words[1], &end, 10), *end) || errno != 0 ||
+	    v > 65535) {
+		snprintf(why, whylen, "recycle: '%s' is not a slot number",
+		    shown(words[1], w, sizeof(w)));
+		return -1;
+	}
+	req->n = (unsigned)v;
+	return 0;
+}
+
 static int
 parse_status(const char **words, int n, struct ctl_request *req,
     char *why, size_t whylen)
@@ -172,6 +197,8 @@ ctl_parse(const char *line, size_t len, struct ctl_request *req,
 		}
 		return parse_scale(words[1], req, why, whylen);
 	}
+	if (req->cmd == CTL_RECYCLE)
+		return parse_slot(words, n, req, why, whylen);
 	if (n != 1) {
 		snprintf(why, whylen, "%s takes no argument", words[0]);
 		return -1;

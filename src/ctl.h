@@ -22,12 +22,14 @@
  *	metrics
  *	scale N | scale +N | scale -N
  *	reload | restart | stop
+ *	recycle SLOT
  *
- * reload, restart and stop are answered once done: the new pool serving
- * (or the configuration's errors), the rolling restart finished, the
- * master about to exit. Words the master does not know are refused with
- * ERR naming them, so that a newer preforkctl talking to an older master
- * (recycle, advise, upgrade come later) gets a clear answer.
+ * reload, restart, stop and recycle are answered once done: the new pool
+ * serving (or the configuration's errors), the rolling restart finished,
+ * the master about to exit, the slot's new worker ready. Words the
+ * master does not know are refused with ERR naming them, so that a newer
+ * preforkctl talking to an older master (advise and upgrade come later)
+ * gets a clear answer.
  */
 #ifndef PREFORK_CTL_H
 #define PREFORK_CTL_H
@@ -48,6 +50,7 @@ enum ctl_command {
 	CTL_RELOAD,
 	CTL_RESTART,
 	CTL_STOP,
+	CTL_RECYCLE,
 	CTL_COMMAND_COUNT
 };
 
@@ -63,7 +66,8 @@ struct ctl_request {
 	bool			json;		/* status --json */
 	bool			check;		/* status --check */
 	enum ctl_scale		scale;
-	unsigned		n;		/* scale's number */
+	unsigned		n;		/* scale's number, recycle's
+						   slot */
 };
 
 /* The first word of an answer. */

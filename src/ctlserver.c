@@ -43,6 +43,7 @@ struct ctl_conn {
 	size_t			 inlen;
 	bool			 waiting;	/* for the master */
 	enum ctl_command	 cmd;		/* what it waits for */
+	long			 args[2];	/* the master's */
 	char			*out;		/* the answer, once there is one */
 	size_t			 outlen, outoff;
 };
@@ -136,6 +137,19 @@ ctl_wait(struct ctl_conn *c, enum ctl_command cmd)
 	c->cmd = cmd;
 	ev_timer_stop(c->s->loop, &c->timer);
 	ev_io_stop(c->s->loop, &c->io);
+}
+
+void
+ctl_set_args(struct ctl_conn *c, long a, long b)
+{
+	c->args[0] = a;
+	c->args[1] = b;
+}
+
+long
+ctl_arg(const struct ctl_conn *c, int i)
+{
+	return c->args[i != 0];
 }
 
 size_t

@@ -83,6 +83,13 @@ void	ctl_answer(struct ctl_conn *c, enum ctl_reply kind,
 void	ctl_wait(struct ctl_conn *c, enum ctl_command cmd);
 
 /*
+ * What the master keeps with a waiting connection (recycle: the slot and
+ * the old worker's pid), two numbers, and reads back.
+ */
+void	ctl_set_args(struct ctl_conn *c, long a, long b);
+long	ctl_arg(const struct ctl_conn *c, int i);
+
+/*
  * The connections waiting for cmd, at most max of them, into out.
  * Returns how many.
  */

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,67 @@ ctl_reload(struct master *m, struct ctl_conn *c)
 	strv_free(&errs);
 }
 
+/*
+ * recycle SLOT: as the check recycles, for the reason "manual"; answered
+ * once the slot's new worker is ready (master_control_update()).
+ */
+static void
+ctl_recycle(struct master *m, struct ctl_conn *c, const struct ctl_request *r)
+{
+	char	why[128];
+	pid_t	old;
+
+	if (r->n >= m->pool.size || m->pool.slots[r->n].w == NULL) {
+		snprintf(why, sizeof(why), "recycle: no worker in slot %u (the "
+		    "pool has %u)", r->n, m->pool.size);
+		ctl_answer(c, CTL_ERR, why, NULL, 0);
+		return;
+	}
+	old = m->pool.slots[r->n].w->pid;
+	if (pool_recycle(&m->pool, r->n, recycle_why_names[RECYCLE_MANUAL],
+	    m->conf.recycle == RECYCLE_SURGE, master_clock()) == -1) {
+		snprintf(why, sizeof(why), "recycle: worker %u (pid %ld): %s",
+		    r->n, (long)old, errno == EBUSY ? "not ready, or a "
+		    "recycle or a restart is under way" : strerror(errno));
+		ctl_answer(c, CTL_ERR, why, NULL, 0);
+		return;
+	}
+	log_info("worker %u (pid %ld) recycled: preforkctl recycle", r->n,
+	    (long)old);
+	ctl_set_args(c, (long)r->n, (long)old);
+	ctl_wait(c, CTL_RECYCLE);
+}
+
+/* The recycles asked for that are over: answered. */
+static void
+recycles_done(struct master *m)
+{
+	struct ctl_conn		*c[CTL_CLIENTS_MAX];
+	const struct slot	*s;
+	char			 line[128];
+	size_t			 i, n;
+	long			 slot, old;
+
+	n = ctlserver_waiting(&m->ctl, CTL_RECYCLE, c, nitems(c));
+	for (i = 0; i < n; i++) {
+		slot = ctl_arg(c[i], 0);
+		old = ctl_arg(c[i], 1);
+		s = slot < (long)m->pool.size ? &m->pool.slots[slot] : NULL;
+		if (s != NULL && s->recycling != NULL)
+			continue;
+		if (s == NULL || s->w == NULL || s->w->pid == old) {
+			snprintf(line, sizeof(line), "recycle not complete: "
+			    "worker %ld: its replacement failed; pid %ld "
+			    "serves on", slot, old);
+			ctl_answer(c[i], CTL_ERR, line, NULL, 0);
+			continue;
+		}
+		snprintf(line, sizeof(line), "worker %ld recycled: pid %ld -> "
+		    "%ld\n", slot, old, (long)s->w->pid);
+		ctl_answer(c[i], CTL_OK, NULL, line, strlen(line));
+	}
+}
+
 static void
 master_request(void *ctx, struct ctl_conn *c, const struct ctl_request *r)
 {
@@ -160,6 +222,9 @@ master_request(void *ctx, struct ctl_conn *c, const struct ctl_request *r)
 		ctl_wait(c, CTL_STOP);
 		master_term(m);
 		break;
+	case CTL_RECYCLE:
+		ctl_recycle(m, c, r);
+		break;
 	case CTL_COMMAND_COUNT:
 		break;
 	}
@@ -189,8 +254,10 @@ master_control_update(struct master *m)
 	if (master_stopping(m)) {
 		answer_all(m, CTL_RELOAD, CTL_ERR, "shutting down", NULL);
 		answer_all(m, CTL_RESTART, CTL_ERR, "shutting down", NULL);
+		answer_all(m, CTL_RECYCLE, CTL_ERR, "shutting down", NULL);
 		return;
 	}
+	recycles_done(m);
 	if (m->lc.state == LC_RUNNING) {
 		snprintf(line, sizeof(line), "sizing: %s -> %u worker%s\n",
 		    explain_summary(&m->decision, summary, sizeof(summary)),

@@ -77,8 +77,8 @@ static const char usage_text[] =
 "  -s, --socket SOCKET     the master's control socket\n"
 "  -c, --config FILE       the socket named by FILE's control key\n"
 "  -t, --timeout SECONDS   wait at most this long for the answer; 0 for\n"
-"                          no limit (default 10, 300 for reload, restart\n"
-"                          and stop)\n"
+"                          no limit (default 10, 300 for reload, restart,\n"
+"                          stop and recycle)\n"
 "  -h, --help              print this help and exit\n"
 "  -V, --version           print the version and exit\n"
 "\n"
@@ -90,6 +90,8 @@ static const char usage_text[] =
 "  reload                     read the configuration again\n"
 "  restart                    replace every worker, one after another\n"
 "  stop                       stop the workers and the master\n"
+"  recycle SLOT               replace one worker (ready first, with\n"
+"                             recycle = surge)\n"
 "\n"
 "Without -s or -c, the socket is $PREFORK_CONTROL, else\n"
 "$RUNTIME_DIRECTORY/control.sock, else " DEFAULT_SOCKET ".\n"
@@ -577,7 +579,7 @@ main(int argc, char *argv[])
 	first = parse_options(&o, argc, argv);
 	len = make_request(argv + first, argc - first, line, &req);
 	done_cmd = req.cmd == CTL_RELOAD || req.cmd == CTL_RESTART ||
-	    req.cmd == CTL_STOP;
+	    req.cmd == CTL_STOP || req.cmd == CTL_RECYCLE;
 	x.timeout_ms = o.timeout_set ? o.timeout_ms : done_cmd ?
 	    TIMEOUT_DONE_MS : TIMEOUT_MS;
 	x.path = path = find_socket(&o);

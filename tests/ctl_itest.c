@@ -319,7 +319,7 @@ test_bad_requests(void **state)
 		    "(N a number up to 65536)\n" },
 		{ "stat\0us\n", 8, "ERR byte 0x00 at offset 4: a request is "
 		    "printable ASCII\n" },
-		{ "recycle 0\n", 10, "ERR 'recycle' is not supported by prefork "
+		{ "advise\n", 7, "ERR 'advise' is not supported by prefork "
 		    PACKAGE_VERSION "\n" },
 	};
 	char	 sock[PATH_MAX], *big, *ans;

@@ -115,8 +115,12 @@ test_refused(void **state)
 	refused("stop 1", "stop takes no argument");
 	refused("status --json --json --json --json", "too many words (4 at "
 	    "most)");
-	refused("recycle 3", "'recycle' is not supported by prefork "
-	    PACKAGE_VERSION);
+	refused("recycle", "recycle takes one argument: a slot number");
+	refused("recycle x", "recycle: 'x' is not a slot number");
+	refused("recycle 65536", "recycle: '65536' is not a slot number");
+	assert_int_equal(parse("recycle 3"), 0);
+	assert_int_equal(req.cmd, CTL_RECYCLE);
+	assert_int_equal(req.n, 3);
 	refused("advise", "'advise' is not supported by prefork "
 	    PACKAGE_VERSION);
 	refused("upgrade", "'upgrade' is not supported by prefork "
