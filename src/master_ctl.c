@@ -57,6 +57,9 @@ ctl_status(struct master *m, struct ctl_conn *c, const struct ctl_request *r)
 	s.reloads = m->reloads[METRICS_RELOAD_SUCCESS];
 	s.reload_failures = m->reloads[METRICS_RELOAD_FAILURE];
 	s.generation = m->gen;
+	s.recycled[0] = m->exits[METRICS_EXIT_RECYCLE_MEMORY];
+	s.recycled[1] = m->exits[METRICS_EXIT_RECYCLE_LIFETIME];
+	s.recycled[2] = m->exits[METRICS_EXIT_RECYCLE_MANUAL];
 	if ((text = (r->json ? status_json : status_text)(&s, &len)) == NULL)
 		ctl_answer(c, CTL_ERR, "out of memory", NULL, 0);
 	else if (r->check && s.ready < s.min_workers)

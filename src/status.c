@@ -58,6 +58,10 @@ text_head(struct buf *b, const struct status_snapshot *s)
 	buf_printf(b, "reloads: %ju (%ju failed), configuration generation "
 	    "%u\n", (uintmax_t)(s->reloads + s->reload_failures),
 	    (uintmax_t)s->reload_failures, s->generation);
+	buf_printf(b, "recycled: %ju (memory %ju, lifetime %ju, by hand %ju)\n",
+	    (uintmax_t)(s->recycled[0] + s->recycled[1] + s->recycled[2]),
+	    (uintmax_t)s->recycled[0], (uintmax_t)s->recycled[1],
+	    (uintmax_t)s->recycled[2]);
 }
 
 static void
@@ -178,8 +182,11 @@ status_json(const struct status_snapshot *s, size_t *len)
 	buf_printf(&b, ",\"note\":");
 	json_string(&b, s->note);
 	buf_printf(&b, ",\"reloads\":%ju,\"reload_failures\":%ju,"
-	    "\"generation\":%u,\"workers\":[", (uintmax_t)s->reloads,
-	    (uintmax_t)s->reload_failures, s->generation);
+	    "\"generation\":%u,\"recycled\":{\"memory\":%ju,\"lifetime\":%ju,"
+	    "\"manual\":%ju},\"workers\":[", (uintmax_t)s->reloads,
+	    (uintmax_t)s->reload_failures, s->generation,
+	    (uintmax_t)s->recycled[0], (uintmax_t)s->recycled[1],
+	    (uintmax_t)s->recycled[2]);
 	for (i = 0; i < s->nworkers; i++) {
 		if (i > 0)
 			buf_printf(&b, ",");

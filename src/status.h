@@ -49,6 +49,10 @@ struct status_snapshot {
 	uint64_t			 reloads;	/* accepted */
 	uint64_t			 reload_failures;
 	unsigned			 generation;	/* of the conf */
+	uint64_t			 recycled[3];	/* workers recycled
+							   for memory,
+							   lifetime, by
+							   hand */
 	const struct status_worker	*workers;
 	size_t				 nworkers;
 };

@@ -48,6 +48,7 @@ static const struct status_snapshot	snap = {
 	.reloads = 4,
 	.reload_failures = 1,
 	.generation = 3,
+	.recycled = { 2, 1, 0 },
 	.workers = rows,
 	.nworkers = 5,
 };
