@@ -9,8 +9,11 @@ can serve (READY=1) and that it is alive (WATCHDOG=1) over NOTIFY_SOCKET.
 It is one thread and one selectors loop, and never blocks: no wait in the
 loop is longer than TICK, so the heartbeat goes on whatever the clients do,
 and a client that has not sent its request and taken the answer within
-DEADLINE is cut off. On SIGTERM it stops accepting, closes the connections
-that have sent nothing, gives the others at most STOP_GRACE, and exits 0.
+DEADLINE is cut off. On SIGTERM it stops accepting, gives the connections
+that have sent nothing IDLE_GRACE to start their request (one accepted
+just before may have it on the way: closing it then would lose it, and a
+rolling restart or a recycle would drop requests), the others at most
+STOP_GRACE, and exits 0.
 
     prefork -c examples/http.ini
     curl http://127.0.0.1:8000/
@@ -27,6 +30,7 @@ SLOT = os.environ.get("PREFORK_WORKER_ID", "?")
 TICK = 0.25         # the longest wait in the loop, in seconds
 DEADLINE = 5.0      # how long a client has for its whole exchange
 STOP_GRACE = 1.0    # how long requests under way get after SIGTERM
+IDLE_GRACE = 0.25   # ... and connections that have sent nothing yet
 MAX_REQUEST = 8192  # the longest request head read
 MAX_CLIENTS = 256   # connections at once; more are closed at once
 
@@ -166,16 +170,15 @@ def accept(listener, sel, nclients):
 
 
 def stop(listeners, sel, clients, now):
-    """Stops accepting; the clients get STOP_GRACE at most, idle ones 0."""
+    """Stops accepting; the clients get STOP_GRACE at most, idle ones
+    IDLE_GRACE."""
     for sock in listeners:
         sel.unregister(sock)
         # The socket is the master's too: closing our copy is all we do.
         sock.close()
     for client in clients:
-        if client.idle():
-            client.close()
-        else:
-            client.deadline = min(client.deadline, now + STOP_GRACE)
+        grace = IDLE_GRACE if client.idle() else STOP_GRACE
+        client.deadline = min(client.deadline, now + grace)
 
 
 def clients_of(sel):

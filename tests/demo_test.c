@@ -63,8 +63,9 @@
 
 /*
  * How long a SIGTERM may take with idle clients connected: the worker
- * closes a connection that sent nothing at once, and gives one with a
- * request under way at most a second (STOP_GRACE in the worker).
+ * gives a connection that sent nothing a quarter of a second (IDLE_GRACE
+ * in the worker), and one with a request under way at most a second
+ * (STOP_GRACE).
  */
 #define STOP_MS		4000
 static_assert(STOP_MS * 2 <= GRACE_MS, "a prompt exit is well within "

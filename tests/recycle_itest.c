@@ -1,0 +1,389 @@
+/*
+ * recycle_itest: recycling with the real daemon. A pool with a short
+ * max_lifetime under HTTP load (examples/http_worker.py on a loopback
+ * port) recycles again and again, loses no request, and never has
+ * fewer live workers than its target (sampled every few milliseconds);
+ * stop-first never has fewer than the target less max_recycling; a
+ * worker whose memory grows past max_worker_memory is recycled, with
+ * the figure in the log and the reason in the metrics; SIGHUP turns the
+ * limits on and off; preforkctl recycle replaces one worker. Loopback
+ * only, every wait bounded. Skipped without python3.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "itest.h"
+#include "testlib.h"
+#include "util.h"
+
+#define WAIT_MS		5000
+#define TIMEOUTS	"graceful_timeout = 5s\nrestart_delay = 50ms\n" \
+	"restart_delay_max = 1s\nmin_uptime = 200ms\n"
+
+/*
+ * The load: THREADS clients, each sending GET / over a new connection,
+ * one after another, for SECONDS; prints "ok N failed M" and the first
+ * failure.
+ */
+static const char	load_py[] =
+"import http.client, sys, threading, time\n"
+"port, seconds, threads = int(sys.argv[1]), float(sys.argv[2]), 4\n"
+"ok, failed, first = [0], [0], []\n"
+"lock = threading.Lock()\n"
+"def run():\n"
+"    end = time.monotonic() + seconds\n"
+"    while time.monotonic() < end:\n"
+"        try:\n"
+"            c = http.client.HTTPConnection('127.0.0.1', port, timeout=10)\n"
+"            c.request('GET', '/')\n"
+"            r = c.getresponse()\n"
+"            body = r.read()\n"
+"            c.close()\n"
+"            good = r.status == 200 and body.startswith(b'hello')\n"
+"            err = 'status %d' % r.status\n"
+"        except Exception as e:\n"
+"            good, err = False, repr(e)\n"
+"        with lock:\n"
+"            if good:\n"
+"                ok[0] += 1\n"
+"            else:\n"
+"                failed[0] += 1\n"
+"                first.append(err)\n"
+"ts = [threading.Thread(target=run) for _ in range(threads)]\n"
+"for t in ts: t.start()\n"
+"for t in ts: t.join()\n"
+"print('ok %d failed %d %s' % (ok[0], failed[0], first[:1]))\n";
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	return it_teardown();
+}
+
+static void
+need_python(void)
+{
+	it_skip_unless((const char *const[]){ "python3", "-c", "", NULL },
+	    "python3 is not installed");
+}
+
+/* examples/http_worker.py in the source tree. */
+static const char *
+http_worker(void)
+{
+	static char	path[PATH_MAX];
+	const char	*src = getenv("PREFORK_SRCDIR");
+
+	if (src == NULL)
+		fail_msg("PREFORK_SRCDIR is not set: run it by make check");
+	xsnprintf(path, sizeof(path), "%s/examples/http_worker.py", src);
+	return path;
+}
+
+/* The master's live workers (its children but the guard). */
+static size_t
+live_workers(pid_t master)
+{
+	pid_t	kids[256];
+	size_t	i, n = t_children(master, kids, nitems(kids)), live = 0;
+
+	for (i = 0; i < n; i++)
+		live += !t_is_guard(kids[i]) && t_proc_state(kids[i]) != 'Z';
+	return live;
+}
+
+/* The master's ready workers, from status --check on sock; -1 if none. */
+static int
+ready_workers(const char *sock)
+{
+	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
+	unsigned		ready = 0;
+	char			*ans;
+	int			fd;
+
+	xsnprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    send(fd, "status --check\n", 15, MSG_NOSIGNAL) != 15) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	ans = read_all(fd, WAIT_MS);
+	close(fd);
+	if (ans == NULL || (sscanf(ans, "OK\n%u/", &ready) != 1 &&
+	    sscanf(ans, "ERR not enough workers ready\n%u/", &ready) != 1))
+		ready = 0;
+	free(ans);
+	return (int)ready;
+}
+
+/* The fewest workers seen, live and ready, and how often they were. */
+struct watch {
+	size_t		live;
+	int		ready;
+	unsigned	samples;
+};
+
+/*
+ * Runs the load against port for seconds while sampling the master's
+ * live workers (its children) and ready ones (its control socket) every
+ * few milliseconds; the fewest seen in *w, the load's counts in *ok and
+ * *failed.
+ */
+static void
+load_and_watch(pid_t master, const char *sock, unsigned port,
+    double seconds, struct watch *w, unsigned *ok, unsigned *failed)
+{
+	char	portarg[16], secarg[16], out[512];
+	int	p[2], status;
+	pid_t	pid;
+	size_t	n, len = 0;
+	ssize_t	r;
+	int	ready;
+	double	deadline = t_now_ms() + seconds * 1000 + 30000;
+
+	xsnprintf(portarg, sizeof(portarg), "%u", port);
+	xsnprintf(secarg, sizeof(secarg), "%.1f", seconds);
+	assert_int_equal(pipe(p), 0);
+	if ((pid = fork()) == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		execlp("python3", "python3", "-c", load_py, portarg, secarg,
+		    (char *)NULL);
+		_exit(127);
+	}
+	assert_true(pid > 0);
+	close(p[1]);
+	*w = (struct watch){ SIZE_MAX, INT_MAX, 0 };
+	while (t_now_ms() < deadline) {
+		n = live_workers(master);
+		w->live = n < w->live ? n : w->live;
+		ready = ready_workers(sock);
+		w->ready = ready < w->ready ? ready : w->ready;
+		w->samples++;
+		if (t_wait_fd(p[0], POLLIN, t_now_ms() + 2)) {
+			if ((r = read(p[0], out + len, sizeof(out) - 1 - len)) <=
+			    0)
+				break;
+			len += (size_t)r;
+		}
+	}
+	out[len] = '\0';
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	print_message("load: %s", out);
+	if (sscanf(out, "ok %u failed %u", ok, failed) != 2)
+		fail_msg("the load did not finish: '%s'", out);
+}
+
+/*
+ * Starts an HTTP pool of n with extra keys; its port in *port, its
+ * control socket at sock (PATH_MAX).
+ */
+static struct t_daemon *
+start_http(unsigned n, const char *extra, unsigned *port, char *sock,
+    pid_t *pids)
+{
+	char		 conf[PATH_MAX];
+	struct t_daemon	*d;
+	unsigned	 i;
+
+	*port = t_free_port();
+	xsnprintf(sock, PATH_MAX, "%s/http.sock", t_tmpdir());
+	write_conf(conf, "http.ini", "[prefork]\nworkers = %u\n"
+	    "listen = 127.0.0.1:%u\nready = notify\nready_timeout = 20s\n"
+	    "control = %s\n%s" TIMEOUTS, n, *port, sock, extra);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    "python3", http_worker(), NULL });
+	pool(d, d->pid, n, pids);
+	for (i = 0; i < n; i++)
+		wait_logf(d, "worker %u (pid %ld) ready", i, (long)pids[i]);
+	return d;
+}
+
+/*
+ * Surge, continuously: lifetimes of about 1.5 s under load for 8 s.
+ * Every request is answered, the pool never has fewer live workers than
+ * its 3, and workers were recycled for their lifetime many times.
+ */
+static void
+test_lifetime_under_load(void **state)
+{
+	struct t_daemon	*d;
+	char		 sock[PATH_MAX];
+	unsigned	 port, ok, failed, recycled;
+	struct watch	 w;
+	pid_t		 a[3];
+
+	need_python();
+	d = start_http(3, "max_lifetime = 1500ms\nlifetime_jitter = 20%\n"
+	    "check_interval = 100ms\n", &port, sock, a);
+	load_and_watch(d->pid, sock, port, 8, &w, &ok, &failed);
+	recycled = t_daemon_log_count(d, "recycled: lived");
+	print_message("surge: %u requests answered, %u failed; %u recycles; "
+	    "fewest live workers %zu, ready %d, in %u samples\n", ok, failed,
+	    recycled, w.live, w.ready, w.samples);
+	assert_int_equal(failed, 0);
+	assert_true(ok > 100);
+	assert_true(recycled >= 6);
+	assert_true(w.samples > 300);
+	assert_true(w.live >= 3);
+	assert_int_equal(w.ready, 3);
+	assert_true(log_has(d, "stopping worker 0 (pid %ld): recycle_lifetime",
+	    (long)a[0]));
+}
+
+/*
+ * stop-first, max_recycling = 1: capacity dips by one at most, never
+ * more, and the recycles go on.
+ */
+static void
+test_stop_first_dips_by_one(void **state)
+{
+	struct t_daemon	*d;
+	char		 sock[PATH_MAX];
+	unsigned	 port, ok, failed, recycled;
+	struct watch	 w;
+	pid_t		 a[3];
+
+	need_python();
+	d = start_http(3, "max_lifetime = 1s\nlifetime_jitter = 0%\n"
+	    "check_interval = 100ms\nrecycle = stop-first\n"
+	    "max_recycling = 1\n", &port, sock, a);
+	load_and_watch(d->pid, sock, port, 5, &w, &ok, &failed);
+	recycled = t_daemon_log_count(d, "recycled: lived");
+	print_message("stop-first: %u answered, %u failed; %u recycles; "
+	    "fewest ready %d in %u samples\n", ok, failed, recycled, w.ready,
+	    w.samples);
+	assert_true(recycled >= 3);
+	assert_int_equal(w.ready, 2);
+}
+
+/* A worker whose memory grows past the limit: recycled, and said so. */
+static void
+test_memory_limit(void **state)
+{
+	/* 4 MiB more every 50 ms, up to 256 MiB, touched. */
+	static const char	leak_py[] =
+	    "import time\nb = []\n"
+	    "for i in range(64):\n"
+	    "    b.append(bytearray(4 << 20))\n"
+	    "    time.sleep(0.05)\n"
+	    "time.sleep(600)\n";
+	char		 conf[PATH_MAX], sock[PATH_MAX], *text;
+	struct t_daemon	*d;
+	struct t_run	 r;
+	pid_t		 a[1];
+
+	need_python();
+	xsnprintf(sock, sizeof(sock), "%s/ctl.sock", t_tmpdir());
+	write_conf(conf, "leak.ini", "[prefork]\nworkers = 1\n"
+	    "max_worker_memory = 64M\nworker_memory_measure = rss\n"
+	    "check_interval = 100ms\ncontrol = %s\n" TIMEOUTS, sock);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    "python3", "-c", leak_py, NULL });
+	pool(d, d->pid, 1, a);
+	wait_logf(d, "worker 0 (pid %ld) recycled: RSS ", (long)a[0]);
+	text = t_daemon_log(d);
+	assert_true(t_contains(text, "> max_worker_memory 64.0 MiB"));
+	free(text);
+	wait_gone(a[0], WAIT_MS);
+	t_run(&r, NULL, (const char *const[]){ t_preforkctl(), "-s", sock,
+	    "metrics", NULL }, WAIT_MS);
+	assert_int_equal(r.status, 0);
+	assert_true(t_contains(r.out,
+	    "prefork_worker_exits_total{reason=\"recycle_memory\"} "));
+	assert_false(t_contains(r.out,
+	    "prefork_worker_exits_total{reason=\"recycle_memory\"} 0\n"));
+	t_run_free(&r);
+	t_run(&r, NULL, (const char *const[]){ t_preforkctl(), "-s", sock,
+	    "status", NULL }, WAIT_MS);
+	assert_true(t_contains(r.out, "recycled: "));
+	assert_false(t_contains(r.out, "(memory 0,"));
+	t_run_free(&r);
+}
+
+/*
+ * SIGHUP turns a limit on (recycles start) and off (they stop); and
+ * preforkctl recycle replaces one worker when asked.
+ */
+static void
+test_hup_and_manual(void **state)
+{
+	char		 conf[PATH_MAX], sock[PATH_MAX], want[64];
+	struct t_daemon	*d;
+	struct t_run	 r;
+	pid_t		 a[2], b[2];
+	unsigned	 before;
+
+	xsnprintf(sock, sizeof(sock), "%s/ctl.sock", t_tmpdir());
+	write_conf(conf, "hup.ini", "[prefork]\nworkers = 2\ncontrol = %s\n"
+	    TIMEOUTS, sock);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL });
+	pool(d, d->pid, 2, a);
+	wait_lived(a, 2, 200);
+
+	t_run(&r, NULL, (const char *const[]){ t_preforkctl(), "-s", sock,
+	    "recycle", "1", NULL }, WAIT_MS);
+	assert_int_equal(r.status, 0);
+	pool(d, d->pid, 2, b);
+	assert_int_equal(b[0], a[0]);
+	assert_int_not_equal(b[1], a[1]);
+	xsnprintf(want, sizeof(want), "worker 1 recycled: pid %ld -> %ld\n",
+	    (long)a[1], (long)b[1]);
+	assert_string_equal(r.out, want);
+	t_run_free(&r);
+	wait_gone(a[1], WAIT_MS);
+
+	write_conf(conf, "hup.ini", "[prefork]\nworkers = 2\ncontrol = %s\n"
+	    "max_lifetime = 1s\nlifetime_jitter = 0%%\n"
+	    "check_interval = 100ms\n" TIMEOUTS, sock);
+	t_daemon_signal(d, SIGHUP);
+	wait_log_count(d, "recycled: lived", 2);
+	write_conf(conf, "hup.ini", "[prefork]\nworkers = 2\ncontrol = %s\n"
+	    TIMEOUTS, sock);
+	t_daemon_signal(d, SIGHUP);
+	wait_log_count(d, "received SIGHUP", 2);
+	before = t_daemon_log_count(d, "recycled: lived");
+	/* The window is the measurement: with no limit, no recycle. */
+	observe(2500);
+	assert_int_equal(t_daemon_log_count(d, "recycled: lived"), before);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest	tests[] = {
+		cmocka_unit_test_teardown(test_lifetime_under_load, teardown),
+		cmocka_unit_test_teardown(test_stop_first_dips_by_one,
+		    teardown),
+		cmocka_unit_test_teardown(test_memory_limit, teardown),
+		cmocka_unit_test_teardown(test_hup_and_manual, teardown),
+	};
+
+	it_init(WAIT_MS, "RECYCLE_ITEST", false);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
