@@ -119,37 +119,49 @@ kb_line(const char *line, const char *end, const char *name, uint64_t *v)
 	return 1;
 }
 
+/* Adds v to *sum. Returns 0, or -1 when the sum would overflow. */
+static int
+add_u64(uint64_t *sum, uint64_t v)
+{
+	if (*sum > UINT64_MAX - v)
+		return -1;
+	*sum += v;
+	return 0;
+}
+
 int
 sample_parse_smaps(const char *text, size_t len, struct sample_mem *m)
 {
+	static const char *const names[] = {
+		"Rss:", "Pss:", "Private_Clean:", "Private_Dirty:"
+	};
 	const char	*end = text + len, *line, *nl;
-	uint64_t	 v;
-	bool		 has_rss = false;
+	uint64_t	 v, sums[nitems(names)] = { 0 };
+	bool		 seen[nitems(names)] = { false };
+	size_t		 i;
 	int		 r;
 
-	*m = (struct sample_mem){ 0, 0, false };
 	for (line = text; line < end; line = nl + 1) {
 		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
 			nl = end;
-		if ((r = kb_line(line, nl, "Rss:", &v)) == -1)
-			return -1;
-		if (r == 1) {
-			if (m->rss > UINT64_MAX - v)
+		for (i = 0; i < nitems(names); i++) {
+			if ((r = kb_line(line, nl, names[i], &v)) == -1)
 				return -1;
-			m->rss += v;
-			has_rss = true;
-			continue;
-		}
-		if ((r = kb_line(line, nl, "Pss:", &v)) == -1)
-			return -1;
-		if (r == 1) {
-			if (m->pss > UINT64_MAX - v)
-				return -1;
-			m->pss += v;
-			m->has_pss = true;
+			if (r == 1) {
+				if (add_u64(&sums[i], v) == -1)
+					return -1;
+				seen[i] = true;
+				break;
+			}
 		}
 	}
-	return has_rss ? 0 : -1;
+	if (!seen[0] || add_u64(&sums[2], sums[3]) == -1)
+		return -1;
+	*m = (struct sample_mem){ .rss = sums[0], .pss = sums[1],
+	    .has_pss = seen[1], .has_uss = seen[2] && seen[3] };
+	if (m->has_uss)
+		m->uss = sums[2];
+	return 0;
 }
 
 int

@@ -29,17 +29,26 @@ struct sample_stat {
  */
 int	sample_parse_stat(const char *text, size_t len, struct sample_stat *s);
 
-/* What /proc/PID/smaps_rollup (or smaps, summed) says, in bytes. */
+/*
+ * What /proc/PID/smaps_rollup (or smaps, summed) says, in bytes. The USS
+ * (unique set size) is the private pages, Private_Clean + Private_Dirty:
+ * what the process would give back if it exited now.
+ */
 struct sample_mem {
 	uint64_t	rss;
 	uint64_t	pss;
+	uint64_t	uss;
 	bool		has_pss;	/* a Pss line was found */
+	bool		has_uss;	/* Private_Clean and Private_Dirty
+					   lines were both found */
 };
 
 /*
- * Parses the text of /proc/PID/smaps_rollup: the "Rss:" and "Pss:" lines
- * ("Rss:   1234 kB"), summed if there are several (smaps). Returns 0, or
- * -1 when no Rss line was found.
+ * Parses the text of /proc/PID/smaps_rollup: the "Rss:", "Pss:",
+ * "Private_Clean:" and "Private_Dirty:" lines ("Rss:   1234 kB"), each
+ * summed if there are several (smaps). A figure whose lines are missing
+ * is 0, its has_ flag false. Returns 0, or -1 when no Rss line was found
+ * or one of those lines does not parse.
  */
 int	sample_parse_smaps(const char *text, size_t len, struct sample_mem *m);
 

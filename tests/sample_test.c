@@ -79,17 +79,47 @@ test_parse_smaps(void **state)
 	    "Pss:                2611 kB\n"
 	    "Pss_Anon:           1092 kB\n"
 	    "Shared_Clean:       8872 kB\n"
+	    "Private_Clean:       120 kB\n"
+	    "Private_Dirty:      2480 kB\n"
+	    "Private_Hugetlb:    2048 kB\n"
 	    "Swap:                  0 kB\n";
 	static const char	no_pss[] = "Rss:   4 kB\nSize: 8 kB\n";
+	/* Only one of the two private lines: no USS. */
+	static const char	half[] = "Rss: 8 kB\nPrivate_Dirty: 4 kB\n";
+	/* Two mappings of smaps, summed. */
+	static const char	smaps[] = "Rss: 8 kB\nPss: 6 kB\n"
+	    "Private_Clean: 0 kB\nPrivate_Dirty: 4 kB\n"
+	    "Rss: 12 kB\nPss: 12 kB\n"
+	    "Private_Clean: 8 kB\nPrivate_Dirty:\t4 kB\n";
+	static const char	big[] = "Rss: 1 kB\n"
+	    "Private_Clean: 18014398509481983 kB\n"
+	    "Private_Dirty: 18014398509481983 kB\n";
+	static const char	bad_private[] = "Rss: 1 kB\nPrivate_Clean: -1 kB\n";
 	struct sample_mem	m;
 
 	assert_int_equal(sample_parse_smaps(rollup, strlen(rollup), &m), 0);
 	assert_int_equal(m.rss, 11472 * 1024);
 	assert_int_equal(m.pss, 2611 * 1024);
 	assert_true(m.has_pss);
+	assert_int_equal(m.uss, (120 + 2480) * 1024);
+	assert_true(m.has_uss);
 	assert_int_equal(sample_parse_smaps(no_pss, strlen(no_pss), &m), 0);
 	assert_int_equal(m.rss, 4096);
 	assert_false(m.has_pss);
+	assert_false(m.has_uss);
+	assert_int_equal(m.uss, 0);
+	assert_int_equal(sample_parse_smaps(half, strlen(half), &m), 0);
+	assert_false(m.has_uss);
+	assert_int_equal(m.uss, 0);
+	assert_int_equal(sample_parse_smaps(smaps, strlen(smaps), &m), 0);
+	assert_int_equal(m.rss, 20 * 1024);
+	assert_int_equal(m.pss, 18 * 1024);
+	assert_int_equal(m.uss, 16 * 1024);
+	assert_true(m.has_pss && m.has_uss);
+	/* Each fits in 64 bits as bytes; their sum does not. */
+	assert_int_equal(sample_parse_smaps(big, strlen(big), &m), -1);
+	assert_int_equal(sample_parse_smaps(bad_private,
+	    strlen(bad_private), &m), -1);
 	assert_int_equal(sample_parse_smaps("Pss: 1 kB\n", 10, &m), -1);
 	assert_int_equal(sample_parse_smaps("Rss: x kB\n", 10, &m), -1);
 	assert_int_equal(sample_parse_smaps("", 0, &m), -1);
