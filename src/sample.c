@@ -66,20 +66,31 @@ skip_field(const char **p, const char *end)
 	return 0;
 }
 
-int
-sample_parse_stat(const char *text, size_t len, struct sample_stat *st)
+/*
+ * Where the fields after the command (field 2) start: past its last ')',
+ * since a process may put anything in its name, ')' and spaces included.
+ * Returns NULL when text has no ')'.
+ */
+static const char *
+stat_fields(const char *text, size_t len)
 {
 	const char	*end = text + len, *p = NULL, *s;
-	uint64_t	 v;
-	int		 field;
 
-	/* The command ends at the last ')': it may hold any byte. */
 	for (s = text; s < end; s++)
 		if (*s == ')')
 			p = s;
-	if (p == NULL)
+	return p != NULL ? p + 1 : NULL;
+}
+
+int
+sample_parse_stat(const char *text, size_t len, struct sample_stat *st)
+{
+	const char	*end = text + len, *p;
+	uint64_t	 v;
+	int		 field;
+
+	if ((p = stat_fields(text, len)) == NULL)
 		return -1;
-	p++;
 	/* Field 3 (the state) is next; utime is 14, stime 15, start 22. */
 	for (field = 3; field <= 22; field++) {
 		if (field == 14 || field == 15 || field == 22) {
@@ -95,6 +106,43 @@ sample_parse_stat(const char *text, size_t len, struct sample_stat *st)
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * The state (field 3, one letter) and the process group (field 5) of
+ * the text of /proc/PID/stat. Returns 0, or -1 when text is not such a
+ * line.
+ */
+static int
+parse_pgrp_state(const char *text, size_t len, pid_t *pgrp, char *state)
+{
+	const char	*end = text + len, *p;
+	uint64_t	 v;
+
+	if ((p = stat_fields(text, len)) == NULL)
+		return -1;
+	while (p < end && *p == ' ')
+		p++;
+	if (end - p < 2 || *p == ' ' || p[1] != ' ')
+		return -1;
+	*state = *p++;
+	/*
+	 * Field 4 (the parent), then the group; a space must follow it, or
+	 * the number may have been cut short.
+	 */
+	if (skip_field(&p, end) == -1 || parse_u64(&p, end, &v) == -1 ||
+	    v > INT_MAX || p == end || *p != ' ')
+		return -1;
+	*pgrp = (pid_t)v;
+	return 0;
+}
+
+int
+sample_parse_pgrp(const char *text, size_t len, pid_t *pgrp)
+{
+	char	state;
+
+	return parse_pgrp_state(text, len, pgrp, &state);
 }
 
 /*

@@ -30,6 +30,13 @@ struct sample_stat {
 int	sample_parse_stat(const char *text, size_t len, struct sample_stat *s);
 
 /*
+ * Parses the process group (field 5) of the text of /proc/PID/stat into
+ * *pgrp, the command skipped as by sample_parse_stat(). Returns 0, or -1
+ * when text is not such a line (or is cut short after the group).
+ */
+int	sample_parse_pgrp(const char *text, size_t len, pid_t *pgrp);
+
+/*
  * What /proc/PID/smaps_rollup (or smaps, summed) says, in bytes. The USS
  * (unique set size) is the private pages, Private_Clean + Private_Dirty:
  * what the process would give back if it exited now.

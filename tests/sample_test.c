@@ -70,6 +70,49 @@ test_parse_stat_bad(void **state)
 }
 
 static void
+test_parse_pgrp(void **state)
+{
+	static const struct {
+		const char	*text;
+		pid_t		 pgrp;
+	} good[] = {
+		{ STAT_LINE("python3"), 4242 },
+		{ "1234 (a) b) R 1 77 77 0 -1 4194560 0 0 0 0 0 0\n", 77 },
+		/* A name that looks like the fields: the last ')' wins. */
+		{ "1234 (x) R 1 666 0 ) S 1 88 88 0 -1 0\n", 88 },
+		{ "1234 () ) () Z 1 0 0 0\n", 0 },
+		{ "5 (sh -c 'x') T 4 2147483647 1 0", 2147483647 },
+	};
+	static const char	*const bad[] = {
+		"",
+		"1234 sh R 1 77 77 0",
+		"1234 (sh) R",
+		"1234 (sh) R 1",
+		/* Cut after the group: it may have been 770. */
+		"1234 (sh) R 1 77",
+		"1234 (sh) R 1 x 0",
+		"1234 (sh) RS 1 77 0",
+		"1234 (sh) R 1 -77 0",
+		"1234 (sh) R 1 2147483648 0",
+		"1234 (sh) R 1 99999999999999999999999 0",
+	};
+	pid_t			pgrp;
+	size_t			i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		pgrp = -1;
+		assert_int_equal(sample_parse_pgrp(good[i].text,
+		    strlen(good[i].text), &pgrp), 0);
+		assert_int_equal(pgrp, good[i].pgrp);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(sample_parse_pgrp(bad[i], strlen(bad[i]),
+		    &pgrp), -1);
+	/* The length is obeyed: the same line, cut before its group. */
+	assert_int_equal(sample_parse_pgrp(good[1].text, 17, &pgrp), -1);
+}
+
+static void
 test_parse_smaps(void **state)
 {
 	static const char	rollup[] =
@@ -217,6 +260,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_stat),
 		cmocka_unit_test(test_parse_stat_bad),
+		cmocka_unit_test(test_parse_pgrp),
 		cmocka_unit_test(test_parse_smaps),
 		cmocka_unit_test(test_parse_status),
 		cmocka_unit_test(test_proc_self),
