@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -311,6 +312,162 @@ sample_proc(const struct sample_sys *sys, const char *proc, pid_t pid,
 	p->pss = p->rss;
 	p->has_pss = false;
 	return 0;
+}
+
+/* A group asked for: its pgid, and where its sums go in out[]. */
+struct group_key {
+	pid_t	pgid;
+	size_t	i;
+};
+
+static int
+group_key_cmp(const void *a, const void *b)
+{
+	const struct group_key	*x = a, *y = b;
+
+	if (x->pgid != y->pgid)
+		return x->pgid < y->pgid ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* The first of the n sorted keys with pgid, or NULL. */
+static const struct group_key *
+group_key_find(const struct group_key *k, size_t n, pid_t pgid)
+{
+	size_t	lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (k[mid].pgid < pgid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && k[lo].pgid == pgid ? &k[lo] : NULL;
+}
+
+/* The pid an entry of proc names, or 0 when it is not a process. */
+static pid_t
+proc_entry_pid(const char *name)
+{
+	uint64_t	v = 0;
+
+	if (*name < '1' || *name > '9')
+		return 0;
+	for (; *name != '\0'; name++) {
+		if (*name < '0' || *name > '9')
+			return 0;
+		v = v * 10 + (uint64_t)(*name - '0');
+		if (v > INT_MAX)
+			return 0;
+	}
+	return (pid_t)v;
+}
+
+/*
+ * The memory of pid into *m: from smaps_rollup, or VmRSS from status
+ * with has_pss and has_uss false. Returns 1 when pid holds memory to
+ * count, 0 when it holds none (a zombie, a process in exit) or is gone.
+ */
+static int
+member_mem(const char *proc, pid_t pid, struct sample_mem *m)
+{
+	char	buf[SAMPLE_FILE_MAX];
+	ssize_t	n;
+
+	if ((n = read_proc(proc, pid, "smaps_rollup", buf, sizeof(buf))) !=
+	    -1 && sample_parse_smaps(buf, (size_t)n, m) == 0)
+		return 1;
+	*m = (struct sample_mem){ 0 };
+	if ((n = read_proc(proc, pid, "status", buf, sizeof(buf))) == -1 ||
+	    sample_parse_status_rss(buf, (size_t)n, &m->rss) == -1)
+		return 0;
+	return 1;
+}
+
+/* Adds v to *sum, stopping at UINT64_MAX. */
+static void
+add_sat(uint64_t *sum, uint64_t v)
+{
+	*sum = *sum > UINT64_MAX - v ? UINT64_MAX : *sum + v;
+}
+
+/*
+ * Adds the process pid, of group pgrp, to every group in keys[0..n-1]
+ * that has that pgid.
+ */
+static void
+group_add(const char *proc, pid_t pid, pid_t pgrp,
+    const struct group_key *keys, size_t n, struct sample_group *out)
+{
+	const struct group_key	*k, *end = keys + n;
+	struct sample_group	*g;
+	struct sample_mem	 m;
+
+	if ((k = group_key_find(keys, n, pgrp)) == NULL ||
+	    member_mem(proc, pid, &m) == 0)
+		return;
+	for (; k < end && k->pgid == pgrp; k++) {
+		g = &out[k->i];
+		add_sat(&g->rss, m.rss);
+		add_sat(&g->pss, m.pss);
+		add_sat(&g->uss, m.uss);
+		g->has_pss = g->has_pss && m.has_pss;
+		g->has_uss = g->has_uss && m.has_uss;
+		g->nprocs++;
+	}
+}
+
+int
+sample_groups(const char *proc, const pid_t *pgids, size_t n,
+    struct sample_group *out)
+{
+	char			 buf[SAMPLE_FILE_MAX], state;
+	struct group_key	*keys;
+	struct dirent		*e;
+	DIR			*d;
+	size_t			 i, nkeys = 0;
+	ssize_t			 len;
+	pid_t			 pid, pgrp;
+	int			 saved;
+
+	if ((keys = calloc(n > 0 ? n : 1, sizeof(*keys))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		out[i] = (struct sample_group){ .has_pss = true,
+		    .has_uss = true };
+		if (pgids[i] > 0)
+			keys[nkeys++] = (struct group_key){ pgids[i], i };
+	}
+	if (nkeys == 0) {
+		free(keys);
+		return 0;
+	}
+	qsort(keys, nkeys, sizeof(*keys), group_key_cmp);
+	if ((d = opendir(proc)) == NULL) {
+		saved = errno;
+		free(keys);
+		errno = saved;
+		return -1;
+	}
+	for (;;) {
+		errno = 0;
+		if ((e = readdir(d)) == NULL)
+			break;
+		if ((pid = proc_entry_pid(e->d_name)) == 0)
+			continue;
+		/* Gone since readdir(), or not a process: skipped. */
+		if ((len = read_proc(proc, pid, "stat", buf, sizeof(buf))) ==
+		    -1 || parse_pgrp_state(buf, (size_t)len, &pgrp, &state) ==
+		    -1 || state == 'Z' || state == 'X')
+			continue;
+		group_add(proc, pid, pgrp, keys, nkeys, out);
+	}
+	saved = errno;
+	closedir(d);
+	free(keys);
+	errno = saved;
+	return saved == 0 ? 0 : -1;
 }
 
 long

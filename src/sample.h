@@ -101,6 +101,39 @@ int	sample_proc(const struct sample_sys *sys, const char *proc, pid_t pid,
 	    struct sample_proc *p);
 
 /*
+ * A worker's memory with its descendants': the sums over the processes
+ * of one process group, in bytes. Each worker leads its own group, and
+ * what it starts (a "sh -c" wrapper's children, a server's helpers)
+ * stays in it unless it calls setsid() or setpgid() to leave.
+ */
+struct sample_group {
+	uint64_t	rss;
+	uint64_t	pss;		/* only meant to be read with has_pss */
+	uint64_t	uss;		/* only meant to be read with has_uss */
+	unsigned	nprocs;		/* members counted (zombies are not) */
+	bool		has_pss;	/* every member's PSS was read */
+	bool		has_uss;	/* every member's USS was read */
+};
+
+/*
+ * Samples the process groups pgids[0..n-1] (the workers' pids) in one
+ * scan of the directory proc ("/proc"): each process's stat tells its
+ * group, and each member's memory comes from its smaps_rollup or, when
+ * that cannot be read (before Linux 4.14, or a process the caller may
+ * not trace), from VmRSS in its status, its PSS and USS then unknown.
+ * out[i] receives the sums of group pgids[i]; an entry <= 0, or a group
+ * that no process is in, gets zeros, nprocs 0 and both flags true. A
+ * process that exits during the scan is left out; a zombie counts for
+ * nothing. The USS of a group is its members' private pages: pages a
+ * fork left shared between members are in its RSS and PSS, not in its
+ * USS. Allocates a sorted copy of pgids for the time of the call.
+ * Returns 0, or -1 with errno set (proc cannot be read, ENOMEM), out
+ * then undefined.
+ */
+int	sample_groups(const char *proc, const pid_t *pgids, size_t n,
+	    struct sample_group *out);
+
+/*
  * Counts the open fds of the calling process (the entries of
  * /proc/self/fd, the one used to count them not included). Returns the
  * count, or -1 with errno set.
