@@ -470,6 +470,30 @@ sample_groups(const char *proc, const pid_t *pgids, size_t n,
 	return saved == 0 ? 0 : -1;
 }
 
+uint64_t
+sample_group_bytes(const struct sample_group *g, enum mem_measure m,
+    bool *exact)
+{
+	bool		 ok = true;
+	uint64_t	 v = g->rss;
+
+	switch (m) {
+	case MEASURE_PSS:
+		if ((ok = g->has_pss))
+			v = g->pss;
+		break;
+	case MEASURE_USS:
+		if ((ok = g->has_uss))
+			v = g->uss;
+		break;
+	case MEASURE_RSS:
+		break;
+	}
+	if (exact != NULL)
+		*exact = ok;
+	return v;
+}
+
 long
 sample_open_fds(void)
 {

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conf.h"
+
 /* What /proc/PID/stat says: fields 14, 15 and 22, in clock ticks. */
 struct sample_stat {
 	uint64_t	utime;
@@ -132,6 +134,15 @@ struct sample_group {
  */
 int	sample_groups(const char *proc, const pid_t *pgids, size_t n,
 	    struct sample_group *out);
+
+/*
+ * The figure of g that m names, in bytes. When g's PSS or USS is
+ * unknown, returns its RSS instead, which is never smaller, and sets
+ * *exact to false (true otherwise; exact may be NULL), so that the
+ * caller can say which it compared. This function can't fail.
+ */
+uint64_t	sample_group_bytes(const struct sample_group *g,
+		    enum mem_measure m, bool *exact);
 
 /*
  * Counts the open fds of the calling process (the entries of

@@ -274,6 +274,31 @@ test_groups_fixture(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+static void
+test_group_bytes(void **state)
+{
+	struct sample_group	g = { .rss = 900, .pss = 500, .uss = 300,
+	    .nprocs = 3, .has_pss = true, .has_uss = true };
+	bool			exact = false;
+
+	assert_int_equal(sample_group_bytes(&g, MEASURE_PSS, &exact), 500);
+	assert_true(exact);
+	assert_int_equal(sample_group_bytes(&g, MEASURE_USS, &exact), 300);
+	assert_true(exact);
+	assert_int_equal(sample_group_bytes(&g, MEASURE_RSS, &exact), 900);
+	assert_true(exact);
+	/* Unknown: RSS stands in, and says so. */
+	g.has_pss = false;
+	assert_int_equal(sample_group_bytes(&g, MEASURE_PSS, &exact), 900);
+	assert_false(exact);
+	assert_int_equal(sample_group_bytes(&g, MEASURE_USS, &exact), 300);
+	assert_true(exact);
+	g.has_uss = false;
+	assert_int_equal(sample_group_bytes(&g, MEASURE_USS, NULL), 900);
+	assert_int_equal(sample_group_bytes(&g, MEASURE_RSS, &exact), 900);
+	assert_true(exact);
+}
+
 /* The live group: a leader and its child, which holds LIVE_BYTES. */
 #define LIVE_BYTES	(32 * MIB)
 static pid_t	live_leader = -1;
@@ -343,7 +368,7 @@ test_groups_live(void **state)
 	struct sample_sys	sys;
 	struct sample_proc	p;
 	pid_t			pgids[2];
-	bool			rollup;
+	bool			exact = false, rollup;
 	int			fds[2];
 
 	rollup = access("/proc/self/smaps_rollup", R_OK) == 0;
@@ -368,6 +393,9 @@ test_groups_live(void **state)
 		assert_true(g[0].has_pss && g[0].has_uss);
 		assert_true(g[0].uss >= LIVE_BYTES);
 		assert_true(g[0].pss >= LIVE_BYTES);
+		assert_true(sample_group_bytes(&g[0], MEASURE_USS, &exact) >=
+		    LIVE_BYTES);
+		assert_true(exact);
 	}
 	assert_int_equal(sample_init(&sys, "/proc"), 0);
 	assert_int_equal(sample_proc(&sys, "/proc", live_leader, &p), 0);
@@ -423,6 +451,7 @@ main(void)
 		cmocka_unit_test(test_parse_status),
 		cmocka_unit_test(test_proc_self),
 		cmocka_unit_test(test_groups_fixture),
+		cmocka_unit_test(test_group_bytes),
 		cmocka_unit_test_teardown(test_groups_live, live_teardown),
 		cmocka_unit_test(test_listen_queue),
 	};
