@@ -122,11 +122,11 @@ parse_pgrp_state(const char *text, size_t len, pid_t *pgrp, char *state)
 
 	if ((p = stat_fields(text, len)) == NULL)
 		return -1;
-	while (p < end && *p == ' ')
-		p++;
-	if (end - p < 2 || *p == ' ' || p[1] != ' ')
+	/* ") S 1": one space, the state's letter, one space. */
+	if (end - p < 3 || p[0] != ' ' || p[1] == ' ' || p[2] != ' ')
 		return -1;
-	*state = *p++;
+	*state = p[1];
+	p += 2;
 	/*
 	 * Field 4 (the parent), then the group; a space must follow it, or
 	 * the number may have been cut short.
