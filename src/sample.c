@@ -2,7 +2,8 @@
  * The sampler: /proc and TCP_INFO read, parsed, and handed back. See
  * sample.h. Every file is read into a buffer on the stack with one
  * read(2) or a few: sampling 512 workers every 15 seconds must cost next
- * to nothing, so no allocation, no stdio.
+ * to nothing, so no stdio, and no allocation but sample_groups()'s one
+ * sorted copy of the groups asked for.
  */
 #include "config.h"
 

@@ -1,7 +1,8 @@
 /*
- * The sampler: what /proc says of a process (CPU time, start time, RSS
- * and PSS, open fds) and what TCP_INFO says of a listening socket (its
- * accept queue and that queue's limit). It reads and parses; it decides
+ * The sampler: what /proc says of a process (CPU time, start time, RSS,
+ * PSS and USS, open fds) and of a process group (its members' memory,
+ * summed), and what TCP_INFO says of a listening socket (its accept
+ * queue and that queue's limit). It reads and parses; it decides
  * nothing: what a sample means is for its callers (metrics.c, and the
  * status and recycle policies to come). The parsers are pure and take
  * the file's text, so that they are tested on fixed text and fuzzed.
@@ -128,9 +129,9 @@ struct sample_group {
  * process that exits during the scan is left out; a zombie counts for
  * nothing. The USS of a group is its members' private pages: pages a
  * fork left shared between members are in its RSS and PSS, not in its
- * USS. Allocates a sorted copy of pgids for the time of the call.
- * Returns 0, or -1 with errno set (proc cannot be read, ENOMEM), out
- * then undefined.
+ * USS. Allocates a sorted copy of pgids for the time of the call; with
+ * no entry > 0, reads nothing. Returns 0, or -1 with errno set (proc
+ * cannot be read, ENOMEM), out then undefined.
  */
 int	sample_groups(const char *proc, const pid_t *pgids, size_t n,
 	    struct sample_group *out);
