@@ -2,7 +2,8 @@
  * The sampler: /proc and TCP_INFO read, parsed, and handed back. See
  * sample.h. Every file is read into a buffer on the stack with one
  * read(2) or a few: sampling 512 workers every 15 seconds must cost next
- * to nothing, so no allocation, no stdio.
+ * to nothing, so no stdio, and no allocation but sample_groups()'s one
+ * sorted copy of the groups asked for.
  */
 #include "config.h"
 
@@ -17,6 +18,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -66,20 +68,31 @@ skip_field(const char **p, const char *end)
 	return 0;
 }
 
-int
-sample_parse_stat(const char *text, size_t len, struct sample_stat *st)
+/*
+ * Where the fields after the command (field 2) start: past its last ')',
+ * since a process may put anything in its name, ')' and spaces included.
+ * Returns NULL when text has no ')'.
+ */
+static const char *
+stat_fields(const char *text, size_t len)
 {
 	const char	*end = text + len, *p = NULL, *s;
-	uint64_t	 v;
-	int		 field;
 
-	/* The command ends at the last ')': it may hold any byte. */
 	for (s = text; s < end; s++)
 		if (*s == ')')
 			p = s;
-	if (p == NULL)
+	return p != NULL ? p + 1 : NULL;
+}
+
+int
+sample_parse_stat(const char *text, size_t len, struct sample_stat *st)
+{
+	const char	*end = text + len, *p;
+	uint64_t	 v;
+	int		 field;
+
+	if ((p = stat_fields(text, len)) == NULL)
 		return -1;
-	p++;
 	/* Field 3 (the state) is next; utime is 14, stime 15, start 22. */
 	for (field = 3; field <= 22; field++) {
 		if (field == 14 || field == 15 || field == 22) {
@@ -95,6 +108,43 @@ sample_parse_stat(const char *text, size_t len, struct sample_stat *st)
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * The state (field 3, one letter) and the process group (field 5) of
+ * the text of /proc/PID/stat. Returns 0, or -1 when text is not such a
+ * line.
+ */
+static int
+parse_pgrp_state(const char *text, size_t len, pid_t *pgrp, char *state)
+{
+	const char	*end = text + len, *p;
+	uint64_t	 v;
+
+	if ((p = stat_fields(text, len)) == NULL)
+		return -1;
+	/* ") S 1": one space, the state's letter, one space. */
+	if (end - p < 3 || p[0] != ' ' || p[1] == ' ' || p[2] != ' ')
+		return -1;
+	*state = p[1];
+	p += 2;
+	/*
+	 * Field 4 (the parent), then the group; a space must follow it, or
+	 * the number may have been cut short.
+	 */
+	if (skip_field(&p, end) == -1 || parse_u64(&p, end, &v) == -1 ||
+	    v > INT_MAX || p == end || *p != ' ')
+		return -1;
+	*pgrp = (pid_t)v;
+	return 0;
+}
+
+int
+sample_parse_pgrp(const char *text, size_t len, pid_t *pgrp)
+{
+	char	state;
+
+	return parse_pgrp_state(text, len, pgrp, &state);
 }
 
 /*
@@ -119,37 +169,49 @@ kb_line(const char *line, const char *end, const char *name, uint64_t *v)
 	return 1;
 }
 
+/* Adds v to *sum. Returns 0, or -1 when the sum would overflow. */
+static int
+add_u64(uint64_t *sum, uint64_t v)
+{
+	if (*sum > UINT64_MAX - v)
+		return -1;
+	*sum += v;
+	return 0;
+}
+
 int
 sample_parse_smaps(const char *text, size_t len, struct sample_mem *m)
 {
+	static const char *const names[] = {
+		"Rss:", "Pss:", "Private_Clean:", "Private_Dirty:"
+	};
 	const char	*end = text + len, *line, *nl;
-	uint64_t	 v;
-	bool		 has_rss = false;
+	uint64_t	 v, sums[nitems(names)] = { 0 };
+	bool		 seen[nitems(names)] = { false };
+	size_t		 i;
 	int		 r;
 
-	*m = (struct sample_mem){ 0, 0, false };
 	for (line = text; line < end; line = nl + 1) {
 		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
 			nl = end;
-		if ((r = kb_line(line, nl, "Rss:", &v)) == -1)
-			return -1;
-		if (r == 1) {
-			if (m->rss > UINT64_MAX - v)
+		for (i = 0; i < nitems(names); i++) {
+			if ((r = kb_line(line, nl, names[i], &v)) == -1)
 				return -1;
-			m->rss += v;
-			has_rss = true;
-			continue;
-		}
-		if ((r = kb_line(line, nl, "Pss:", &v)) == -1)
-			return -1;
-		if (r == 1) {
-			if (m->pss > UINT64_MAX - v)
-				return -1;
-			m->pss += v;
-			m->has_pss = true;
+			if (r == 1) {
+				if (add_u64(&sums[i], v) == -1)
+					return -1;
+				seen[i] = true;
+				break;
+			}
 		}
 	}
-	return has_rss ? 0 : -1;
+	if (!seen[0] || add_u64(&sums[2], sums[3]) == -1)
+		return -1;
+	*m = (struct sample_mem){ .rss = sums[0], .pss = sums[1],
+	    .has_pss = seen[1], .has_uss = seen[2] && seen[3] };
+	if (m->has_uss)
+		m->uss = sums[2];
+	return 0;
 }
 
 int
@@ -251,6 +313,186 @@ sample_proc(const struct sample_sys *sys, const char *proc, pid_t pid,
 	p->pss = p->rss;
 	p->has_pss = false;
 	return 0;
+}
+
+/* A group asked for: its pgid, and where its sums go in out[]. */
+struct group_key {
+	pid_t	pgid;
+	size_t	i;
+};
+
+static int
+group_key_cmp(const void *a, const void *b)
+{
+	const struct group_key	*x = a, *y = b;
+
+	if (x->pgid != y->pgid)
+		return x->pgid < y->pgid ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* The first of the n sorted keys with pgid, or NULL. */
+static const struct group_key *
+group_key_find(const struct group_key *k, size_t n, pid_t pgid)
+{
+	size_t	lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (k[mid].pgid < pgid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && k[lo].pgid == pgid ? &k[lo] : NULL;
+}
+
+/* The pid an entry of proc names, or 0 when it is not a process. */
+static pid_t
+proc_entry_pid(const char *name)
+{
+	uint64_t	v = 0;
+
+	if (*name < '1' || *name > '9')
+		return 0;
+	for (; *name != '\0'; name++) {
+		if (*name < '0' || *name > '9')
+			return 0;
+		v = v * 10 + (uint64_t)(*name - '0');
+		if (v > INT_MAX)
+			return 0;
+	}
+	return (pid_t)v;
+}
+
+/*
+ * The memory of pid into *m: from smaps_rollup, or VmRSS from status
+ * with has_pss and has_uss false. Returns 1 when pid holds memory to
+ * count, 0 when it holds none (a zombie, a process in exit) or is gone.
+ */
+static int
+member_mem(const char *proc, pid_t pid, struct sample_mem *m)
+{
+	char	buf[SAMPLE_FILE_MAX];
+	ssize_t	n;
+
+	if ((n = read_proc(proc, pid, "smaps_rollup", buf, sizeof(buf))) !=
+	    -1 && sample_parse_smaps(buf, (size_t)n, m) == 0)
+		return 1;
+	*m = (struct sample_mem){ 0 };
+	if ((n = read_proc(proc, pid, "status", buf, sizeof(buf))) == -1 ||
+	    sample_parse_status_rss(buf, (size_t)n, &m->rss) == -1)
+		return 0;
+	return 1;
+}
+
+/* Adds v to *sum, stopping at UINT64_MAX. */
+static void
+add_sat(uint64_t *sum, uint64_t v)
+{
+	*sum = *sum > UINT64_MAX - v ? UINT64_MAX : *sum + v;
+}
+
+/*
+ * Adds the process pid, of group pgrp, to every group in keys[0..n-1]
+ * that has that pgid.
+ */
+static void
+group_add(const char *proc, pid_t pid, pid_t pgrp,
+    const struct group_key *keys, size_t n, struct sample_group *out)
+{
+	const struct group_key	*k, *end = keys + n;
+	struct sample_group	*g;
+	struct sample_mem	 m;
+
+	if ((k = group_key_find(keys, n, pgrp)) == NULL ||
+	    member_mem(proc, pid, &m) == 0)
+		return;
+	for (; k < end && k->pgid == pgrp; k++) {
+		g = &out[k->i];
+		add_sat(&g->rss, m.rss);
+		add_sat(&g->pss, m.pss);
+		add_sat(&g->uss, m.uss);
+		g->has_pss = g->has_pss && m.has_pss;
+		g->has_uss = g->has_uss && m.has_uss;
+		g->nprocs++;
+	}
+}
+
+int
+sample_groups(const char *proc, const pid_t *pgids, size_t n,
+    struct sample_group *out)
+{
+	char			 buf[SAMPLE_FILE_MAX], state;
+	struct group_key	*keys;
+	struct dirent		*e;
+	DIR			*d;
+	size_t			 i, nkeys = 0;
+	ssize_t			 len;
+	pid_t			 pid, pgrp;
+	int			 saved;
+
+	if ((keys = calloc(n > 0 ? n : 1, sizeof(*keys))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		out[i] = (struct sample_group){ .has_pss = true,
+		    .has_uss = true };
+		if (pgids[i] > 0)
+			keys[nkeys++] = (struct group_key){ pgids[i], i };
+	}
+	if (nkeys == 0) {
+		free(keys);
+		return 0;
+	}
+	qsort(keys, nkeys, sizeof(*keys), group_key_cmp);
+	if ((d = opendir(proc)) == NULL) {
+		saved = errno;
+		free(keys);
+		errno = saved;
+		return -1;
+	}
+	for (;;) {
+		errno = 0;
+		if ((e = readdir(d)) == NULL)
+			break;
+		if ((pid = proc_entry_pid(e->d_name)) == 0)
+			continue;
+		/* Gone since readdir(), or not a process: skipped. */
+		if ((len = read_proc(proc, pid, "stat", buf, sizeof(buf))) ==
+		    -1 || parse_pgrp_state(buf, (size_t)len, &pgrp, &state) ==
+		    -1 || state == 'Z' || state == 'X')
+			continue;
+		group_add(proc, pid, pgrp, keys, nkeys, out);
+	}
+	saved = errno;
+	closedir(d);
+	free(keys);
+	errno = saved;
+	return saved == 0 ? 0 : -1;
+}
+
+uint64_t
+sample_group_bytes(const struct sample_group *g, enum mem_measure m,
+    bool *exact)
+{
+	bool		 ok = true;
+	uint64_t	 v = g->rss;
+
+	switch (m) {
+	case MEASURE_PSS:
+		if ((ok = g->has_pss))
+			v = g->pss;
+		break;
+	case MEASURE_USS:
+		if ((ok = g->has_uss))
+			v = g->uss;
+		break;
+	case MEASURE_RSS:
+		break;
+	}
+	if (exact != NULL)
+		*exact = ok;
+	return v;
 }
 
 long

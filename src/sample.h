@@ -1,7 +1,8 @@
 /*
- * The sampler: what /proc says of a process (CPU time, start time, RSS
- * and PSS, open fds) and what TCP_INFO says of a listening socket (its
- * accept queue and that queue's limit). It reads and parses; it decides
+ * The sampler: what /proc says of a process (CPU time, start time, RSS,
+ * PSS and USS, open fds) and of a process group (its members' memory,
+ * summed), and what TCP_INFO says of a listening socket (its accept
+ * queue and that queue's limit). It reads and parses; it decides
  * nothing: what a sample means is for its callers (metrics.c, and the
  * status and recycle policies to come). The parsers are pure and take
  * the file's text, so that they are tested on fixed text and fuzzed.
@@ -14,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "conf.h"
 
 /* What /proc/PID/stat says: fields 14, 15 and 22, in clock ticks. */
 struct sample_stat {
@@ -29,17 +32,33 @@ struct sample_stat {
  */
 int	sample_parse_stat(const char *text, size_t len, struct sample_stat *s);
 
-/* What /proc/PID/smaps_rollup (or smaps, summed) says, in bytes. */
+/*
+ * Parses the process group (field 5) of the text of /proc/PID/stat into
+ * *pgrp, the command skipped as by sample_parse_stat(). Returns 0, or -1
+ * when text is not such a line (or is cut short after the group).
+ */
+int	sample_parse_pgrp(const char *text, size_t len, pid_t *pgrp);
+
+/*
+ * What /proc/PID/smaps_rollup (or smaps, summed) says, in bytes. The USS
+ * (unique set size) is the private pages, Private_Clean + Private_Dirty:
+ * what the process would give back if it exited now.
+ */
 struct sample_mem {
 	uint64_t	rss;
 	uint64_t	pss;
+	uint64_t	uss;
 	bool		has_pss;	/* a Pss line was found */
+	bool		has_uss;	/* Private_Clean and Private_Dirty
+					   lines were both found */
 };
 
 /*
- * Parses the text of /proc/PID/smaps_rollup: the "Rss:" and "Pss:" lines
- * ("Rss:   1234 kB"), summed if there are several (smaps). Returns 0, or
- * -1 when no Rss line was found.
+ * Parses the text of /proc/PID/smaps_rollup: the "Rss:", "Pss:",
+ * "Private_Clean:" and "Private_Dirty:" lines ("Rss:   1234 kB"), each
+ * summed if there are several (smaps). A figure whose lines are missing
+ * is 0, its has_ flag false. Returns 0, or -1 when no Rss line was found
+ * or one of those lines does not parse.
  */
 int	sample_parse_smaps(const char *text, size_t len, struct sample_mem *m);
 
@@ -83,6 +102,48 @@ int	sample_init(struct sample_sys *sys, const char *proc);
  */
 int	sample_proc(const struct sample_sys *sys, const char *proc, pid_t pid,
 	    struct sample_proc *p);
+
+/*
+ * A worker's memory with its descendants': the sums over the processes
+ * of one process group, in bytes. Each worker leads its own group, and
+ * what it starts (a "sh -c" wrapper's children, a server's helpers)
+ * stays in it unless it calls setsid() or setpgid() to leave.
+ */
+struct sample_group {
+	uint64_t	rss;
+	uint64_t	pss;		/* only meant to be read with has_pss */
+	uint64_t	uss;		/* only meant to be read with has_uss */
+	unsigned	nprocs;		/* members counted (zombies are not) */
+	bool		has_pss;	/* every member's PSS was read */
+	bool		has_uss;	/* every member's USS was read */
+};
+
+/*
+ * Samples the process groups pgids[0..n-1] (the workers' pids) in one
+ * scan of the directory proc ("/proc"): each process's stat tells its
+ * group, and each member's memory comes from its smaps_rollup or, when
+ * that cannot be read (before Linux 4.14, or a process the caller may
+ * not trace), from VmRSS in its status, its PSS and USS then unknown.
+ * out[i] receives the sums of group pgids[i]; an entry <= 0, or a group
+ * that no process is in, gets zeros, nprocs 0 and both flags true. A
+ * process that exits during the scan is left out; a zombie counts for
+ * nothing. The USS of a group is its members' private pages: pages a
+ * fork left shared between members are in its RSS and PSS, not in its
+ * USS. Allocates a sorted copy of pgids for the time of the call; with
+ * no entry > 0, reads nothing. Returns 0, or -1 with errno set (proc
+ * cannot be read, ENOMEM), out then undefined.
+ */
+int	sample_groups(const char *proc, const pid_t *pgids, size_t n,
+	    struct sample_group *out);
+
+/*
+ * The figure of g that m names, in bytes. When g's PSS or USS is
+ * unknown, returns its RSS instead, which is never smaller, and sets
+ * *exact to false (true otherwise; exact may be NULL), so that the
+ * caller can say which it compared. This function can't fail.
+ */
+uint64_t	sample_group_bytes(const struct sample_group *g,
+		    enum mem_measure m, bool *exact);
 
 /*
  * Counts the open fds of the calling process (the entries of

@@ -5,13 +5,18 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +28,11 @@
 #include <cmocka.h>
 
 #include "sample.h"
+#include "testlib.h"
+#include "util.h"
+
+#define KIB	UINT64_C(1024)
+#define MIB	(1024 * KIB)
 
 #define STAT_LINE(comm) "4242 (" comm ") S 1 4242 4242 0 -1 4194560 " \
 	"1234 0 0 0 250 75 0 0 20 0 1 0 987654 12345678 456 " \
@@ -70,6 +80,49 @@ test_parse_stat_bad(void **state)
 }
 
 static void
+test_parse_pgrp(void **state)
+{
+	static const struct {
+		const char	*text;
+		pid_t		 pgrp;
+	} good[] = {
+		{ STAT_LINE("python3"), 4242 },
+		{ "1234 (a) b) R 1 77 77 0 -1 4194560 0 0 0 0 0 0\n", 77 },
+		/* A name that looks like the fields: the last ')' wins. */
+		{ "1234 (x) R 1 666 0 ) S 1 88 88 0 -1 0\n", 88 },
+		{ "1234 () ) () Z 1 0 0 0\n", 0 },
+		{ "5 (sh -c 'x') T 4 2147483647 1 0", 2147483647 },
+	};
+	static const char	*const bad[] = {
+		"",
+		"1234 sh R 1 77 77 0",
+		"1234 (sh) R",
+		"1234 (sh) R 1",
+		/* Cut after the group: it may have been 770. */
+		"1234 (sh) R 1 77",
+		"1234 (sh) R 1 x 0",
+		"1234 (sh) RS 1 77 0",
+		"1234 (sh) R 1 -77 0",
+		"1234 (sh) R 1 2147483648 0",
+		"1234 (sh) R 1 99999999999999999999999 0",
+	};
+	pid_t			pgrp;
+	size_t			i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		pgrp = -1;
+		assert_int_equal(sample_parse_pgrp(good[i].text,
+		    strlen(good[i].text), &pgrp), 0);
+		assert_int_equal(pgrp, good[i].pgrp);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(sample_parse_pgrp(bad[i], strlen(bad[i]),
+		    &pgrp), -1);
+	/* The length is obeyed: the same line, cut before its group. */
+	assert_int_equal(sample_parse_pgrp(good[1].text, 17, &pgrp), -1);
+}
+
+static void
 test_parse_smaps(void **state)
 {
 	static const char	rollup[] =
@@ -79,17 +132,47 @@ test_parse_smaps(void **state)
 	    "Pss:                2611 kB\n"
 	    "Pss_Anon:           1092 kB\n"
 	    "Shared_Clean:       8872 kB\n"
+	    "Private_Clean:       120 kB\n"
+	    "Private_Dirty:      2480 kB\n"
+	    "Private_Hugetlb:    2048 kB\n"
 	    "Swap:                  0 kB\n";
 	static const char	no_pss[] = "Rss:   4 kB\nSize: 8 kB\n";
+	/* Only one of the two private lines: no USS. */
+	static const char	half[] = "Rss: 8 kB\nPrivate_Dirty: 4 kB\n";
+	/* Two mappings of smaps, summed. */
+	static const char	smaps[] = "Rss: 8 kB\nPss: 6 kB\n"
+	    "Private_Clean: 0 kB\nPrivate_Dirty: 4 kB\n"
+	    "Rss: 12 kB\nPss: 12 kB\n"
+	    "Private_Clean: 8 kB\nPrivate_Dirty:\t4 kB\n";
+	static const char	big[] = "Rss: 1 kB\n"
+	    "Private_Clean: 18014398509481983 kB\n"
+	    "Private_Dirty: 18014398509481983 kB\n";
+	static const char	bad_private[] = "Rss: 1 kB\nPrivate_Clean: -1 kB\n";
 	struct sample_mem	m;
 
 	assert_int_equal(sample_parse_smaps(rollup, strlen(rollup), &m), 0);
 	assert_int_equal(m.rss, 11472 * 1024);
 	assert_int_equal(m.pss, 2611 * 1024);
 	assert_true(m.has_pss);
+	assert_int_equal(m.uss, (120 + 2480) * 1024);
+	assert_true(m.has_uss);
 	assert_int_equal(sample_parse_smaps(no_pss, strlen(no_pss), &m), 0);
 	assert_int_equal(m.rss, 4096);
 	assert_false(m.has_pss);
+	assert_false(m.has_uss);
+	assert_int_equal(m.uss, 0);
+	assert_int_equal(sample_parse_smaps(half, strlen(half), &m), 0);
+	assert_false(m.has_uss);
+	assert_int_equal(m.uss, 0);
+	assert_int_equal(sample_parse_smaps(smaps, strlen(smaps), &m), 0);
+	assert_int_equal(m.rss, 20 * 1024);
+	assert_int_equal(m.pss, 18 * 1024);
+	assert_int_equal(m.uss, 16 * 1024);
+	assert_true(m.has_pss && m.has_uss);
+	/* Each fits in 64 bits as bytes; their sum does not. */
+	assert_int_equal(sample_parse_smaps(big, strlen(big), &m), -1);
+	assert_int_equal(sample_parse_smaps(bad_private,
+	    strlen(bad_private), &m), -1);
 	assert_int_equal(sample_parse_smaps("Pss: 1 kB\n", 10, &m), -1);
 	assert_int_equal(sample_parse_smaps("Rss: x kB\n", 10, &m), -1);
 	assert_int_equal(sample_parse_smaps("", 0, &m), -1);
@@ -143,6 +226,182 @@ test_proc_self(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+/*
+ * tests/fixtures/proc-groups: group 100 (a leader, a member with ')' in
+ * its name, a zombie, a member gone after its stat), group 200 (a member
+ * without smaps_rollup), processes of other groups and of group 0, a
+ * stat that does not parse, and entries that are no processes but hold
+ * files that name group 100 ("self", "12ab", "0100").
+ */
+static void
+test_groups_fixture(void **state)
+{
+	static const pid_t	pgids[] = { 200, 100, 400, 0, 100, -5 };
+	struct sample_group	g[nitems(pgids)];
+	size_t			i;
+
+	memset(g, 0xa5, sizeof(g));
+	assert_int_equal(sample_groups(t_fixture("proc-groups"), pgids,
+	    nitems(pgids), g), 0);
+	/* 200 + 201, the latter through VmRSS: PSS and USS unknown. */
+	assert_int_equal(g[0].nprocs, 2);
+	assert_int_equal(g[0].rss, (3000 + 5000) * KIB);
+	assert_false(g[0].has_pss);
+	assert_false(g[0].has_uss);
+	/* 100 + 101; the zombie and the vanished member count nothing. */
+	assert_int_equal(g[1].nprocs, 2);
+	assert_int_equal(g[1].rss, (1000 + 2000) * KIB);
+	assert_int_equal(g[1].pss, (600 + 1500) * KIB);
+	assert_int_equal(g[1].uss, (100 + 300 + 0 + 1200) * KIB);
+	assert_true(g[1].has_pss && g[1].has_uss);
+	/* No process; an empty slot; the same group twice; no group. */
+	for (i = 2; i < nitems(pgids); i++) {
+		if (pgids[i] == 100) {
+			assert_memory_equal(&g[i], &g[1], sizeof(g[i]));
+			continue;
+		}
+		assert_int_equal(g[i].nprocs, 0);
+		assert_int_equal(g[i].rss, 0);
+		assert_int_equal(g[i].pss, 0);
+		assert_int_equal(g[i].uss, 0);
+		assert_true(g[i].has_pss && g[i].has_uss);
+	}
+	assert_int_equal(sample_groups(t_fixture("proc-groups"), pgids, 0,
+	    g), 0);
+	errno = 0;
+	assert_int_equal(sample_groups(t_fixture("no-such-proc"), pgids,
+	    nitems(pgids), g), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
+static void
+test_group_bytes(void **state)
+{
+	struct sample_group	g = { .rss = 900, .pss = 500, .uss = 300,
+	    .nprocs = 3, .has_pss = true, .has_uss = true };
+	bool			exact = false;
+
+	assert_int_equal(sample_group_bytes(&g, MEASURE_PSS, &exact), 500);
+	assert_true(exact);
+	assert_int_equal(sample_group_bytes(&g, MEASURE_USS, &exact), 300);
+	assert_true(exact);
+	assert_int_equal(sample_group_bytes(&g, MEASURE_RSS, &exact), 900);
+	assert_true(exact);
+	/* Unknown: RSS stands in, and says so. */
+	g.has_pss = false;
+	assert_int_equal(sample_group_bytes(&g, MEASURE_PSS, &exact), 900);
+	assert_false(exact);
+	assert_int_equal(sample_group_bytes(&g, MEASURE_USS, &exact), 300);
+	assert_true(exact);
+	g.has_uss = false;
+	assert_int_equal(sample_group_bytes(&g, MEASURE_USS, NULL), 900);
+	assert_int_equal(sample_group_bytes(&g, MEASURE_RSS, &exact), 900);
+	assert_true(exact);
+}
+
+/* The live group: a leader and its child, which holds LIVE_BYTES. */
+#define LIVE_BYTES	(32 * MIB)
+static pid_t	live_leader = -1;
+static pid_t	live_member = -1;
+
+/* The member: touches LIVE_BYTES of its own, says so on fd, waits. */
+static void
+live_member_run(int fd)
+{
+	pid_t	self = getpid();
+	char	*p;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		_exit(1);
+	p = mmap(NULL, LIVE_BYTES, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		_exit(1);
+	memset(p, 0x5a, LIVE_BYTES);
+	if (write(fd, &self, sizeof(self)) != (ssize_t)sizeof(self))
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+/* The leader: a group of its own, the member forked into it. */
+static void
+live_leader_run(int rfd, int wfd)
+{
+	pid_t	pid;
+
+	close(rfd);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || setpgid(0, 0) == -1)
+		_exit(1);
+	if ((pid = fork()) == -1)
+		_exit(1);
+	if (pid == 0)
+		live_member_run(wfd);
+	close(wfd);
+	for (;;)
+		pause();
+}
+
+static int
+live_teardown(void **state)
+{
+	if (live_leader > 0) {
+		kill(-live_leader, SIGKILL);
+		waitpid(live_leader, NULL, 0);
+	}
+	/* Ours once its parent is reaped (main() made us a subreaper). */
+	if (live_member > 0)
+		waitpid(live_member, NULL, 0);
+	live_leader = live_member = -1;
+	return 0;
+}
+
+/*
+ * The real /proc: a group whose leader is small and whose member holds
+ * 32 MiB of private pages. The group counts them; the leader alone, as
+ * sample_proc() sees it, does not.
+ */
+static void
+test_groups_live(void **state)
+{
+	struct sample_group	g[2];
+	struct sample_sys	sys;
+	struct sample_proc	p;
+	pid_t			pgids[2];
+	bool			exact = false, rollup;
+	int			fds[2];
+
+	rollup = access("/proc/self/smaps_rollup", R_OK) == 0;
+	assert_int_equal(pipe(fds), 0);
+	if ((live_leader = fork()) == 0)
+		live_leader_run(fds[0], fds[1]);
+	assert_true(live_leader > 0);
+	close(fds[1]);
+	assert_true(t_wait_fd(fds[0], POLLIN, t_now_ms() + 10000));
+	assert_int_equal(read(fds[0], &live_member, sizeof(live_member)),
+	    sizeof(live_member));
+	close(fds[0]);
+
+	/* The member's pid is a group of none. */
+	pgids[0] = live_leader;
+	pgids[1] = live_member;
+	assert_int_equal(sample_groups("/proc", pgids, 2, g), 0);
+	assert_int_equal(g[0].nprocs, 2);
+	assert_true(g[0].rss >= LIVE_BYTES);
+	assert_int_equal(g[1].nprocs, 0);
+	if (rollup) {
+		assert_true(g[0].has_pss && g[0].has_uss);
+		assert_true(g[0].uss >= LIVE_BYTES);
+		assert_true(g[0].pss >= LIVE_BYTES);
+		assert_true(sample_group_bytes(&g[0], MEASURE_USS, &exact) >=
+		    LIVE_BYTES);
+		assert_true(exact);
+	}
+	assert_int_equal(sample_init(&sys, "/proc"), 0);
+	assert_int_equal(sample_proc(&sys, "/proc", live_leader, &p), 0);
+	assert_true(p.rss < LIVE_BYTES);
+}
+
 /* A listener with a backlog of 7 and 3 connections nobody accepted. */
 static void
 test_listen_queue(void **state)
@@ -187,11 +446,17 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_stat),
 		cmocka_unit_test(test_parse_stat_bad),
+		cmocka_unit_test(test_parse_pgrp),
 		cmocka_unit_test(test_parse_smaps),
 		cmocka_unit_test(test_parse_status),
 		cmocka_unit_test(test_proc_self),
+		cmocka_unit_test(test_groups_fixture),
+		cmocka_unit_test(test_group_bytes),
+		cmocka_unit_test_teardown(test_groups_live, live_teardown),
 		cmocka_unit_test(test_listen_queue),
 	};
 
+	if (t_subreaper() == -1)
+		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -158,6 +158,7 @@ fuzz_parsers(const uint8_t *data, size_t size)
 	struct sample_stat	st;
 	struct sample_mem	m;
 	uint64_t		rss;
+	pid_t			pgrp;
 	char			*buf;
 
 	if ((buf = malloc(size ? size : 1)) == NULL)
@@ -165,8 +166,12 @@ fuzz_parsers(const uint8_t *data, size_t size)
 	if (size > 0)
 		memcpy(buf, data, size);
 	(void)sample_parse_stat(buf, size, &st);
-	if (sample_parse_smaps(buf, size, &m) == 0)
+	if (sample_parse_pgrp(buf, size, &pgrp) == 0)
+		FUZZ_CHECK(pgrp >= 0);
+	if (sample_parse_smaps(buf, size, &m) == 0) {
 		FUZZ_CHECK(m.has_pss || m.pss == 0);
+		FUZZ_CHECK(m.has_uss || m.uss == 0);
+	}
 	(void)sample_parse_status_rss(buf, size, &rss);
 	free(buf);
 }
