@@ -2,7 +2,8 @@
  * The master's side of recycling: each worker's lifetime drawn when it
  * starts, the check every check_interval (its timer exists only while
  * max_worker_memory or max_lifetime is set: a pool without limits makes
- * no wake-up), the memory of each worker's process group sampled then,
+ * no wake-up), the memory of each worker's process group sampled then
+ * (the worker and what it started, unless they left its group),
  * and what recycle.c picks carried out by the pool, logged with its
  * reason and figure. Part of the master (master_impl.h).
  */
@@ -73,13 +74,14 @@ master_recycle_redraw(struct master *m)
 /* The log line of a recycle: its reason and its figure. */
 static void
 say_recycle(struct master *m, const struct worker *w,
-    const struct recycle_pick *pick, uint64_t memory)
+    const struct recycle_pick *pick, uint64_t memory, bool inexact)
 {
 	char	a[32], b[32], c[32];
 
 	if (pick->why == RECYCLE_MEMORY)
 		log_info("worker %u (pid %ld) recycled: %s %s > "
 		    "max_worker_memory %s", w->slot, (long)w->pid,
+		    inexact ? "RSS (PSS and USS unreadable)" :
 		    measure_names[m->conf.measure], util_format_bytes(memory,
 		    a, sizeof(a)), util_format_bytes(m->conf.max_worker_memory,
 		    b, sizeof(b)));
@@ -94,35 +96,52 @@ say_recycle(struct master *m, const struct worker *w,
 
 /*
  * The workers that may be recycled now, into r (room for the pool's
- * size), with their memory when there is a memory limit. Returns how
- * many.
+ * size), with their memory, their process group's, when there is a
+ * memory limit (one scan of /proc for all of them). Returns how many;
+ * inexact[i] says whether r[i]'s measure had to fall back to RSS.
  */
 static size_t
-candidates(struct master *m, struct recycle_worker *r, double now)
+candidates(struct master *m, struct recycle_worker *r, double now,
+    bool *inexact)
 {
 	const struct slot	*s;
-	struct sample_proc	 sp;
+	struct sample_group	*g = NULL;
+	pid_t			*pgids = NULL;
 	size_t			 i, n = 0;
+	bool			 exact;
 
-	if (m->collect.sys_state == 0)
-		m->collect.sys_state = sample_init(&m->collect.sys, "/proc") ==
-		    0 ? 1 : -1;
 	for (i = 0; i < m->pool.size; i++) {
 		s = &m->pool.slots[i];
 		if (s->w == NULL || s->next != NULL || s->recycling != NULL ||
 		    s->w->state != WORKER_READY || s->w->stop_why != NULL)
 			continue;
-		r[n] = (struct recycle_worker){ (unsigned)i,
+		r[n++] = (struct recycle_worker){ (unsigned)i,
 		    now - s->w->spawned, s->w->lifetime, false, 0 };
-		if (m->conf.max_worker_memory != 0 &&
-		    m->collect.sys_state == 1 && sample_proc(&m->collect.sys,
-		    "/proc", s->w->pid, &sp) == 0) {
-			r[n].sampled = true;
-			r[n].memory = m->conf.measure == MEASURE_RSS ||
-			    !sp.has_pss ? sp.rss : sp.pss;
-		}
-		n++;
 	}
+	if (m->conf.max_worker_memory == 0 || n == 0)
+		return n;
+	/* Each worker leads its own process group: its pid is its pgid. */
+	if ((pgids = calloc(n, sizeof(*pgids))) == NULL ||
+	    (g = calloc(n, sizeof(*g))) == NULL) {
+		log_warn("recycle check: memory not sampled");
+		free(pgids);
+		return n;
+	}
+	for (i = 0; i < n; i++)
+		pgids[i] = m->pool.slots[r[i].slot].w->pid;
+	if (sample_groups("/proc", pgids, n, g) == -1)
+		log_warn("recycle check: /proc");
+	else
+		for (i = 0; i < n; i++) {
+			if (g[i].nprocs == 0)
+				continue;
+			r[i].sampled = true;
+			r[i].memory = sample_group_bytes(&g[i],
+			    m->conf.measure, &exact);
+			inexact[i] = !exact;
+		}
+	free(pgids);
+	free(g);
 	return n;
 }
 
@@ -135,6 +154,7 @@ master_recycle_check(struct master *m)
 	struct recycle_pick	*pick;
 	double			 now = master_clock();
 	size_t			 i, j, n, k;
+	bool			*inexact;
 
 	if (master_stopping(m) || m->pool.rolling)
 		return;
@@ -142,19 +162,21 @@ master_recycle_check(struct master *m)
 	recycle_params_of(&m->conf, &p);
 	r = calloc(m->pool.size + 1, sizeof(*r));
 	pick = calloc(m->pool.size + 1, sizeof(*pick));
-	if (r == NULL || pick == NULL) {
+	inexact = calloc(m->pool.size + 1, sizeof(*inexact));
+	if (r == NULL || pick == NULL || inexact == NULL) {
 		log_warn("recycle check");
 		free(r);
 		free(pick);
+		free(inexact);
 		return;
 	}
-	n = candidates(m, r, now);
+	n = candidates(m, r, now, inexact);
 	k = recycle_decide(&p, r, n, pool_recycling_count(&m->pool), pick);
 	for (i = 0; i < k; i++) {
 		for (j = 0; j < n && r[j].slot != pick[i].slot; j++)
 			continue;
 		say_recycle(m, m->pool.slots[pick[i].slot].w, &pick[i],
-		    r[j].memory);
+		    r[j].memory, inexact[j]);
 		if (pool_recycle(&m->pool, pick[i].slot,
 		    recycle_why_names[pick[i].why],
 		    m->conf.recycle == RECYCLE_SURGE, now) == -1)
@@ -162,6 +184,7 @@ master_recycle_check(struct master *m)
 	}
 	free(r);
 	free(pick);
+	free(inexact);
 }
 
 static void
