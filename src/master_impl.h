@@ -23,6 +23,7 @@
 #include "lifecycle.h"
 #include "metrics.h"
 #include "notify.h"
+#include "oom.h"
 #include "pidfile.h"
 #include "pool.h"
 #include "sockets.h"
@@ -65,6 +66,8 @@ struct master {
 	struct httpd			 httpd;		/* metrics_listen */
 	struct ctlserver		 ctl;		/* control */
 	double				 started;	/* master_clock() */
+	struct oomwatch			 oom;		/* the OOM killer's
+							   count */
 };
 
 /*
