@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "collect.h"
+#include "messages.h"
 #include "spawn.h"
 
 static int
@@ -148,8 +149,13 @@ status_row(struct collect *c, struct status_snapshot *s,
 	if (sl != NULL) {
 		r->restarts = sl->restarts;
 		if (sl->exited) {
-			spawn_describe_status(sl->last_status,
-			    c->exits[s->nworkers], sizeof(c->exits[0]));
+			/* Signal 9 says less than the master found out. */
+			if (sl->last_oom)
+				snprintf(c->exits[s->nworkers],
+				    sizeof(c->exits[0]), "%s", MSG_OOM_KILLED);
+			else
+				spawn_describe_status(sl->last_status,
+				    c->exits[s->nworkers], sizeof(c->exits[0]));
 			r->last_exit = c->exits[s->nworkers];
 			r->last_exit_ago = now - sl->last_exit;
 		}

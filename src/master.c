@@ -128,12 +128,15 @@ master_signal(void *ctx, pid_t pid, int sig)
 }
 
 /*
- * Why a worker exited, for prefork_worker_exits_total: stopped on
- * purpose (the pool said why), killed for a timeout, or on its own.
+ * Why a worker exited, for prefork_worker_exits_total: the OOM killer,
+ * stopped on purpose (the pool said why), killed for a timeout, or on
+ * its own.
  */
 static enum metrics_exit
-exit_reason(const struct worker *w, int status)
+exit_reason(const struct worker *w, int status, bool oom)
 {
+	if (oom)
+		return METRICS_EXIT_OOM;
 	if (pool_worker_stopped(w) && w->stop_why != NULL) {
 		if (strcmp(w->stop_why, "shrink") == 0)
 			return METRICS_EXIT_SHRINK;
@@ -152,23 +155,48 @@ exit_reason(const struct worker *w, int status)
 	return WIFSIGNALED(status) ? METRICS_EXIT_SIGNAL : METRICS_EXIT_EXIT;
 }
 
+/*
+ * Every exit reads the OOM killer's count, to keep the reading current;
+ * a SIGKILL while it rose is the OOM killer's, unless the master sent
+ * one itself (KILLED, STOP_KILLED). A worker stopped on purpose is an
+ * info line; a failure or an OOM kill a warning, and a failure is the
+ * last_exit that MSG_FIRST_FAILED quotes.
+ */
 static void
 note_exit(struct master *m, const struct pool_note *n)
 {
 	const struct worker	*w = n->worker;
-	char			 how[64];
+	char			 how[64], desc[PATH_MAX + 96];
+	char			 where[PATH_MAX + 100] = "";
+	bool			 oom;
+	int			 r;
 
-	spawn_describe_status(n->status, how, sizeof(how));
-	m->exits[exit_reason(w, n->status)]++;
-	if (pool_worker_stopped(w)) {
+	/* The file's name, for the one time it cannot be read. */
+	oom_file(&m->oom, desc, sizeof(desc));
+	if ((r = oom_exit(&m->oom, n->status, master_clock())) == -1)
+		log_warn("%s: OOM kills are no longer told apart", desc);
+	oom = r == 1 && w->state != WORKER_KILLED &&
+	    w->state != WORKER_STOP_KILLED;
+	if (n->slot < m->pool.size)
+		m->pool.slots[n->slot].last_oom = oom;
+	if (oom) {
+		snprintf(how, sizeof(how), "%s", MSG_OOM_KILLED);
+		snprintf(where, sizeof(where), " (%s)", oom_describe(&m->oom,
+		    desc, sizeof(desc)));
+	} else
+		spawn_describe_status(n->status, how, sizeof(how));
+	m->exits[exit_reason(w, n->status, oom)]++;
+	if (pool_worker_stopped(w) && !oom) {
 		log_info("worker %u (pid %ld) %s after %.1fs", n->slot,
 		    (long)w->pid, how, n->uptime);
 		return;
 	}
-	snprintf(m->last_exit, sizeof(m->last_exit),
-	    "worker %u (pid %ld) %s after %.1fs", n->slot, (long)w->pid, how,
-	    n->uptime);
-	log_warnx("%s", m->last_exit);
+	log_warnx("worker %u (pid %ld) %s%s after %.1fs", n->slot,
+	    (long)w->pid, how, where, n->uptime);
+	if (!pool_worker_stopped(w))
+		snprintf(m->last_exit, sizeof(m->last_exit),
+		    "worker %u (pid %ld) %s after %.1fs", n->slot,
+		    (long)w->pid, how, n->uptime);
 }
 
 /* The pool's events, as log lines. */
@@ -799,6 +827,7 @@ static int
 master_start(struct master *m)
 {
 	struct pool_params	par;
+	char			why[OOM_WHY_MAX], file[PATH_MAX];
 	int			status;
 
 	if ((status = startup_fd_room(&m->conf)) != 0)
@@ -832,6 +861,13 @@ master_start(struct master *m)
 	if ((status = master_control(m)) != 0)
 		return status;
 	master_notify(m);
+	/* After the guard's fork, as every fd: the guard holds none. */
+	if (oom_open(&m->oom, probe_root(), why, sizeof(why)) == 0)
+		log_info("OOM kills counted in %s", oom_file(&m->oom, file,
+		    sizeof(file)));
+	else
+		log_info("OOM kills not told apart from other SIGKILLs: %s",
+		    why);
 	/* Orphaned descendants become ours to reap: no zombies remain. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("cannot become a child subreaper");
@@ -858,6 +894,7 @@ master_free(struct master *m)
 		ctlserver_close(&m->ctl);
 	}
 	collect_free(&m->collect);
+	oom_close(&m->oom);
 	guard_stop(&m->guard);
 	spawn_orphans_free(&m->orphans);
 	pidfile_remove(&m->pidfile);

@@ -23,6 +23,7 @@
 #include "lifecycle.h"
 #include "metrics.h"
 #include "notify.h"
+#include "oom.h"
 #include "pidfile.h"
 #include "pool.h"
 #include "recycle.h"
@@ -70,6 +71,8 @@ struct master {
 	uint64_t			 rng;		/* if getrandom()
 							   fails */
 	double				 started;	/* master_clock() */
+	struct oomwatch			 oom;		/* the OOM killer's
+							   count */
 };
 
 /*

@@ -128,7 +128,9 @@ struct slot {
 					   replaced (or backs off) */
 	bool		 exited;	/* some worker of the slot exited: */
 	int		 last_status;	/* the last one's wait status, */
-	double		 last_exit;	/* and when */
+	double		 last_exit;	/* and when; */
+	bool		 last_oom;	/* the OOM killer's SIGKILL (set by
+					   the master, which tells) */
 };
 
 struct pool {

@@ -522,26 +522,6 @@ static const struct cg_kind cg_kinds[] = {
 	    cg_mem_v1 },
 };
 
-/*
- * True when cgpath has no ".." component: the kernel shows "/../x" for a
- * cgroup outside our cgroup namespace, which no mount of ours can reach,
- * and the walk up must never climb out of the mount point.
- */
-static bool
-cg_plain(const char *cgpath)
-{
-	const char	*p = cgpath;
-
-	while (*p == '/') {
-		size_t	n = strcspn(++p, "/");
-
-		if (n == 2 && p[0] == '.' && p[1] == '.')
-			return false;
-		p += n;
-	}
-	return *p == '\0';
-}
-
 /* The hierarchy's name for messages: "cgroup v2" or "cgroup v1 cpu". */
 static void
 cg_label(const struct cg_kind *k, char *buf, size_t len)
@@ -575,7 +555,7 @@ cg_path(struct probe_ctx *c, struct probe_source *s,
 		    label);
 		return -1;
 	}
-	if (!cg_plain(cgpath)) {
+	if (!probe_cgroup_plain(cgpath)) {
 		source_set(s, PROBE_MISSING, path, "%s: %s path %s is outside "
 		    "this cgroup namespace", path, label, cgpath);
 		return -1;
@@ -619,28 +599,17 @@ static int
 cg_locate(struct probe_ctx *c, struct probe_source *s,
     const struct cg_kind *k, char *dir, size_t len, size_t *top)
 {
-	char		 cgpath[PATH_MAX], mroot[PATH_MAX], mnt[PATH_MAX];
-	const char	*rel;
-	size_t		 n;
-	int		 r;
+	char	cgpath[PATH_MAX], mroot[PATH_MAX], mnt[PATH_MAX];
 
 	if (cg_path(c, s, k, cgpath, sizeof(cgpath)) == -1 ||
 	    cg_mount(c, s, k, cgpath, mroot, mnt) == -1)
 		return -1;
-	rel = strcmp(mroot, "/") == 0 ? cgpath : cgpath + strlen(mroot);
-	if (strcmp(rel, "/") == 0)
-		rel = "";
-	/* A mount point of "/" adds nothing before the cgroup's path. */
-	n = strlen(mnt);
-	while (n > 0 && mnt[n - 1] == '/')
-		mnt[--n] = '\0';
-	r = snprintf(dir, len, "%s%s", mnt, rel);
-	if (r < 0 || (size_t)r >= len) {
-		source_set(s, PROBE_MISSING, "", "%s%s: path too long", mnt,
-		    rel);
+	/* cg_path() found it plain, and cg_mount() a root that holds it. */
+	if (probe_cgroup_dir(cgpath, mroot, mnt, dir, len, top) == -1) {
+		source_set(s, PROBE_MISSING, "", "cgroup %s under %s: path "
+		    "too long", cgpath, mnt);
 		return -1;
 	}
-	*top = n;
 	return 0;
 }
 

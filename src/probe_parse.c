@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "probe_parse.h"
@@ -406,4 +407,44 @@ probe_parse_mountinfo(const char *text, const char *controller,
 		best = n;
 	}
 	return best == -1 ? 1 : 0;
+}
+
+bool
+probe_cgroup_plain(const char *cgpath)
+{
+	const char	*p = cgpath;
+
+	while (*p == '/') {
+		size_t	n = strcspn(++p, "/");
+
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return false;
+		p += n;
+	}
+	return *p == '\0';
+}
+
+int
+probe_cgroup_dir(const char *cgpath, const char *mroot, const char *mnt,
+    char *dir, size_t len, size_t *top)
+{
+	const char	*rel;
+	size_t		 n = strlen(mnt);
+	int		 r;
+
+	if (!probe_cgroup_plain(cgpath) || !path_holds(mroot, cgpath))
+		return -1;
+	rel = strcmp(mroot, "/") == 0 ? cgpath : cgpath + strlen(mroot);
+	if (strcmp(rel, "/") == 0)
+		rel = "";
+	/* A mount point of "/" adds nothing before the cgroup's path. */
+	while (n > 0 && mnt[n - 1] == '/')
+		n--;
+	if (n > INT_MAX)
+		return -1;
+	r = snprintf(dir, len, "%.*s%s", (int)n, mnt, rel);
+	if (r < 0 || (size_t)r >= len)
+		return -1;
+	*top = n;
+	return 0;
 }

@@ -9,6 +9,7 @@
 #ifndef PREFORK_PROBE_PARSE_H
 #define PREFORK_PROBE_PARSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -82,5 +83,30 @@ int	probe_parse_cgroup(const char *text, const char *controller,
 int	probe_parse_mountinfo(const char *text, const char *controller,
 	    const char *cgpath, char *root, size_t rootlen, char *mnt,
 	    size_t mntlen);
+
+/*
+ * From a cgroup's path and its hierarchy's mount to the directory that
+ * holds its files, for probe.c and oom.c alike. Strings in, a string out.
+ */
+
+/*
+ * True when cgpath, a path from /proc/self/cgroup, has no ".."
+ * component: the kernel shows "/../x" for a cgroup outside our cgroup
+ * namespace, which no mount of ours can reach, and a walk up the
+ * ancestors must never climb out of the mount point.
+ */
+bool	probe_cgroup_plain(const char *cgpath);
+
+/*
+ * The directory of the cgroup cgpath in a hierarchy mounted at mnt whose
+ * root is mroot, as probe_parse_mountinfo() found them: mnt without its
+ * trailing slashes, followed by what cgpath adds to mroot. Copies it
+ * into dir and sets *top to the length of the mount point's part (0 for
+ * a mount on "/"), where a walk up the ancestors stops. Returns 0, or -1
+ * when cgpath is not plain or not mroot or below it, or when the
+ * directory does not fit in len.
+ */
+int	probe_cgroup_dir(const char *cgpath, const char *mroot,
+	    const char *mnt, char *dir, size_t len, size_t *top);
 
 #endif /* PREFORK_PROBE_PARSE_H */

@@ -537,6 +537,54 @@ test_parse_prefixes(void **state)
 	}
 }
 
+/*
+ * probe_cgroup_plain() and probe_cgroup_dir(): a cgroup's directory is
+ * the mount point and what its path adds to the mount's root; never one
+ * outside the namespace, cut short, or outside the root.
+ */
+static void
+test_cgroup_dir(void **state)
+{
+	char	dir[64];
+	size_t	top;
+
+	assert_true(probe_cgroup_plain("/"));
+	assert_true(probe_cgroup_plain("/a/b..c/..d"));
+	assert_false(probe_cgroup_plain("/../x"));
+	assert_false(probe_cgroup_plain("/a/.."));
+	assert_false(probe_cgroup_plain("a"));
+
+	/* v1 on the host: the root is "/". */
+	assert_int_equal(probe_cgroup_dir("/process_api/x", "/",
+	    "/sys/fs/cgroup/memory", dir, sizeof(dir), &top), 0);
+	assert_string_equal(dir, "/sys/fs/cgroup/memory/process_api/x");
+	assert_int_equal(top, strlen("/sys/fs/cgroup/memory"));
+	/* In a container: the mount's root is the cgroup itself. */
+	assert_int_equal(probe_cgroup_dir("/docker/4f", "/docker/4f",
+	    "/sys/fs/cgroup/memory/", dir, sizeof(dir), &top), 0);
+	assert_string_equal(dir, "/sys/fs/cgroup/memory");
+	assert_int_equal(top, strlen("/sys/fs/cgroup/memory"));
+	assert_int_equal(probe_cgroup_dir("/docker/4f/w", "/docker",
+	    "/c", dir, sizeof(dir), &top), 0);
+	assert_string_equal(dir, "/c/4f/w");
+	assert_int_equal(top, 2);
+	/* A mount on "/" adds nothing; the root cgroup, nothing either. */
+	assert_int_equal(probe_cgroup_dir("/", "/", "/", dir, sizeof(dir),
+	    &top), 0);
+	assert_string_equal(dir, "");
+	assert_int_equal(top, 0);
+
+	top = 99;
+	assert_int_equal(probe_cgroup_dir("/../x", "/", "/m", dir,
+	    sizeof(dir), &top), -1);
+	assert_int_equal(probe_cgroup_dir("/dockerx", "/docker", "/m", dir,
+	    sizeof(dir), &top), -1);
+	assert_int_equal(probe_cgroup_dir("/a", "/", "/m", dir, 4, &top), -1);
+	assert_int_equal(top, 99);
+	assert_int_equal(probe_cgroup_dir("/a", "/", "/m", dir, 5, &top), 0);
+	assert_string_equal(dir, "/m/a");
+}
+
 /* probe_status_name: the names --explain prints. */
 static void
 test_status_names(void **state)
@@ -1032,6 +1080,7 @@ main(void)
 		cmocka_unit_test(test_parse_mountinfo_roots),
 		cmocka_unit_test(test_parse_mountinfo_format),
 		cmocka_unit_test(test_parse_prefixes),
+		cmocka_unit_test(test_cgroup_dir),
 		cmocka_unit_test(test_status_names),
 		cmocka_unit_test(test_root),
 		cmocka_unit_test(test_empty),

@@ -23,8 +23,13 @@
  *                     the core size limit is set to 0 first, so that no
  *                     core file is left behind, unless --core is given
  *   --core            keep the inherited core size limit for --signal
- *   --after MS        the delay for --exit, --signal and --crash-if
- *                     (default 0)
+ *   --eat-memory MB   after --after MS, map MB MiB (1..65536) of private
+ *                     anonymous memory and write to every page of it, so
+ *                     that all of it is charged to the memory cgroup,
+ *                     then go on waiting: in a cgroup whose limit is
+ *                     smaller, the OOM killer's victim
+ *   --after MS        the delay for --exit, --signal, --eat-memory and
+ *                     --crash-if (default 0)
  *   --touch FILE      create FILE (empty) once the SIGTERM disposition
  *                     is in place, just before waiting: wait on it
  *                     rather than on the report before signalling
@@ -110,6 +115,7 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -153,6 +159,7 @@ struct options {
 	long		 serve_delay_ms;
 	int		 exit_code;	/* -1: none */
 	int		 signal;	/* 0: none */
+	long		 eat_mb;	/* 0: none */
 	int		 ignore_signal;	/* 0: none */
 	bool		 ignore_term;
 	bool		 leave_group;
@@ -193,8 +200,9 @@ usage(void)
 	    "[--leave-group]\n"
 	    "                  [--orphan MS] [--ignore-term] "
 	    "[--term-delay MS]\n"
-	    "                  [--exit CODE | --signal SIG [--core]] "
-	    "[--after MS]\n"
+	    "                  [--exit CODE | --signal SIG [--core] | "
+	    "--eat-memory MB]\n"
+	    "                  [--after MS]\n"
 	    "                  [--touch FILE] [--touch-pid FILE] "
 	    "[--on-usr1 FILE]\n"
 	    "                  [--ignore-signal SIG] [--serve] "
@@ -250,7 +258,7 @@ parse_options(int argc, char *argv[], struct options *o)
 	    O_IGNORE_TERM, O_TERM_DELAY, O_EXIT, O_SIGNAL, O_CORE, O_AFTER,
 	    O_TOUCH, O_TOUCH_PID, O_ON_USR1, O_SERVE, O_NOTIFY_READY,
 	    O_HEARTBEAT, O_HEARTBEAT_STOP, O_NOTIFY_CHILD, O_IGNORE_SIGNAL,
-	    O_SERVE_DELAY, O_READY_FILE, O_HEARTBEAT_AUTO };
+	    O_SERVE_DELAY, O_READY_FILE, O_HEARTBEAT_AUTO, O_EAT_MEMORY };
 	static const struct option	longopts[] = {
 		{ "report", required_argument, NULL, O_REPORT },
 		{ "crash-if", required_argument, NULL, O_CRASH_IF },
@@ -262,6 +270,7 @@ parse_options(int argc, char *argv[], struct options *o)
 		{ "exit", required_argument, NULL, O_EXIT },
 		{ "signal", required_argument, NULL, O_SIGNAL },
 		{ "core", no_argument, NULL, O_CORE },
+		{ "eat-memory", required_argument, NULL, O_EAT_MEMORY },
 		{ "after", required_argument, NULL, O_AFTER },
 		{ "touch", required_argument, NULL, O_TOUCH },
 		{ "touch-pid", required_argument, NULL, O_TOUCH_PID },
@@ -314,6 +323,11 @@ parse_options(int argc, char *argv[], struct options *o)
 		case O_CORE:
 			o->core = true;
 			break;
+		case O_EAT_MEMORY:
+			o->eat_mb = parse_number(optarg, 65536);
+			if (o->eat_mb == 0)
+				usage();
+			break;
 		case O_AFTER:
 			o->after_ms = parse_number(optarg, INT_MAX);
 			break;
@@ -356,7 +370,8 @@ parse_options(int argc, char *argv[], struct options *o)
 			usage();
 		}
 	}
-	if (optind != argc || (o->exit_code != -1 && o->signal != 0))
+	if (optind != argc || (o->exit_code != -1) + (o->signal != 0) +
+	    (o->eat_mb != 0) > 1)
 		usage();
 }
 
@@ -598,7 +613,27 @@ touch(const char *path, bool with_pid)
 	close(fd);
 }
 
-/* --exit or --signal, now. */
+/*
+ * --eat-memory: mb MiB written page by page, each page a fault that the
+ * memory cgroup charges. The mapping is kept: the memory stays ours.
+ */
+static void
+eat_memory(long mb)
+{
+	size_t	 len = (size_t)mb << 20, page, off;
+	long	 ps = sysconf(_SC_PAGESIZE);
+	char	*p;
+
+	page = ps > 0 ? (size_t)ps : 4096;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap", "--eat-memory");
+	for (off = 0; off < len; off += page)
+		p[off] = 1;
+}
+
+/* --exit, --signal or --eat-memory, now. */
 static void
 act(const struct options *o)
 {
@@ -608,6 +643,10 @@ act(const struct options *o)
 
 	if (o->exit_code != -1)
 		exit(o->exit_code);
+	if (o->eat_mb != 0) {
+		eat_memory(o->eat_mb);
+		return;
+	}
 	if (o->signal == 0)
 		return;
 	if (!o->core && getrlimit(RLIMIT_CORE, &rl) == 0) {
@@ -1005,7 +1044,7 @@ main(int argc, char *argv[])
 	if (o.touch_pid != NULL)
 		touch(o.touch_pid, true);
 
-	if (o.exit_code != -1 || o.signal != 0) {
+	if (o.exit_code != -1 || o.signal != 0 || o.eat_mb != 0) {
 		if (o.after_ms == 0) {
 			act(&o);
 		} else {
