@@ -27,6 +27,7 @@
 #include "pool.h"
 #include "sockets.h"
 #include "spawn.h"
+#include "wcgroup.h"
 
 struct master {
 	struct ev_loop			*loop;
@@ -65,6 +66,7 @@ struct master {
 	struct httpd			 httpd;		/* metrics_listen */
 	struct ctlserver		 ctl;		/* control */
 	double				 started;	/* master_clock() */
+	struct wcg			 wcg;		/* worker_cgroup */
 };
 
 /*

@@ -22,5 +22,6 @@
 #define MSG_DIED_YOUNG		"exited before min_uptime"
 #define MSG_REPLACEMENT_FAILED	"replacement failed"
 #define MSG_STARTING_AGAIN	"starting again in"
+#define MSG_WORKER_CGROUPS	"worker cgroups"
 
 #endif /* PREFORK_MESSAGES_H */

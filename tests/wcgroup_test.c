@@ -5,7 +5,7 @@
  * cgroup outside the namespace) and on copies of the delegated one made
  * read-only or shared; the set-up, the leaves, their limits, the readers
  * and the clean-up in a copy, whose "kernel files" are plain files; and
- * a real child joining its leaf.
+ * real children joining their leaf through spawn and launch.
  */
 #include "config.h"
 
@@ -28,6 +28,8 @@
 
 #include <cmocka.h>
 
+#include "check.h"
+#include "launch.h"
 #include "spawn.h"
 #include "testlib.h"
 #include "util.h"
@@ -563,6 +565,82 @@ test_spawn_joins(void **state)
 	(void)wcg_cleanup(&w);
 }
 
+/* Through launch: the master's path, a leaf per slot, and a failure. */
+static void
+test_launch_joins(void **state)
+{
+	static char *const	argv[] = { (char *)"/bin/true", NULL };
+	char			root[PATH_MAX];
+	struct conf		c;
+	struct launch		l = LAUNCH_INIT;
+	struct wcg		w;
+	struct spawn_result	r;
+
+	setup_copy(&w, root, 0, 128 * MIB);
+	conf_init(&c);
+	assert_int_equal(conf_set_argv(&c, argv, 1), 0);
+	assert_int_equal(launch_prepare(&l, &c, NULL, NULL, &w), 0);
+	assert_true(launch_spawn(&l, &c, 4, 5, &r) > 0);
+	assert_int_equal(r.stage, SPAWN_OK);
+	assert_int_equal(exit_code(r.pid), 0);
+	assert_file(root, APP "/worker-4/cgroup.procs", "0");
+	assert_file(root, APP "/worker-4/memory.max", "134217728");
+
+	/* A leaf that cannot be made fails the child, with the errno. */
+	write_under(root, APP "/worker-1", "");
+	assert_true(launch_spawn(&l, &c, 1, 5, &r) > 0);
+	assert_int_equal(r.stage, SPAWN_CGROUP);
+	assert_int_equal(r.error, ENOTDIR);
+	assert_int_equal(exit_code(r.pid), 126);
+
+	/* Without worker cgroups the child joins nothing. */
+	(void)wcg_cleanup(&w);
+	assert_true(launch_spawn(&l, &c, 3, 5, &r) > 0);
+	assert_int_equal(r.stage, SPAWN_OK);
+	assert_int_equal(exit_code(r.pid), 0);
+	assert_false(exists_under(root, APP "/worker-3"));
+	launch_free(&l);
+	conf_free(&c);
+}
+
+/* worker_cgroup = on, for --check, start-up and a reload. */
+static void
+test_check(void **state)
+{
+	struct conf	c;
+	struct strv	errs = STRV_INIT;
+	struct wcg	running;
+
+	conf_init(&c);
+	c.worker_cgroup = TRI_ON;
+	assert_int_equal(setenv("PREFORK_SYSROOT", t_fixture("wcg-delegated"),
+	    1), 0);
+	assert_int_equal(check_worker_cgroup(&c, NULL, &errs), 0);
+	assert_int_equal(setenv("PREFORK_SYSROOT",
+	    t_fixture("wcg-undelegated"), 1), 0);
+	assert_int_equal(check_worker_cgroup(&c, NULL, &errs), 1);
+	assert_string_equal(errs.v[0], "worker_cgroup = on: cgroup v2 not "
+	    "delegated: no memory in " APP "/cgroup.controllers");
+	c.worker_cgroup = TRI_AUTO;
+	assert_int_equal(check_worker_cgroup(&c, NULL, &errs), 0);
+	c.worker_cgroup = TRI_OFF;
+	assert_int_equal(check_worker_cgroup(&c, NULL, &errs), 0);
+
+	/* A reload: what the running master set up decides. */
+	c.worker_cgroup = TRI_ON;
+	memset(&running, 0, sizeof(running));
+	running.active = true;
+	assert_int_equal(check_worker_cgroup(&c, &running, &errs), 0);
+	running.active = false;
+	snprintf(running.why, sizeof(running.why), "no memory here");
+	assert_int_equal(check_worker_cgroup(&c, &running, &errs), 1);
+	assert_true(t_contains(errs.v[1], "worker_cgroup = on: the workers "
+	    "have no cgroups of their own since start-up (no memory here)"));
+	assert_int_equal(unsetenv("PREFORK_SYSROOT"), 0);
+	strv_free(&errs);
+	conf_free(&c);
+}
+
 int
 main(void)
 {
@@ -580,6 +658,8 @@ main(void)
 		cmocka_unit_test(test_setup_fails),
 		cmocka_unit_test(test_readers),
 		cmocka_unit_test(test_spawn_joins),
+		cmocka_unit_test(test_launch_joins),
+		cmocka_unit_test(test_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
