@@ -236,6 +236,7 @@ run_explain(const struct conf *c, enum mode mode)
 	struct decision	d;
 
 	explain_decide(&d, c, probe_root());
+	explain_worker_cgroups(&d, c, probe_root());
 	if (mode == MODE_EXPLAIN_JSON)
 		explain_json(stdout, &d);
 	else

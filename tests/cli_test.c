@@ -341,6 +341,36 @@ test_worker_cgroup_on(void **state)
 	t_run_free(&r);
 }
 
+/* --explain says whether the workers get cgroups, and why not. */
+static void
+test_explain_worker_cgroups(void **state)
+{
+	struct t_run	r;
+	char		buf[256];
+
+	/* This machine: auto falls back to /proc, with the reason. */
+	run(&r, (const char *const[]){ "--explain", "--", "true", NULL });
+	assert_int_equal(r.status, EX_OK);
+	assert_true(t_contains(r.out, "\nWorker cgroups: off ("));
+	t_run_free(&r);
+
+	run_on("probe-hybrid", &r, (const char *const[]){ "--explain", "--",
+	    "true", NULL });
+	assert_int_equal(r.status, EX_OK);
+	assert_true(t_contains(r.out, "\nWorker cgroups: off (cgroup v2 not "
+	    "delegated: no memory in /sys/fs/cgroup/unified/"
+	    "cgroup.controllers)\n"));
+	t_run_free(&r);
+
+	run_on("wcg-delegated", &r, (const char *const[]){ "--explain=json",
+	    "--", "true", NULL });
+	assert_int_equal(r.status, EX_OK);
+	assert_true(t_contains(r.out, "\"enabled\":true"));
+	assert_non_null(t_json_str(r.out, "dir", buf, sizeof(buf)));
+	assert_string_equal(buf, "/sys/fs/cgroup/system.slice/app.service");
+	t_run_free(&r);
+}
+
 /* --explain over the 4-CPU, 16 GiB fixture: 9 capped to 8. */
 static void
 test_explain_text(void **state)
@@ -479,6 +509,7 @@ main(void)
 		cmocka_unit_test(test_check_ok),
 		cmocka_unit_test(test_check_problems),
 		cmocka_unit_test(test_worker_cgroup_on),
+		cmocka_unit_test(test_explain_worker_cgroups),
 		cmocka_unit_test(test_cannot_create),
 		cmocka_unit_test(test_explain_text),
 		cmocka_unit_test(test_explain_json),
