@@ -14,8 +14,10 @@
 #include "check.h"
 #include "env.h"
 #include "pidfile.h"
+#include "probe.h"
 #include "safefile.h"
 #include "util.h"
+#include "wcgroup.h"
 
 /* True when path is a regular file this process may execute. */
 static int
@@ -246,6 +248,32 @@ check_files(const struct conf *c, struct strv *errs)
 {
 	return check_log_file(c, errs) + check_pidfile(c, errs) +
 	    check_metrics_file(c, errs);
+}
+
+int
+check_worker_cgroup(const struct conf *c, const struct wcg *running,
+    struct strv *errs)
+{
+	struct wcg_probe	p;
+	char			where[PATH_MAX + 32];
+	const char		*w;
+
+	if (c->worker_cgroup != TRI_ON || (running != NULL && running->active))
+		return 0;
+	w = conf_key_where(c, CONF_KEY_WORKER_CGROUP, where, sizeof(where));
+	if (running != NULL) {
+		strv_pushf(errs, "%sworker_cgroup = on: the workers have no "
+		    "cgroups of their own since start-up (%s); a new "
+		    "worker_cgroup takes effect at the next start", w,
+		    running->why[0] != '\0' ? running->why :
+		    "worker_cgroup = off");
+		return 1;
+	}
+	wcg_detect(&p, probe_root());
+	if (p.delegated)
+		return 0;
+	strv_pushf(errs, "%sworker_cgroup = on: %s", w, p.reason);
+	return 1;
 }
 
 /*

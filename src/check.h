@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "conf.h"
+#include "wcgroup.h"
 
 /*
  * Finds name as execvp(3) would: a name with a slash is taken as is, a
@@ -55,6 +56,17 @@ int	check_files(const struct conf *c, struct strv *errs);
 int	check_log_file(const struct conf *c, struct strv *errs);
 int	check_pidfile(const struct conf *c, struct strv *errs);
 int	check_metrics_file(const struct conf *c, struct strv *errs);
+
+/*
+ * worker_cgroup = on needs a delegated cgroup v2: appends the reason
+ * there is none, prefixed with where the key was set. With running NULL
+ * (--check, start-up), the master's cgroup is judged under probe_root();
+ * on a reload, running is the master's, set up or not at its start,
+ * which a new configuration cannot change. Returns the number of
+ * problems (0 or 1).
+ */
+int	check_worker_cgroup(const struct conf *c, const struct wcg *running,
+	    struct strv *errs);
 
 /*
  * Appends to errs each listen port that this process may not bind: one

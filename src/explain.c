@@ -40,6 +40,19 @@ explain_decide(struct decision *d, const struct conf *c, const char *root)
 	size_compute(&d->params, d->cpus, d->memory, &d->result);
 }
 
+void
+explain_worker_cgroups(struct decision *d, const struct conf *c,
+    const char *root)
+{
+	d->cgroup_judged = true;
+	d->cgroup_mode = c->worker_cgroup;
+	d->cgroup_high = c->worker_memory;
+	d->cgroup_max = c->max_worker_memory;
+	memset(&d->cgroup, 0, sizeof(d->cgroup));
+	if (c->worker_cgroup != TRI_OFF)
+		wcg_detect(&d->cgroup, root);
+}
+
 char *
 explain_summary(const struct decision *d, char *buf, size_t len)
 {
@@ -92,6 +105,7 @@ explain_text(FILE *f, const struct decision *d)
 	const struct size_step	*s;
 	size_t			 i;
 	char			 mem[32] = "unknown";
+	char			 line[WCG_REASON_MAX + WCG_DIR_MAX];
 
 	fprintf(f, "CPUs: %u (%s)\n", d->cpus, d->cpus_from);
 	if (d->cpus != d->probe.cpus)
@@ -124,6 +138,10 @@ explain_text(FILE *f, const struct decision *d)
 		fprintf(f, "  %-14s %s%s\n", size_rule_name(s->rule),
 		    s->detail, s->applied && i > 0 ? "  (applied)" : "");
 	}
+	if (d->cgroup_judged)
+		fprintf(f, "\nWorker cgroups: %s\n", wcg_describe(
+		    d->cgroup_mode, &d->cgroup, d->cgroup_high, d->cgroup_max,
+		    line, sizeof(line)));
 }
 
 /* Writes s as a JSON string, quotes included. */
@@ -189,6 +207,34 @@ json_steps(FILE *f, const struct size_result *r)
 	fputs("],", f);
 }
 
+/*
+ * "worker_cgroups":{"setting":"auto","enabled":false,"dir":...,
+ * "reason":...}, with null for a dir not found and for no reason.
+ */
+static void
+json_cgroups(FILE *f, const struct decision *d)
+{
+	enum wcg_action	a = wcg_decide(d->cgroup_mode, &d->cgroup);
+
+	if (!d->cgroup_judged)
+		return;
+	fprintf(f, "\"worker_cgroups\":{\"setting\":\"%s\",\"enabled\":%s,"
+	    "\"dir\":", wcg_mode_name(d->cgroup_mode),
+	    a == WCG_USE ? "true" : "false");
+	if (d->cgroup.dir[0] != '\0')
+		json_string(f, d->cgroup.dir);
+	else
+		fputs("null", f);
+	fputs(",\"reason\":", f);
+	if (a == WCG_OFF)
+		json_string(f, "worker_cgroup = off");
+	else if (a != WCG_USE)
+		json_string(f, d->cgroup.reason);
+	else
+		fputs("null", f);
+	fputs("},", f);
+}
+
 void
 explain_json(FILE *f, const struct decision *d)
 {
@@ -215,6 +261,7 @@ explain_json(FILE *f, const struct decision *d)
 	    d->result.workers);
 	json_sources(f, &d->probe);
 	json_steps(f, &d->result);
+	json_cgroups(f, d);
 	fputs("\"warnings\":[", f);
 	for (i = 0; i < d->probe.nwarnings; i++) {
 		if (i > 0)

@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "probe.h"
 #include "size.h"
+#include "wcgroup.h"
 
 struct decision {
 	struct probe		 probe;		/* what the probe found */
@@ -26,6 +27,12 @@ struct decision {
 	const char		*worker_class;
 	struct size_params	 params;
 	struct size_result	 result;
+	/* worker_cgroup, when explain_worker_cgroups() judged it. */
+	bool			 cgroup_judged;
+	enum tristate		 cgroup_mode;
+	uint64_t		 cgroup_high;	/* worker_memory */
+	uint64_t		 cgroup_max;	/* max_worker_memory */
+	struct wcg_probe	 cgroup;
 };
 
 /*
@@ -33,6 +40,15 @@ struct decision {
  * so c must outlive it. This function can't fail.
  */
 void	explain_decide(struct decision *d, const struct conf *c,
+	    const char *root);
+
+/*
+ * After explain_decide(): judges, under root, whether the workers would
+ * get cgroups of their own (worker_cgroup), for the whole decision to
+ * say so; the master's decisions leave it out, its cgroup being its
+ * leaf by then. This function can't fail.
+ */
+void	explain_worker_cgroups(struct decision *d, const struct conf *c,
 	    const char *root);
 
 /* Prints the whole decision for people. */

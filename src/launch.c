@@ -31,7 +31,7 @@ launch_fdnames(const struct sockets *s)
 
 int
 launch_prepare(struct launch *l, const struct conf *c,
-    const struct sockets *s, const char *notify)
+    const struct sockets *s, const char *notify, struct wcg *cg)
 {
 	struct launch	next = LAUNCH_INIT;
 
@@ -53,6 +53,7 @@ launch_prepare(struct launch *l, const struct conf *c,
 		next.notify = notify;
 		next.watchdog_usec = c->timeout * 1000;
 	}
+	next.cg = cg;
 	launch_free(l);
 	*l = next;
 	return 0;
@@ -73,6 +74,18 @@ launch_free(struct launch *l)
 	*l = (struct launch)LAUNCH_INIT;
 }
 
+/* The worker's leaf, opened for the child to join (see spawn_cmd). */
+static void
+launch_cgroup(struct launch *l, unsigned slot, struct spawn_cmd *cmd)
+{
+	cmd->cgroup_fd = -1;
+	if (l->cg == NULL || !l->cg->active)
+		return;
+	cmd->cgroup = true;
+	if ((cmd->cgroup_fd = wcg_leaf_open(l->cg, slot)) == -1)
+		cmd->cgroup_error = errno;
+}
+
 /*
  * Room after "NAME=" for the pid the child writes there itself: 20
  * digits and a NUL.
@@ -88,6 +101,7 @@ launch_spawn(struct launch *l, const struct conf *c, unsigned slot,
 	char	 wpid[] = "WATCHDOG_PID=" PID_ROOM;
 	char	*extra[ENV_EXTRA_MAX + 1];
 	size_t	 n = 0, npid = 0;
+	pid_t	 pid;
 	struct spawn_cmd cmd = {
 		.path = l->path,
 		.argv = c->argv.v,
@@ -139,5 +153,9 @@ launch_spawn(struct launch *l, const struct conf *c, unsigned slot,
 	}
 	extra[n] = NULL;
 	env_worker(l->envp, &l->env, extra);
-	return spawn_worker(&cmd, r);
+	launch_cgroup(l, slot, &cmd);
+	pid = spawn_worker(&cmd, r);
+	if (cmd.cgroup_fd != -1)
+		close(cmd.cgroup_fd);
+	return pid;
 }

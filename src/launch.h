@@ -15,6 +15,7 @@
 #include "sockets.h"
 #include "spawn.h"
 #include "util.h"
+#include "wcgroup.h"
 
 struct launch {
 	char		  path[PATH_MAX];	/* the program */
@@ -26,19 +27,22 @@ struct launch {
 	const char	 *notify;		/* "NOTIFY_SOCKET=@...", or
 						   NULL */
 	uint64_t	  watchdog_usec;	/* WATCHDOG_USEC, 0 = none */
+	struct wcg	 *cg;			/* the worker cgroups, or
+						   NULL: borrowed */
 };
 
-#define LAUNCH_INIT	{ "", STRV_INIT, NULL, NULL, 0, NULL, NULL, 0 }
+#define LAUNCH_INIT	{ "", STRV_INIT, NULL, NULL, 0, NULL, NULL, 0, NULL }
 
 /*
  * Prepares l for workers of c: finds the command (as execvp would) and
  * builds the environment, with the sockets of s (may be NULL) and the
  * notify variable notify ("NOTIFY_SOCKET=@...", borrowed; NULL unless
- * ready = notify). Returns 0, or -1 with errno set (ENOENT, EACCES: the
- * command; ENOMEM), l then untouched.
+ * ready = notify). While cg (borrowed, may be NULL) is active, each
+ * worker joins its slot's leaf there. Returns 0, or -1 with errno set
+ * (ENOENT, EACCES: the command; ENOMEM), l then untouched.
  */
 int	launch_prepare(struct launch *l, const struct conf *c,
-	    const struct sockets *s, const char *notify);
+	    const struct sockets *s, const char *notify, struct wcg *cg);
 
 /* Frees what l holds and leaves it as LAUNCH_INIT. */
 void	launch_free(struct launch *l);
@@ -46,7 +50,8 @@ void	launch_free(struct launch *l);
 /*
  * Starts the worker for slot in a pool of size workers, under c (the
  * configuration l was prepared for). Returns spawn_worker()'s pid; r says
- * how it went.
+ * how it went: a leaf that could not be made or opened is a failure of
+ * the child at SPAWN_CGROUP, with the errno of that.
  */
 pid_t	launch_spawn(struct launch *l, const struct conf *c, unsigned slot,
 	    unsigned size, struct spawn_result *r);

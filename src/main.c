@@ -190,6 +190,7 @@ load_conf(struct conf *c, struct options *o)
 			check_system(c, &errs);
 			check_files(c, &errs);
 			check_ports(c, &errs);
+			check_worker_cgroup(c, NULL, &errs);
 		}
 		log_errors(&errs);
 		if (o->mode == MODE_CHECK)
@@ -215,6 +216,7 @@ run_check(const struct conf *c)
 	check_system(c, &errs);
 	check_files(c, &errs);
 	check_ports(c, &errs);
+	check_worker_cgroup(c, NULL, &errs);
 	log_errors(&errs);
 	if (errs.n > 0) {
 		log_errorx("%s: %zu problem%s found",
@@ -234,6 +236,7 @@ run_explain(const struct conf *c, enum mode mode)
 	struct decision	d;
 
 	explain_decide(&d, c, probe_root());
+	explain_worker_cgroups(&d, c, probe_root());
 	if (mode == MODE_EXPLAIN_JSON)
 		explain_json(stdout, &d);
 	else
@@ -244,8 +247,9 @@ run_explain(const struct conf *c, enum mode mode)
 /*
  * Runs the pool, once every problem the system shows was reported. A
  * command that cannot be run is EX_UNAVAILABLE, as a first generation
- * that cannot boot would be; a missing chdir or credentials without root
- * are configuration; a pidfile or log_file that cannot be created is
+ * that cannot boot would be; a missing chdir, credentials without root
+ * and worker_cgroup = on without a delegated cgroup are configuration; a
+ * pidfile or log_file that cannot be created is
  * EX_CANTCREAT. The first of these, in that order, is the exit status.
  */
 static int
@@ -261,7 +265,8 @@ run_pool(struct conf *c, const struct options *o)
 	}
 	if (check_command(c, &errs) > 0)
 		status = EX_UNAVAILABLE;
-	if (check_system(c, &errs) > 0 && status == 0)
+	if (check_system(c, &errs) + check_worker_cgroup(c, NULL, &errs) > 0 &&
+	    status == 0)
 		status = EX_CONFIG;
 	if (check_files(c, &errs) > 0 && status == 0)
 		status = EX_CANTCREAT;

@@ -586,9 +586,10 @@ master_adopt(struct master *m, struct conf *next, struct strv *errs)
 	 */
 	if (check_command(next, errs) + check_system(next, errs) +
 	    check_log_file(next, errs) +
-	    check_metrics_file(next, errs) > 0 ||
+	    check_metrics_file(next, errs) +
+	    check_worker_cgroup(next, &m->wcg, errs) > 0 ||
 	    master_listen_workers(m, next) == -1 ||
-	    launch_prepare(&launch, next, NULL, m->ns.env) == -1 ||
+	    launch_prepare(&launch, next, NULL, m->ns.env, &m->wcg) == -1 ||
 	    (!m->sockets.activated && sockets_update(&m->sockets,
 	    &next->listen, next->backlog, errs) == -1)) {
 		if (errs->n == 0)
@@ -598,7 +599,8 @@ master_adopt(struct master *m, struct conf *next, struct strv *errs)
 		return -1;
 	}
 	/* The sockets are final now: their fds go with the launch. */
-	if (launch_prepare(&launch, next, &m->sockets, m->ns.env) == -1) {
+	if (launch_prepare(&launch, next, &m->sockets, m->ns.env,
+	    &m->wcg) == -1) {
 		log_warn("reload");
 		launch_free(&launch);
 		return -1;
@@ -617,6 +619,14 @@ master_adopt(struct master *m, struct conf *next, struct strv *errs)
 		log_errorx_tee("log_file %s: %s: keeping the current log",
 		    next->log_file, why);
 	log_set_level(next->log_level);
+	if (next->worker_cgroup != m->conf.worker_cgroup &&
+	    (next->worker_cgroup == TRI_OFF) == m->wcg.active)
+		log_warnx("worker_cgroup: a change takes effect at the next "
+		    "start");
+	if (m->wcg.active && wcg_set_limits(&m->wcg, next->worker_memory,
+	    next->max_worker_memory) == -1)
+		log_warn(MSG_WORKER_CGROUPS ": the limits of the leaves in %s",
+		    wcg_dir(&m->wcg));
 	changed = conf_worker_changed(&m->conf, next);
 	redraw = next->max_lifetime != m->conf.max_lifetime ||
 	    next->jitter_pct != m->conf.jitter_pct ||
@@ -830,7 +840,8 @@ master_start(struct master *m)
 	char			why[OOM_WHY_MAX], file[PATH_MAX];
 	int			status;
 
-	if ((status = startup_fd_room(&m->conf)) != 0)
+	if ((status = startup_fd_room(&m->conf)) != 0 ||
+	    (status = startup_worker_cgroups(&m->conf, &m->wcg)) != 0)
 		return status;
 	/* Before any file is open: the guard must share none. */
 	if (guard_start(&m->guard) == -1)
@@ -851,8 +862,8 @@ master_start(struct master *m)
 	}
 	if ((status = startup_sockets(&m->conf, &m->sockets)) != 0)
 		return status;
-	if (launch_prepare(&m->launch, &m->conf, &m->sockets, m->ns.env) ==
-	    -1) {
+	if (launch_prepare(&m->launch, &m->conf, &m->sockets, m->ns.env,
+	    &m->wcg) == -1) {
 		log_error("command %s", m->conf.argv.v[0]);
 		return errno == ENOMEM ? EX_OSERR : EX_UNAVAILABLE;
 	}
@@ -903,6 +914,9 @@ master_free(struct master *m)
 	notify_close(&m->sd);
 	launch_free(&m->launch);
 	pool_free(&m->pool);
+	/* The workers are gone: their leaves are empty. */
+	if (wcg_cleanup(&m->wcg) > 0)
+		log_warnx(MSG_WORKER_CGROUPS ": %s", m->wcg.why);
 	conf_free(&m->conf);
 	if (m->loop != NULL)
 		ev_loop_destroy(m->loop);

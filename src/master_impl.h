@@ -29,6 +29,7 @@
 #include "recycle.h"
 #include "sockets.h"
 #include "spawn.h"
+#include "wcgroup.h"
 
 struct master {
 	struct ev_loop			*loop;
@@ -73,6 +74,7 @@ struct master {
 	double				 started;	/* master_clock() */
 	struct oomwatch			 oom;		/* the OOM killer's
 							   count */
+	struct wcg			 wcg;		/* worker_cgroup */
 };
 
 /*

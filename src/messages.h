@@ -23,5 +23,6 @@
 #define MSG_REPLACEMENT_FAILED	"replacement failed"
 #define MSG_STARTING_AGAIN	"starting again in"
 #define MSG_OOM_KILLED		"killed by the OOM killer"
+#define MSG_WORKER_CGROUPS	"worker cgroups"
 
 #endif /* PREFORK_MESSAGES_H */

@@ -147,6 +147,27 @@ child_format_pid(char *dst, pid_t pid)
 }
 
 /*
+ * Joins the worker's cgroup: "0" written to its cgroup.procs moves the
+ * writer, so that everything the worker does from here on is counted in
+ * its leaf.
+ */
+static void
+child_cgroup(const struct spawn_cmd *cmd, int efd)
+{
+	ssize_t	n;
+
+	if (cmd->cgroup_error != 0) {
+		errno = cmd->cgroup_error;
+		child_fail(efd, SPAWN_CGROUP);
+	}
+	if ((n = write(cmd->cgroup_fd, "0", 1)) != 1) {
+		if (n != -1)
+			errno = EIO;
+		child_fail(efd, SPAWN_CGROUP);
+	}
+}
+
+/*
  * Marks every fd from lowfd up close-on-exec. Marking rather than
  * closing keeps the error pipe, which sits above lowfd, open until
  * execve() closes it. close_range() does it in one call on Linux 5.11
@@ -249,6 +270,14 @@ spawn_child(const struct spawn_cmd *cmd, pid_t ppid, int efd, int maxfd)
 	for (i = 0; i < SPAWN_PID_SLOTS; i++)
 		if (cmd->pid_slots[i] != NULL)
 			child_format_pid(cmd->pid_slots[i], getpid());
+
+	/*
+	 * Before the fds are moved, which could put a socket on the
+	 * cgroup's fd, and before the credentials change, which could take
+	 * the right to write it away.
+	 */
+	if (cmd->cgroup)
+		child_cgroup(cmd, efd);
 
 	efd = child_fds(cmd, efd, maxfd);
 
@@ -448,6 +477,8 @@ spawn_stage_name(enum spawn_stage stage)
 		return "fork";
 	case SPAWN_SETUP:
 		return "setup";
+	case SPAWN_CGROUP:
+		return "cgroup";
 	case SPAWN_FDS:
 		return "fds";
 	case SPAWN_CHDIR:

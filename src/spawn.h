@@ -44,6 +44,16 @@ struct spawn_cmd {
 					   groups are set as well */
 	const gid_t	*groups;
 	size_t		 ngroups;
+	/*
+	 * The worker's cgroup (worker_cgroup): when cgroup is set, the
+	 * child joins it first, by writing "0" to cgroup_fd, its
+	 * cgroup.procs opened for writing (close-on-exec) by the caller;
+	 * or, when cgroup_error is not 0 (the caller could not open it),
+	 * fails there with that errno.
+	 */
+	bool		 cgroup;
+	int		 cgroup_fd;
+	int		 cgroup_error;
 };
 
 /* Where in the child a start failed. */
@@ -51,6 +61,7 @@ enum spawn_stage {
 	SPAWN_OK,
 	SPAWN_FORK,		/* no child was made */
 	SPAWN_SETUP,		/* signals, process group, death signal */
+	SPAWN_CGROUP,		/* joining the worker's cgroup */
 	SPAWN_FDS,		/* /dev/null, sockets */
 	SPAWN_CHDIR,
 	SPAWN_CREDENTIALS,	/* setgroups, setgid, setuid */

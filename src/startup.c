@@ -16,17 +16,20 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "messages.h"
+#include "probe.h"
 #include "safefile.h"
 #include "startup.h"
 
 /*
  * The fds the master needs for itself: 0, 1, 2, the event loop's three
  * (epoll, the signal eventfd, the timerfd), the guard's pipe, a spawn's
- * error pipe (two), the pidfile, the log file and its reopening, the
- * notify sockets (the workers', systemd's) and a few for the fds a
- * notify message may carry; the listening sockets come on top.
+ * error pipe (two) and the cgroup.procs of its worker's leaf, the
+ * pidfile, the log file and its reopening, the notify sockets (the
+ * workers', systemd's) and a few for the fds a notify message may carry;
+ * the listening sockets come on top.
  */
-#define STARTUP_FDS	16
+#define STARTUP_FDS	17
 
 int
 startup_fd_room(const struct conf *c)
@@ -97,6 +100,43 @@ startup_sockets(const struct conf *c, struct sockets *s)
 		log_errorx("listen: the sockets could not be set up");
 	strv_free(&errs);
 	return rc == -1 ? EX_OSERR : 0;
+}
+
+int
+startup_worker_cgroups(const struct conf *c, struct wcg *w)
+{
+	struct wcg_probe	p;
+	char			line[WCG_REASON_MAX + WCG_DIR_MAX];
+
+	if (c->worker_cgroup == TRI_OFF)
+		return 0;
+	wcg_detect(&p, probe_root());
+	switch (wcg_decide(c->worker_cgroup, &p)) {
+	case WCG_OFF:
+		return 0;
+	case WCG_REFUSE:
+		log_errorx("worker_cgroup = on: %s", p.reason);
+		return EX_CONFIG;
+	case WCG_FALLBACK:
+		snprintf(w->why, sizeof(w->why), "%s", p.reason);
+		log_info(MSG_WORKER_CGROUPS ": %s", wcg_describe(
+		    c->worker_cgroup, &p, 0, 0, line, sizeof(line)));
+		return 0;
+	case WCG_USE:
+		break;
+	}
+	if (wcg_setup(w, probe_root(), &p, c->worker_memory,
+	    c->max_worker_memory) == -1) {
+		if (c->worker_cgroup == TRI_ON) {
+			log_errorx("worker_cgroup = on: %s", w->why);
+			return EX_OSERR;
+		}
+		log_warnx(MSG_WORKER_CGROUPS ": off (%s)", w->why);
+		return 0;
+	}
+	log_info(MSG_WORKER_CGROUPS ": %s", wcg_describe(c->worker_cgroup,
+	    &p, c->worker_memory, c->max_worker_memory, line, sizeof(line)));
+	return 0;
 }
 
 void

@@ -9,6 +9,7 @@
 #include "conf.h"
 #include "pidfile.h"
 #include "sockets.h"
+#include "wcgroup.h"
 
 /*
  * The open file limit leaves room for the master's own fds and one per
@@ -31,6 +32,17 @@ int	startup_files(const struct conf *c, struct pidfile *pf);
  * EX_OSERR.
  */
 int	startup_sockets(const struct conf *c, struct sockets *s);
+
+/*
+ * worker_cgroup: judges the master's cgroup v2 under probe_root() and,
+ * where it is delegated (or when on), sets the worker cgroups up in w,
+ * moving the master into its own leaf; before the guard is forked,
+ * whose process would otherwise stay behind in the cgroup. Logs what it
+ * decided. With auto, a cgroup that is not delegated, or a set-up the
+ * kernel refuses, leaves w inactive with the reason in w->why. Returns
+ * 0, or for on EX_CONFIG (not delegated) or EX_OSERR (a step failed).
+ */
+int	startup_worker_cgroups(const struct conf *c, struct wcg *w);
 
 /*
  * For ev_set_syserr_cb(): libev reports a system call that failed where

@@ -296,6 +296,81 @@ test_cannot_create(void **state)
 	t_run_free(&r);
 }
 
+/*
+ * worker_cgroup = on where the cgroup is not delegated: a configuration
+ * error, exit 78 with the reason, from --check and at start-up, before
+ * any worker. On this machine (whatever its cgroups, a test's cgroup
+ * holds make and the test too), and on a fixture tree for the words.
+ */
+static void
+test_worker_cgroup_on(void **state)
+{
+	struct t_run	 r;
+	const char	*path;
+
+	path = t_write_file("wcg-on.ini",
+	    "[prefork]\n"
+	    "command = /bin/true\n"
+	    "worker_cgroup = on\n");
+	run(&r, (const char *const[]){ "--check", "-c", path, NULL });
+	assert_int_equal(r.status, EX_CONFIG);
+	assert_true(t_contains(r.err, "wcg-on.ini:3: worker_cgroup = on: "));
+	assert_true(t_contains(r.err, "1 problem found"));
+	t_run_free(&r);
+
+	run_on("wcg-undelegated", &r, (const char *const[]){ "-t", "-c",
+	    path, NULL });
+	assert_int_equal(r.status, EX_CONFIG);
+	assert_true(t_contains(r.err, "wcg-on.ini:3: worker_cgroup = on: "
+	    "cgroup v2 not delegated: no memory in /sys/fs/cgroup/"
+	    "system.slice/app.service/cgroup.controllers\n"));
+	t_run_free(&r);
+	run_on("wcg-delegated", &r, (const char *const[]){ "-t", "-c", path,
+	    NULL });
+	assert_int_equal(r.status, EX_OK);
+	assert_true(t_contains(r.out, "configuration ok"));
+	t_run_free(&r);
+
+	/* Start-up stops there too, before any worker. */
+	run_on("wcg-undelegated", &r, (const char *const[]){ "-c", path,
+	    NULL });
+	assert_int_equal(r.status, EX_CONFIG);
+	assert_true(t_contains(r.err, "wcg-on.ini:3: worker_cgroup = on: "
+	    "cgroup v2 not delegated: no memory in "));
+	assert_false(t_contains(r.err, "starting"));
+	t_run_free(&r);
+}
+
+/* --explain says whether the workers get cgroups, and why not. */
+static void
+test_explain_worker_cgroups(void **state)
+{
+	struct t_run	r;
+	char		buf[256];
+
+	/* This machine: auto falls back to /proc, with the reason. */
+	run(&r, (const char *const[]){ "--explain", "--", "true", NULL });
+	assert_int_equal(r.status, EX_OK);
+	assert_true(t_contains(r.out, "\nWorker cgroups: off ("));
+	t_run_free(&r);
+
+	run_on("probe-hybrid", &r, (const char *const[]){ "--explain", "--",
+	    "true", NULL });
+	assert_int_equal(r.status, EX_OK);
+	assert_true(t_contains(r.out, "\nWorker cgroups: off (cgroup v2 not "
+	    "delegated: no memory in /sys/fs/cgroup/unified/"
+	    "cgroup.controllers)\n"));
+	t_run_free(&r);
+
+	run_on("wcg-delegated", &r, (const char *const[]){ "--explain=json",
+	    "--", "true", NULL });
+	assert_int_equal(r.status, EX_OK);
+	assert_true(t_contains(r.out, "\"enabled\":true"));
+	assert_non_null(t_json_str(r.out, "dir", buf, sizeof(buf)));
+	assert_string_equal(buf, "/sys/fs/cgroup/system.slice/app.service");
+	t_run_free(&r);
+}
+
 /* --explain over the 4-CPU, 16 GiB fixture: 9 capped to 8. */
 static void
 test_explain_text(void **state)
@@ -433,6 +508,8 @@ main(void)
 		cmocka_unit_test(test_missing_config),
 		cmocka_unit_test(test_check_ok),
 		cmocka_unit_test(test_check_problems),
+		cmocka_unit_test(test_worker_cgroup_on),
+		cmocka_unit_test(test_explain_worker_cgroups),
 		cmocka_unit_test(test_cannot_create),
 		cmocka_unit_test(test_explain_text),
 		cmocka_unit_test(test_explain_json),

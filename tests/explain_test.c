@@ -182,6 +182,79 @@ test_json_escaping(void **state)
 	conf_free(&c);
 }
 
+/*
+ * Worker cgroups: --explain says whether the workers get leaves of their
+ * own, and why not; the master's decision leaves it out.
+ */
+static void
+test_worker_cgroups_text(void **state)
+{
+	struct conf	 c;
+	struct decision	 d;
+	char		*text;
+
+	conf_init(&c);
+	c.worker_memory = 256ULL << 20;
+	explain_decide(&d, &c, t_fixture("wcg-delegated"));
+	text = render(explain_text, &d);
+	assert_false(t_contains(text, "Worker cgroups"));
+	free(text);
+	explain_worker_cgroups(&d, &c, t_fixture("wcg-delegated"));
+	text = render(explain_text, &d);
+	assert_true(t_contains(text, "\nWorker cgroups: on "
+	    "(/sys/fs/cgroup/system.slice/app.service: leaves master and "
+	    "worker-N; memory.high 256.0 MiB, memory.max max)\n"));
+	free(text);
+
+	/* auto where nothing is delegated: /proc only, and why. */
+	explain_decide(&d, &c, t_fixture("probe-hybrid"));
+	explain_worker_cgroups(&d, &c, t_fixture("probe-hybrid"));
+	text = render(explain_text, &d);
+	assert_true(t_contains(text, "\nWorker cgroups: off (cgroup v2 not "
+	    "delegated: no memory in /sys/fs/cgroup/unified/"
+	    "cgroup.controllers)\n"));
+	free(text);
+
+	c.worker_cgroup = TRI_OFF;
+	explain_worker_cgroups(&d, &c, t_fixture("wcg-delegated"));
+	text = render(explain_text, &d);
+	assert_true(t_contains(text, "\nWorker cgroups: off (worker_cgroup = "
+	    "off)\n"));
+	free(text);
+	conf_free(&c);
+}
+
+static void
+test_worker_cgroups_json(void **state)
+{
+	struct conf	 c;
+	struct decision	 d;
+	char		*json;
+
+	conf_init(&c);
+	explain_decide(&d, &c, t_fixture("wcg-delegated"));
+	json = render(explain_json, &d);
+	assert_int_equal(json_valid(json, "'worker_cgroups' not in d"), 0);
+	free(json);
+	explain_worker_cgroups(&d, &c, t_fixture("wcg-delegated"));
+	json = render(explain_json, &d);
+	assert_int_equal(json_valid(json, "d['worker_cgroups'] == "
+	    "{'setting': 'auto', 'enabled': True, 'dir': "
+	    "'/sys/fs/cgroup/system.slice/app.service', 'reason': None}"), 0);
+	free(json);
+
+	c.worker_cgroup = TRI_ON;
+	explain_decide(&d, &c, t_fixture("probe-cgv1-fraction"));
+	explain_worker_cgroups(&d, &c, t_fixture("probe-cgv1-fraction"));
+	json = render(explain_json, &d);
+	assert_int_equal(json_valid(json, "d['worker_cgroups'] == "
+	    "{'setting': 'on', 'enabled': False, 'dir': None, 'reason': "
+	    "'no cgroup v2 hierarchy in /proc/self/cgroup: cgroup v1 only'}"),
+	    0);
+	free(json);
+	conf_free(&c);
+}
+
 int
 main(void)
 {
@@ -191,6 +264,8 @@ main(void)
 		cmocka_unit_test(test_text_sections),
 		cmocka_unit_test(test_json_fields),
 		cmocka_unit_test(test_json_escaping),
+		cmocka_unit_test(test_worker_cgroups_text),
+		cmocka_unit_test(test_worker_cgroups_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -679,6 +679,86 @@ test_bad_fd(void **state)
 	assert_exited(reap(r.pid), 126);
 }
 
+/*
+ * Path: the cgroup to join (worker_cgroup): the child writes "0" to the
+ * cgroup.procs fd it is given (here a plain file), before the sockets
+ * are moved, so that a socket's target may be that very fd; the worker
+ * does not inherit it.
+ */
+static void
+test_cgroup_join(void **state)
+{
+	struct spawn_cmd	 cmd = cmd_init(NULL, NULL);
+	struct spawn_result	 r;
+	struct stat		 st;
+	char			 dir[PATH_MAX], path[PATH_MAX], *rep, *text;
+	int			 a[2], fd;
+	const int		 fds[] = { 4 };
+
+	close(3);
+	close(4);
+	socketpair_high(a);
+	assert_int_equal(dup2(a[0], 4), 4);
+	assert_int_equal(fstat(4, &st), 0);
+	snprintf(path, sizeof(path), "%s/cgroup.procs", t_tmpdir());
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	/* The socket goes to 3, where the cgroup's fd is. */
+	if (fd != 3) {
+		assert_int_equal(dup3(fd, 3, O_CLOEXEC), 3);
+		close(fd);
+	}
+	cmd.fds = fds;
+	cmd.nfds = 1;
+	cmd.cgroup = true;
+	cmd.cgroup_fd = 3;
+
+	rep = spawn_reporting(&cmd, subdir("cgroup", dir, sizeof(dir)), NULL,
+	    &r);
+	close(a[0]);
+	close(a[1]);
+	close(3);
+	close(4);
+	assert_non_null(text = util_read_file(path, 64));
+	assert_string_equal(text, "0");
+	free(text);
+	assert_true(t_has_line(rep, "fds 0 1 2 3"));
+	assert_true(t_has_line(rep, "fd3 socket:[%lu]",
+	    (unsigned long)st.st_ino));
+	stop(r.pid);
+	free(rep);
+}
+
+/*
+ * Path: joining the cgroup fails -> SPAWN_CGROUP with its errno, exit
+ * 126: a cgroup.procs that cannot be written, or one the caller could
+ * not open (cgroup_error).
+ */
+static void
+test_cgroup_fails(void **state)
+{
+	const char		*argv[] = { "true", NULL };
+	struct spawn_cmd	 cmd = cmd_init("/bin/true", argv);
+	struct spawn_result	 r;
+
+	cmd.cgroup = true;
+	cmd.cgroup_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_true(cmd.cgroup_fd >= 0);
+	assert_true(spawn(&cmd, &r) > 0);
+	close(cmd.cgroup_fd);
+	assert_int_equal(r.stage, SPAWN_CGROUP);
+	assert_int_equal(r.error, EBADF);
+	assert_string_equal(spawn_stage_name(r.stage), "cgroup");
+	assert_exited(reap(r.pid), 126);
+
+	cmd.cgroup_fd = -1;
+	cmd.cgroup_error = EACCES;
+	assert_true(spawn(&cmd, &r) > 0);
+	assert_int_equal(r.stage, SPAWN_CGROUP);
+	assert_int_equal(r.error, EACCES);
+	assert_exited(reap(r.pid), 126);
+}
+
 /* Path: more than SPAWN_FDS_MAX fds -> refused before fork. */
 static void
 test_too_many_fds(void **state)
@@ -924,6 +1004,7 @@ test_stage_names(void **state)
 	assert_string_equal(spawn_stage_name(SPAWN_OK), "ok");
 	assert_string_equal(spawn_stage_name(SPAWN_FORK), "fork");
 	assert_string_equal(spawn_stage_name(SPAWN_SETUP), "setup");
+	assert_string_equal(spawn_stage_name(SPAWN_CGROUP), "cgroup");
 	assert_string_equal(spawn_stage_name(SPAWN_FDS), "fds");
 	assert_string_equal(spawn_stage_name(SPAWN_CHDIR), "chdir");
 	assert_string_equal(spawn_stage_name(SPAWN_CREDENTIALS),
@@ -1043,6 +1124,8 @@ main(void)
 		cmocka_unit_test_teardown(test_exec_not_executable, teardown),
 		cmocka_unit_test_teardown(test_chdir_missing, teardown),
 		cmocka_unit_test_teardown(test_bad_fd, teardown),
+		cmocka_unit_test_teardown(test_cgroup_join, teardown),
+		cmocka_unit_test_teardown(test_cgroup_fails, teardown),
 		cmocka_unit_test_teardown(test_too_many_fds, teardown),
 		cmocka_unit_test_teardown(test_no_fds_left, teardown),
 		cmocka_unit_test_teardown(test_mask_restored, teardown),
