@@ -169,17 +169,26 @@ note_exit(struct master *m, const struct pool_note *n)
 	char			 how[64], desc[PATH_MAX + 96];
 	char			 where[PATH_MAX + 100] = "";
 	bool			 oom;
-	int			 r;
+	int			 r, leaf;
 
 	/* The file's name, for the one time it cannot be read. */
 	oom_file(&m->oom, desc, sizeof(desc));
 	if ((r = oom_exit(&m->oom, n->status, master_clock())) == -1)
 		log_warn("%s: OOM kills are no longer told apart", desc);
+	/* With a cgroup per worker, its own counts them. */
+	if ((leaf = master_leaf_oom(m, n->slot)) != -1)
+		r = leaf == 1 && WIFSIGNALED(n->status) &&
+		    WTERMSIG(n->status) == SIGKILL;
 	oom = r == 1 && w->state != WORKER_KILLED &&
 	    w->state != WORKER_STOP_KILLED;
 	if (n->slot < m->pool.size)
 		m->pool.slots[n->slot].last_oom = oom;
-	if (oom) {
+	if (oom && leaf == 1)
+		snprintf(how, sizeof(how), "%s", MSG_OOM_KILLED);
+	if (oom && leaf == 1)
+		snprintf(where, sizeof(where), " (memory cgroup %s/worker-%u)",
+		    wcg_dir(&m->wcg), n->slot);
+	else if (oom) {
 		snprintf(how, sizeof(how), "%s", MSG_OOM_KILLED);
 		snprintf(where, sizeof(where), " (%s)", oom_describe(&m->oom,
 		    desc, sizeof(desc)));
@@ -906,6 +915,7 @@ master_free(struct master *m)
 	}
 	collect_free(&m->collect);
 	oom_close(&m->oom);
+	free(m->leaf_ooms);
 	guard_stop(&m->guard);
 	spawn_orphans_free(&m->orphans);
 	pidfile_remove(&m->pidfile);

@@ -22,6 +22,13 @@
 
 static const char *const	measure_names[] = { "PSS", "RSS", "USS" };
 
+/* Where a worker's memory figure came from. */
+enum mem_source {
+	SOURCE_MEASURE,		/* worker_memory_measure, of its group */
+	SOURCE_RSS,		/* RSS: the measure was unreadable */
+	SOURCE_CGROUP,		/* its cgroup's memory.current */
+};
+
 /* The policy's parameters, from the configuration. */
 static void
 recycle_params_of(const struct conf *c, struct recycle_params *p)
@@ -74,14 +81,15 @@ master_recycle_redraw(struct master *m)
 /* The log line of a recycle: its reason and its figure. */
 static void
 say_recycle(struct master *m, const struct worker *w,
-    const struct recycle_pick *pick, uint64_t memory, bool inexact)
+    const struct recycle_pick *pick, uint64_t memory, enum mem_source src)
 {
 	char	a[32], b[32], c[32];
 
 	if (pick->why == RECYCLE_MEMORY)
 		log_info("worker %u (pid %ld) recycled: %s %s > "
 		    "max_worker_memory %s", w->slot, (long)w->pid,
-		    inexact ? "RSS (PSS and USS unreadable)" :
+		    src == SOURCE_CGROUP ? "memory.current" :
+		    src == SOURCE_RSS ? "RSS (PSS and USS unreadable)" :
 		    measure_names[m->conf.measure], util_format_bytes(memory,
 		    a, sizeof(a)), util_format_bytes(m->conf.max_worker_memory,
 		    b, sizeof(b)));
@@ -97,12 +105,13 @@ say_recycle(struct master *m, const struct worker *w,
 /*
  * The workers that may be recycled now, into r (room for the pool's
  * size), with their memory, their process group's, when there is a
- * memory limit (one scan of /proc for all of them). Returns how many;
- * inexact[i] says whether r[i]'s measure had to fall back to RSS.
+ * memory limit: its cgroup's memory.current when workers have their own
+ * (worker_cgroup), else its process group's (one scan of /proc for all
+ * of them). Returns how many; src[i] says where r[i]'s figure came from.
  */
 static size_t
 candidates(struct master *m, struct recycle_worker *r, double now,
-    bool *inexact)
+    enum mem_source *src)
 {
 	const struct slot	*s;
 	struct sample_group	*g = NULL;
@@ -120,6 +129,14 @@ candidates(struct master *m, struct recycle_worker *r, double now,
 	}
 	if (m->conf.max_worker_memory == 0 || n == 0)
 		return n;
+	if (m->wcg.active) {
+		for (i = 0; i < n; i++) {
+			r[i].sampled = wcg_memory_current(&m->wcg, r[i].slot,
+			    &r[i].memory) == 0;
+			src[i] = SOURCE_CGROUP;
+		}
+		return n;
+	}
 	/* Each worker leads its own process group: its pid is its pgid. */
 	if ((pgids = calloc(n, sizeof(*pgids))) == NULL ||
 	    (g = calloc(n, sizeof(*g))) == NULL) {
@@ -138,7 +155,7 @@ candidates(struct master *m, struct recycle_worker *r, double now,
 			r[i].sampled = true;
 			r[i].memory = sample_group_bytes(&g[i],
 			    m->conf.measure, &exact);
-			inexact[i] = !exact;
+			src[i] = exact ? SOURCE_MEASURE : SOURCE_RSS;
 		}
 	free(pgids);
 	free(g);
@@ -154,7 +171,7 @@ master_recycle_check(struct master *m)
 	struct recycle_pick	*pick;
 	double			 now = master_clock();
 	size_t			 i, j, n, k;
-	bool			*inexact;
+	enum mem_source		*src;
 
 	if (master_stopping(m) || m->pool.rolling)
 		return;
@@ -162,21 +179,21 @@ master_recycle_check(struct master *m)
 	recycle_params_of(&m->conf, &p);
 	r = calloc(m->pool.size + 1, sizeof(*r));
 	pick = calloc(m->pool.size + 1, sizeof(*pick));
-	inexact = calloc(m->pool.size + 1, sizeof(*inexact));
-	if (r == NULL || pick == NULL || inexact == NULL) {
+	src = calloc(m->pool.size + 1, sizeof(*src));
+	if (r == NULL || pick == NULL || src == NULL) {
 		log_warn("recycle check");
 		free(r);
 		free(pick);
-		free(inexact);
+		free(src);
 		return;
 	}
-	n = candidates(m, r, now, inexact);
+	n = candidates(m, r, now, src);
 	k = recycle_decide(&p, r, n, pool_recycling_count(&m->pool), pick);
 	for (i = 0; i < k; i++) {
 		for (j = 0; j < n && r[j].slot != pick[i].slot; j++)
 			continue;
 		say_recycle(m, m->pool.slots[pick[i].slot].w, &pick[i],
-		    r[j].memory, inexact[j]);
+		    r[j].memory, src[j]);
 		if (pool_recycle(&m->pool, pick[i].slot,
 		    recycle_why_names[pick[i].why],
 		    m->conf.recycle == RECYCLE_SURGE, now) == -1)
@@ -184,7 +201,36 @@ master_recycle_check(struct master *m)
 	}
 	free(r);
 	free(pick);
-	free(inexact);
+	free(src);
+}
+
+/*
+ * With a cgroup per worker, an OOM kill is counted in the worker's leaf,
+ * not in the master's: whether slot's count rose since it was last
+ * read. Returns 1 or 0, or -1 when the slot has no leaf to read (the
+ * master's own count decides).
+ */
+int
+master_leaf_oom(struct master *m, unsigned slot)
+{
+	uint64_t	 count, *grown;
+	size_t		 want = (size_t)slot + 1;
+	int		 rose;
+
+	if (!m->wcg.active || wcg_oom_kills(&m->wcg, slot, &count) == -1)
+		return -1;
+	if (want > m->nleaf_ooms) {
+		if ((grown = reallocarray(m->leaf_ooms, want,
+		    sizeof(*grown))) == NULL)
+			return -1;
+		memset(grown + m->nleaf_ooms, 0, (want - m->nleaf_ooms) *
+		    sizeof(*grown));
+		m->leaf_ooms = grown;
+		m->nleaf_ooms = want;
+	}
+	rose = count > m->leaf_ooms[slot];
+	m->leaf_ooms[slot] = count;
+	return rose;
 }
 
 static void

@@ -212,6 +212,58 @@ test_fallback_and_reload(void **state)
 	wait_exit(d, WAIT_MS, 0);
 }
 
+/*
+ * With a leaf per worker, the leaf's figures decide: its memory.current
+ * past max_worker_memory recycles the worker ("memory.current" in the
+ * log), and a SIGKILL while its memory.events' oom_kill rose is an OOM
+ * kill, while one without is a plain signal. The "kernel files" of the
+ * copy are plain files the test writes.
+ */
+static void
+test_leaf_memory_and_oom(void **state)
+{
+	char		 root[PATH_MAX], env[PATH_MAX + 32], conf[PATH_MAX];
+	char		 path[PATH_MAX + 64];
+	struct t_daemon	*d;
+	pid_t		 w[2], v[2];
+	FILE		*fp;
+
+	copy_delegated("leafmem", root);
+	xsnprintf(env, sizeof(env), "PREFORK_SYSROOT=%s", root);
+	write_conf(conf, "leafmem.ini", "[prefork]\nworkers = 2\n"
+	    "worker_cgroup = on\nmax_worker_memory = 100M\n"
+	    "check_interval = 100ms\n" TIMEOUTS);
+	d = start((const char *const[]){ env, NULL }, NULL,
+	    (const char *const[]){ "-c", conf, "--", t_testworker(), NULL });
+	pool(d, d->pid, 2, w);
+	wait_file_is(root, APP "/worker-1/cgroup.procs", "0");
+	wait_lived(w, 2, 200);
+
+	/* An OOM kill counted in worker 0's leaf, then its SIGKILL. */
+	xsnprintf(path, sizeof(path), "%s" APP "/worker-0/memory.events",
+	    root);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n", fp);
+	fclose(fp);
+	assert_int_equal(kill(w[0], SIGKILL), 0);
+	wait_logf(d, "worker 0 (pid %ld) killed by the OOM killer (memory "
+	    "cgroup " APP "/worker-0)", (long)w[0]);
+	/* Worker 1, killed with no OOM kill counted: a plain signal. */
+	assert_int_equal(kill(w[1], SIGKILL), 0);
+	wait_logf(d, "worker 1 (pid %ld) exited on signal 9", (long)w[1]);
+	pool(d, d->pid, 2, v);
+	wait_lived(v, 2, 200);
+
+	/* Worker 1's leaf says it uses 200 MiB: recycled for it. */
+	xsnprintf(path, sizeof(path), "%s" APP "/worker-1/memory.current",
+	    root);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("209715200\n", fp);
+	fclose(fp);
+	wait_logf(d, "worker 1 (pid %ld) recycled: memory.current 200.0 MiB "
+	    "> max_worker_memory 100.0 MiB", (long)v[1]);
+}
+
 int
 main(void)
 {
@@ -219,6 +271,7 @@ main(void)
 		cmocka_unit_test_teardown(test_leaves, teardown),
 		cmocka_unit_test_teardown(test_leaf_fails, teardown),
 		cmocka_unit_test_teardown(test_fallback_and_reload, teardown),
+		cmocka_unit_test_teardown(test_leaf_memory_and_oom, teardown),
 	};
 
 	it_init(WAIT_MS, "WCGROUP_ITEST", false);
