@@ -183,15 +183,14 @@ note_exit(struct master *m, const struct pool_note *n)
 	    w->state != WORKER_STOP_KILLED;
 	if (n->slot < m->pool.size)
 		m->pool.slots[n->slot].last_oom = oom;
-	if (oom && leaf == 1)
+	if (oom) {
 		snprintf(how, sizeof(how), "%s", MSG_OOM_KILLED);
-	if (oom && leaf == 1)
-		snprintf(where, sizeof(where), " (memory cgroup %s/worker-%u)",
-		    wcg_dir(&m->wcg), n->slot);
-	else if (oom) {
-		snprintf(how, sizeof(how), "%s", MSG_OOM_KILLED);
-		snprintf(where, sizeof(where), " (%s)", oom_describe(&m->oom,
-		    desc, sizeof(desc)));
+		if (leaf == 1)
+			snprintf(where, sizeof(where), " (memory cgroup "
+			    "%s/worker-%u)", wcg_dir(&m->wcg), n->slot);
+		else
+			snprintf(where, sizeof(where), " (%s)",
+			    oom_describe(&m->oom, desc, sizeof(desc)));
 	} else
 		spawn_describe_status(n->status, how, sizeof(how));
 	m->exits[exit_reason(w, n->status, oom)]++;
