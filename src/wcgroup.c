@@ -284,26 +284,6 @@ read_under(const char *root, size_t rootlen, const char *path, size_t max)
 	return util_read_file(full, max);
 }
 
-/*
- * False when cgpath has a ".." component: the kernel shows "/../x" for
- * a cgroup outside our cgroup namespace, which no mount of ours shows
- * (the same rule as the probe's).
- */
-static bool
-cg_inside(const char *cgpath)
-{
-	const char	*p = cgpath;
-
-	while (*p == '/') {
-		size_t	n = strcspn(++p, "/");
-
-		if (n == 2 && p[0] == '.' && p[1] == '.')
-			return false;
-		p += n;
-	}
-	return *p == '\0';
-}
-
 static void __attribute__((format(printf, 2, 3)))
 probe_why(struct wcg_probe *p, const char *fmt, ...)
 {
@@ -334,7 +314,7 @@ cg_path(struct wcg_probe *p, const char *root, size_t rootlen, char *cgpath,
 	else if (r == 1)
 		probe_why(p, "no cgroup v2 hierarchy in %s: cgroup v1 only",
 		    file);
-	else if (!cg_inside(cgpath)) {
+	else if (!probe_cgroup_plain(cgpath)) {
 		probe_why(p, "cgroup v2 path %s is outside this cgroup "
 		    "namespace", cgpath);
 		r = -1;

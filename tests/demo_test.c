@@ -112,21 +112,6 @@ need_python(void)
 	}
 }
 
-/* examples/http_worker.py in the source tree ($PREFORK_SRCDIR). */
-static const char *
-http_worker(void)
-{
-	static char	path[PATH_MAX];
-	const char	*src = getenv("PREFORK_SRCDIR");
-
-	if (src == NULL)
-		fail_msg("PREFORK_SRCDIR is not set: run it by make check");
-	xsnprintf(path, sizeof(path), "%s/examples/http_worker.py", src);
-	if (access(path, R_OK) == -1)
-		fail_msg("%s: %s", path, strerror(errno));
-	return path;
-}
-
 /*
  * Starts the demo pool on addrs (an http.ini "listen =" value), waits
  * for both workers to say READY=1, and stores their pids by slot.
@@ -140,7 +125,7 @@ start_demo(const char *addrs, pid_t *pids)
 
 	write_conf(conf, "demo.ini", CONF, addrs);
 	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
-	    "python3", http_worker(), NULL });
+	    "python3", it_http_worker(), NULL });
 	pool(d, d->pid, 2, pids);
 	for (i = 0; i < 2; i++)
 		wait_logf(d, "worker %u (pid %ld) ready", i, (long)pids[i]);

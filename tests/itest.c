@@ -480,3 +480,17 @@ read_all(int fd, unsigned timeout_ms)
 	buf[len] = '\0';
 	return buf;
 }
+
+const char *
+it_http_worker(void)
+{
+	static char	path[PATH_MAX];
+	const char	*src = getenv("PREFORK_SRCDIR");
+
+	if (src == NULL)
+		fail_msg("PREFORK_SRCDIR is not set: run it by make check");
+	xsnprintf(path, sizeof(path), "%s/examples/http_worker.py", src);
+	if (access(path, R_OK) == -1)
+		fail_msg("%s: %s", path, strerror(errno));
+	return path;
+}

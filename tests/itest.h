@@ -176,6 +176,12 @@ int	connect_port(unsigned port);
 char	*read_all(int fd, unsigned timeout_ms);
 
 /*
+ * examples/http_worker.py in the source tree ($PREFORK_SRCDIR), the
+ * demo's HTTP worker; fails the test when it is not there.
+ */
+const char	*it_http_worker(void);
+
+/*
  * An observation window: how long a test watches for something that
  * must NOT happen, or counts what happens. It is the measurement itself,
  * not a wait for a condition, so it is a plain sleep, and each use says

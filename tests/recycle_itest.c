@@ -88,19 +88,6 @@ need_python(void)
 	    "python3 is not installed");
 }
 
-/* examples/http_worker.py in the source tree. */
-static const char *
-http_worker(void)
-{
-	static char	path[PATH_MAX];
-	const char	*src = getenv("PREFORK_SRCDIR");
-
-	if (src == NULL)
-		fail_msg("PREFORK_SRCDIR is not set: run it by make check");
-	xsnprintf(path, sizeof(path), "%s/examples/http_worker.py", src);
-	return path;
-}
-
 /* The master's live workers (its children but the guard). */
 static size_t
 live_workers(pid_t master)
@@ -216,7 +203,7 @@ start_http(unsigned n, const char *extra, unsigned *port, char *sock,
 	    "listen = 127.0.0.1:%u\nready = notify\nready_timeout = 20s\n"
 	    "control = %s\n%s" TIMEOUTS, n, *port, sock, extra);
 	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
-	    "python3", http_worker(), NULL });
+	    "python3", it_http_worker(), NULL });
 	pool(d, d->pid, n, pids);
 	for (i = 0; i < n; i++)
 		wait_logf(d, "worker %u (pid %ld) ready", i, (long)pids[i]);
