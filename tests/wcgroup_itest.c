@@ -61,6 +61,11 @@ copy_delegated(const char *name, char *root)
 	    t_fixture("wcg-delegated"), root, NULL }, WAIT_MS);
 	assert_int_equal(r.status, 0);
 	t_run_free(&r);
+	/* The fixtures may be read-only (make distcheck): the copy is not. */
+	t_run(&r, NULL, (const char *const[]){ "chmod", "-R", "u+w", root,
+	    NULL }, WAIT_MS);
+	assert_int_equal(r.status, 0);
+	t_run_free(&r);
 	return root;
 }
 

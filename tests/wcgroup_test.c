@@ -57,6 +57,11 @@ copy_fixture(const char *name, char *root)
 	    root, NULL }, 10000);
 	assert_int_equal(r.status, 0);
 	t_run_free(&r);
+	/* The fixtures may be read-only (make distcheck): the copy is not. */
+	t_run(&r, NULL, (const char *const[]){ "chmod", "-R", "u+w", root,
+	    NULL }, 10000);
+	assert_int_equal(r.status, 0);
+	t_run_free(&r);
 	return root;
 }
 
