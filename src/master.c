@@ -169,14 +169,14 @@ note_exit(struct master *m, const struct pool_note *n)
 	char			 how[64], desc[PATH_MAX + 96];
 	char			 where[PATH_MAX + 100] = "";
 	bool			 oom;
-	int			 r, leaf;
+	int			 r, leaf = -1;
 
 	/* The file's name, for the one time it cannot be read. */
 	oom_file(&m->oom, desc, sizeof(desc));
 	if ((r = oom_exit(&m->oom, n->status, master_clock())) == -1)
 		log_warn("%s: OOM kills are no longer told apart", desc);
 	/* With a cgroup per worker, its own counts them. */
-	if ((leaf = master_leaf_oom(m, n->slot)) != -1)
+	if (m->wcg.active && (leaf = wcg_oom_rose(&m->wcg, n->slot)) != -1)
 		r = leaf == 1 && WIFSIGNALED(n->status) &&
 		    WTERMSIG(n->status) == SIGKILL;
 	oom = r == 1 && w->state != WORKER_KILLED &&
@@ -914,7 +914,6 @@ master_free(struct master *m)
 	}
 	collect_free(&m->collect);
 	oom_close(&m->oom);
-	free(m->leaf_ooms);
 	guard_stop(&m->guard);
 	spawn_orphans_free(&m->orphans);
 	pidfile_remove(&m->pidfile);

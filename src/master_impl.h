@@ -71,9 +71,6 @@ struct master {
 							   limit */
 	uint64_t			 rng;		/* if getrandom()
 							   fails */
-	uint64_t			*leaf_ooms;	/* each slot's leaf's
-							   OOM kills seen */
-	size_t				 nleaf_ooms;
 	double				 started;	/* master_clock() */
 	struct oomwatch			 oom;		/* the OOM killer's
 							   count */
@@ -108,14 +105,11 @@ int	 master_http(struct master *m);
 /*
  * master_recycle.c: a new worker's lifetime drawn; every worker's drawn
  * again (a reload changed max_lifetime or lifetime_jitter); the check's
- * timer, which exists only while a limit is set; whether slot's own
- * cgroup counted an OOM kill since the last look (1, 0, or -1 when
- * workers have no cgroups of their own).
+ * timer, which exists only while a limit is set.
  */
 void	 master_recycle_draw(struct master *m, pid_t pid);
 void	 master_recycle_redraw(struct master *m);
 void	 master_recycle_timer(struct master *m);
-int	 master_leaf_oom(struct master *m, unsigned slot);
 
 /*
  * master_notify.c: the workers' notify socket opened, the first time a

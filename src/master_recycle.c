@@ -204,35 +204,6 @@ master_recycle_check(struct master *m)
 	free(src);
 }
 
-/*
- * With a cgroup per worker, an OOM kill is counted in the worker's leaf,
- * not in the master's: whether slot's count rose since it was last
- * read. Returns 1 or 0, or -1 when the slot has no leaf to read (the
- * master's own count decides).
- */
-int
-master_leaf_oom(struct master *m, unsigned slot)
-{
-	uint64_t	 count, *grown;
-	size_t		 want = (size_t)slot + 1;
-	int		 rose;
-
-	if (!m->wcg.active || wcg_oom_kills(&m->wcg, slot, &count) == -1)
-		return -1;
-	if (want > m->nleaf_ooms) {
-		if ((grown = reallocarray(m->leaf_ooms, want,
-		    sizeof(*grown))) == NULL)
-			return -1;
-		memset(grown + m->nleaf_ooms, 0, (want - m->nleaf_ooms) *
-		    sizeof(*grown));
-		m->leaf_ooms = grown;
-		m->nleaf_ooms = want;
-	}
-	rose = count > m->leaf_ooms[slot];
-	m->leaf_ooms[slot] = count;
-	return rose;
-}
-
 static void
 recycle_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {

@@ -626,18 +626,23 @@ wcg_limit(const struct wcg *w, const char *name)
 	return wcg_write(w, rel, w->max == 0 ? "max" : value);
 }
 
-/* Room in w->made for slot. Returns 0, or -1 (ENOMEM). */
+/* Room in w->made and w->ooms for slot. Returns 0, or -1 (ENOMEM). */
 static int
 wcg_grow(struct wcg *w, unsigned slot)
 {
 	unsigned char	*made;
+	uint64_t	*ooms;
 	size_t		 n = (size_t)slot + 1;
 
 	if (slot < w->nmade)
 		return 0;
+	if ((ooms = reallocarray(w->ooms, n, sizeof(*ooms))) == NULL)
+		return -1;
+	w->ooms = ooms;
 	if ((made = realloc(w->made, n)) == NULL)
 		return -1;
 	memset(made + w->nmade, 0, n - w->nmade);
+	memset(ooms + w->nmade, 0, (n - w->nmade) * sizeof(*ooms));
 	w->made = made;
 	w->nmade = n;
 	return 0;
@@ -744,6 +749,20 @@ wcg_oom_kills(const struct wcg *w, unsigned slot, uint64_t *count)
 	return r;
 }
 
+int
+wcg_oom_rose(struct wcg *w, unsigned slot)
+{
+	uint64_t	count;
+	int		rose;
+
+	/* Read, so its leaf is made: slot has its place in w->ooms. */
+	if (wcg_oom_kills(w, slot, &count) == -1)
+		return -1;
+	rose = count > w->ooms[slot];
+	w->ooms[slot] = count;
+	return rose;
+}
+
 size_t
 wcg_cleanup(struct wcg *w)
 {
@@ -762,7 +781,9 @@ wcg_cleanup(struct wcg *w)
 		}
 	}
 	free(w->made);
+	free(w->ooms);
 	w->made = NULL;
+	w->ooms = NULL;
 	w->nmade = 0;
 	w->active = false;
 	errno = err;

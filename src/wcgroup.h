@@ -112,7 +112,8 @@ struct wcg {
 	size_t		 rootlen;	/* where DIR starts in path */
 	uint64_t	 high, max;	/* bytes, 0 = "max" */
 	unsigned char	*made;		/* per slot: its leaf has its limits */
-	size_t		 nmade;
+	uint64_t	*ooms;		/* per slot: its oom_kill last read */
+	size_t		 nmade;		/* of both */
 	char		 why[WCG_REASON_MAX];	/* why not active: the
 						   fallback's reason or the
 						   failed step */
@@ -159,6 +160,13 @@ int	wcg_set_limits(struct wcg *w, uint64_t high, uint64_t max);
 int	wcg_memory_current(const struct wcg *w, unsigned slot,
 	    uint64_t *bytes);
 int	wcg_oom_kills(const struct wcg *w, unsigned slot, uint64_t *count);
+
+/*
+ * For a worker of slot that exited: whether its leaf's oom_kill rose
+ * since the last call for that slot (a new leaf starts from 0). Returns
+ * 1 or 0, or -1 with errno set as wcg_oom_kills() does.
+ */
+int	wcg_oom_rose(struct wcg *w, unsigned slot);
 
 /*
  * At exit, once the workers are gone: removes every leaf made for a

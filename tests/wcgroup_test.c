@@ -526,6 +526,12 @@ test_readers(void **state)
 	assert_int_equal(v, 73728000);
 	assert_int_equal(wcg_oom_kills(&w, 1, &v), 0);
 	assert_int_equal(v, 3);
+	/* Rose since the last look: from 0 to 3, then not, then to 4. */
+	assert_int_equal(wcg_oom_rose(&w, 1), 1);
+	assert_int_equal(wcg_oom_rose(&w, 1), 0);
+	write_under(root, APP "/worker-1/memory.events", "oom_kill 4\n");
+	assert_int_equal(wcg_oom_rose(&w, 1), 1);
+	assert_int_equal(wcg_oom_rose(&w, 7), -1);
 	write_under(root, APP "/worker-1/memory.current", "lots\n");
 	assert_int_equal(wcg_memory_current(&w, 1, &v), -1);
 	assert_int_equal(errno, EINVAL);
