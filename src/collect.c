@@ -110,16 +110,6 @@ collect_snapshot(struct collect *c, struct metrics_snapshot *s,
 	return 0;
 }
 
-static const char *
-status_state(const struct worker *w)
-{
-	static const char *const	names[METRICS_STATE_COUNT] = {
-		"starting", "ready", "stopping", "backoff",
-	};
-
-	return names[state_of(w)];
-}
-
 /* The CPU time pid had at the previous status, or NULL. */
 static const struct collect_cpu *
 cpu_before(const struct collect *c, long pid)
@@ -164,7 +154,7 @@ status_row(struct collect *c, struct status_snapshot *s,
 	if (w == NULL)
 		return;
 	r->pid = (long)w->pid;
-	r->state = status_state(w);
+	r->state = metrics_state_names[state_of(w)];
 	r->generation = w->generation;
 	r->uptime = now - w->spawned;
 	if (c->sys_state != 1 || sample_proc(&c->sys, "/proc", w->pid, &sp) ==

@@ -71,13 +71,6 @@ split(const char *line, size_t len, char *store, const char **words,
 	return n;
 }
 
-/* A word for a message: cut short, and safe to print. */
-static const char *
-shown(const char *w, char *buf, size_t len)
-{
-	return util_escape(w, buf, len);
-}
-
 /* scale's argument: N, +N or -N, N a count of 0 to 65536. */
 static int
 parse_scale(const char *arg, struct ctl_request *req, char *why,
@@ -96,7 +89,7 @@ parse_scale(const char *arg, struct ctl_request *req, char *why,
 	if (*p < '0' || *p > '9' || (v = strtoumax(p, &end, 10), *end) ||
 	    errno != 0 || v > 65536) {
 		snprintf(why, whylen, "scale: '%s' is not N, +N or -N (N a "
-		    "number up to 65536)", shown(arg, w, sizeof(w)));
+		    "number up to 65536)", util_escape(arg, w, sizeof(w)));
 		return -1;
 	}
 	req->n = (unsigned)v;
@@ -121,7 +114,7 @@ parse_slot(const char **words, int n, struct ctl_request *req, char *why,
 	    (v = strtoumax(words[1], &end, 10), *end) || errno != 0 ||
 	    v > 65535) {
 		snprintf(why, whylen, "recycle: '%s' is not a slot number",
-		    shown(words[1], w, sizeof(w)));
+		    util_escape(words[1], w, sizeof(w)));
 		return -1;
 	}
 	req->n = (unsigned)v;
@@ -142,7 +135,7 @@ parse_status(const char **words, int n, struct ctl_request *req,
 			req->check = true;
 		else {
 			snprintf(why, whylen, "status: unknown option '%s' "
-			    "(--json, --check)", shown(words[i], w,
+			    "(--json, --check)", util_escape(words[i], w,
 			    sizeof(w)));
 			return -1;
 		}
@@ -183,7 +176,7 @@ ctl_parse(const char *line, size_t len, struct ctl_request *req,
 				return -1;
 			}
 		snprintf(why, whylen, "unknown command '%s'",
-		    shown(words[0], w, sizeof(w)));
+		    util_escape(words[0], w, sizeof(w)));
 		return -1;
 	}
 	req->cmd = (enum ctl_command)i;

@@ -175,7 +175,6 @@ master_recycle_check(struct master *m)
 
 	if (master_stopping(m) || m->pool.rolling)
 		return;
-	pool_tick(&m->pool, now);
 	recycle_params_of(&m->conf, &p);
 	r = calloc(m->pool.size + 1, sizeof(*r));
 	pick = calloc(m->pool.size + 1, sizeof(*pick));

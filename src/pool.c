@@ -602,6 +602,11 @@ pool_next_deadline(const struct pool *p)
 		if (s->next != NULL && p->par.ready_on_spawn &&
 		    s->next->state == WORKER_READY)
 			t = util_earliest(t, s->next->spawned + p->par.min_uptime);
+		/* ... and the new worker of a stop-first recycle. */
+		else if (s->recycling != NULL && s->next == NULL &&
+		    s->w != NULL && s->w->stop_why == NULL &&
+		    p->par.ready_on_spawn && s->w->state == WORKER_READY)
+			t = util_earliest(t, s->w->spawned + p->par.min_uptime);
 	}
 	return t;
 }

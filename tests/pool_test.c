@@ -303,6 +303,7 @@ test_recycle_stop_first(void **state)
 	assert_int_equal(rec.spawn[2].slot, 0);
 	/* Ready at once (exec), but a recycle is done after min_uptime. */
 	assert_int_equal(pool_recycling_count(&pool), 1);
+	assert_true(pool_next_deadline(&pool) == 12);
 	pool_tick(&pool, 12);
 	assert_int_equal(pool_recycling_count(&pool), 0);
 }
