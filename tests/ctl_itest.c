@@ -721,12 +721,6 @@ test_preforkctl_refused(void **state)
 	t_run_free(&r);
 }
 
-static bool
-sleeping(void *pid)
-{
-	return t_proc_state(*(pid_t *)pid) == 'S';
-}
-
 /* The socket adds a timer only while a client is connected. */
 static void
 test_idle_with_socket(void **state)
@@ -734,23 +728,11 @@ test_idle_with_socket(void **state)
 	struct t_daemon	*d;
 	char		 sock[PATH_MAX], *ans;
 	pid_t		 a[2];
-	long long	 v0, v1;
 
 	d = start_pool(2, "", sock, a);
 	ans = ask(sock, "status");
 	free(ans);
-	assert_true(t_wait_until(sleeping, &d->pid, WAIT_MS));
-	/* A pool just started has its min_uptime deadlines: past them. */
-	wait_lived(a, 2, 300);
-	observe(100);
-	v0 = t_proc_status_num(d->pid, "voluntary_ctxt_switches");
-	/* The window is the measurement: an idle master never wakes in it. */
-	observe(1500);
-	v1 = t_proc_status_num(d->pid, "voluntary_ctxt_switches");
-	print_message("idle master with a control socket: %lld -> %lld "
-	    "voluntary switches\n", v0, v1);
-	assert_true(v0 >= 0);
-	assert_int_equal(v1, v0);
+	assert_master_idle(d, a, 2, 300, "a control socket");
 }
 
 int

@@ -494,3 +494,30 @@ it_http_worker(void)
 		fail_msg("%s: %s", path, strerror(errno));
 	return path;
 }
+
+static bool
+master_sleeping(void *pid)
+{
+	return t_proc_state(*(const pid_t *)pid) == 'S';
+}
+
+void
+assert_master_idle(const struct t_daemon *d, const pid_t *pids,
+    unsigned n, unsigned min_uptime_ms, const char *what)
+{
+	long long	v0, v1;
+	pid_t		master = d->pid;
+
+	assert_true(t_wait_until(master_sleeping, &master, it_wait_ms));
+	/* A pool just started has its min_uptime deadlines: past them. */
+	wait_lived(pids, n, min_uptime_ms);
+	observe(100);
+	v0 = t_proc_status_num(master, "voluntary_ctxt_switches");
+	/* The window is the measurement: an idle master never wakes in it. */
+	observe(1500);
+	v1 = t_proc_status_num(master, "voluntary_ctxt_switches");
+	print_message("idle master with %s: %lld -> %lld voluntary "
+	    "switches\n", what, v0, v1);
+	assert_true(v0 >= 0);
+	assert_int_equal(v1, v0);
+}

@@ -176,6 +176,15 @@ int	connect_port(unsigned port);
 char	*read_all(int fd, unsigned timeout_ms);
 
 /*
+ * That the master of d, whose n workers in pids have just started, makes
+ * no wake-up: once asleep and past the workers' min_uptime (ms), its
+ * voluntary context switches do not move in 1.5 s. what names the
+ * master's set-up in the message.
+ */
+void	assert_master_idle(const struct t_daemon *d, const pid_t *pids,
+	    unsigned n, unsigned min_uptime_ms, const char *what);
+
+/*
  * examples/http_worker.py in the source tree ($PREFORK_SRCDIR), the
  * demo's HTTP worker; fails the test when it is not there.
  */

@@ -475,12 +475,6 @@ test_out_of_fds_no_spin(void **state)
 	assert_true(t_wait_until(answers_metrics, &port, WAIT_MS));
 }
 
-static bool
-sleeping(void *pid)
-{
-	return t_proc_state(*(pid_t *)pid) == 'S';
-}
-
 /*
  * The server adds a timer only while a connection is open: after a
  * scrape, a master with metrics_listen is as idle as one without.
@@ -491,25 +485,13 @@ test_idle_with_listener(void **state)
 	struct t_daemon	*d;
 	unsigned	 port;
 	pid_t		 a[2];
-	long long	 v0, v1;
 	char		*ans;
 
 	d = start_pool(2, "", &port, a);
 	ans = http_get(port, "/metrics");
 	assert_int_equal(status_of(ans), 200);
 	free(ans);
-	assert_true(t_wait_until(sleeping, &d->pid, WAIT_MS));
-	/* A pool just started has its min_uptime deadlines: past them. */
-	wait_lived(a, 2, 300);
-	observe(100);
-	v0 = t_proc_status_num(d->pid, "voluntary_ctxt_switches");
-	/* The window is the measurement: an idle master never wakes in it. */
-	observe(1500);
-	v1 = t_proc_status_num(d->pid, "voluntary_ctxt_switches");
-	print_message("idle master with metrics_listen: %lld -> %lld "
-	    "voluntary switches\n", v0, v1);
-	assert_true(v0 >= 0);
-	assert_int_equal(v1, v0);
+	assert_master_idle(d, a, 2, 300, "metrics_listen");
 }
 
 /* The query API's answer has "value":[TIME,"n"]. */
