@@ -79,10 +79,10 @@ struct master {
 
 /*
  * master.c, for the other files of the master: the pool's clock
- * (monotonic seconds); whether it is shutting down; what HUP (the
- * configuration's errors into errs, when not NULL; returns -1 when it
- * was rejected), USR2 and TERM do, and a resize (TTIN/TTOU); and the
- * bookkeeping after every event.
+ * (monotonic seconds); whether it is shutting down; what USR2 and TERM
+ * do, and a resize (TTIN/TTOU); and the bookkeeping after every event.
+ * master_reload.c: what HUP does (the configuration's errors into errs,
+ * when not NULL; returns -1 when it was rejected).
  */
 double	master_clock(void);
 bool	master_stopping(const struct master *m);
@@ -91,6 +91,16 @@ void	master_restart(struct master *m);
 void	master_term(struct master *m);
 void	master_resize(struct master *m, unsigned n, const char *why);
 void	master_update(struct master *m);
+
+/*
+ * master.c, for master_reload.c: the pool's parameters from a
+ * configuration; the sizing decided again and logged; a message to
+ * systemd; what the lifecycle says is owed, done.
+ */
+void	pool_params_of(const struct conf *c, struct pool_params *par);
+void	master_decide(struct master *m);
+void	master_tell(struct master *m, const char *msg);
+void	master_act(struct master *m, int actions);
 
 /*
  * master_metrics.c: the pool's metrics as Prometheus text (the caller
