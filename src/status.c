@@ -112,24 +112,6 @@ status_text(const struct status_snapshot *s, size_t *len)
 	return b.p;
 }
 
-/* A JSON string: quotes, backslashes and control characters escaped. */
-static void
-json_string(struct buf *b, const char *s)
-{
-	buf_printf(b, "\"");
-	for (; *s != '\0'; s++) {
-		unsigned char	ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			buf_printf(b, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			buf_printf(b, "\\u%04x", ch);
-		else
-			buf_printf(b, "%c", ch);
-	}
-	buf_printf(b, "\"");
-}
-
 static void
 json_worker(struct buf *b, const struct status_worker *w)
 {
@@ -139,7 +121,7 @@ json_worker(struct buf *b, const struct status_worker *w)
 	else
 		buf_printf(b, "%ld", w->pid);
 	buf_printf(b, ",\"state\":");
-	json_string(b, w->state);
+	buf_json_string(b, w->state);
 	buf_printf(b, ",\"generation\":%u,\"uptime_seconds\":", w->generation);
 	if (w->uptime < 0)
 		buf_printf(b, "null");
@@ -149,7 +131,7 @@ json_worker(struct buf *b, const struct status_worker *w)
 	if (w->last_exit == NULL)
 		buf_printf(b, "null,\"last_exit_ago_seconds\":null");
 	else {
-		json_string(b, w->last_exit);
+		buf_json_string(b, w->last_exit);
 		buf_printf(b, ",\"last_exit_ago_seconds\":%.3f",
 		    w->last_exit_ago);
 	}
@@ -172,15 +154,15 @@ status_json(const struct status_snapshot *s, size_t *len)
 	size_t		i;
 
 	buf_printf(&b, "{\"version\":");
-	json_string(&b, s->version);
+	buf_json_string(&b, s->version);
 	buf_printf(&b, ",\"pid\":%ld,\"uptime_seconds\":%.3f,\"target\":%u,"
 	    "\"sizing_workers\":%u,\"ready\":%u,\"min_workers\":%u,"
 	    "\"healthy\":%s,\"sizing\":", s->pid, s->uptime, s->size,
 	    s->sized, s->ready, s->min_workers, s->ready >= s->min_workers ?
 	    "true" : "false");
-	json_string(&b, s->sizing);
+	buf_json_string(&b, s->sizing);
 	buf_printf(&b, ",\"note\":");
-	json_string(&b, s->note);
+	buf_json_string(&b, s->note);
 	buf_printf(&b, ",\"reloads\":%ju,\"reload_failures\":%ju,"
 	    "\"generation\":%u,\"recycled\":{\"memory\":%ju,\"lifetime\":%ju,"
 	    "\"manual\":%ju},\"workers\":[", (uintmax_t)s->reloads,

@@ -479,3 +479,20 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	va_end(ap);
 	b->len += (size_t)n;
 }
+
+void
+buf_json_string(struct buf *b, const char *s)
+{
+	buf_printf(b, "\"");
+	for (; *s != '\0'; s++) {
+		unsigned char	ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			buf_printf(b, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			buf_printf(b, "\\u%04x", ch);
+		else
+			buf_printf(b, "%c", ch);
+	}
+	buf_printf(b, "\"");
+}

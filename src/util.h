@@ -146,4 +146,10 @@ bool	buf_room(struct buf *b, size_t n);
 void	buf_printf(struct buf *b, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
+/*
+ * Appends s as a JSON string: quoted, with quotes, backslashes and
+ * control characters escaped.
+ */
+void	buf_json_string(struct buf *b, const char *s);
+
 #endif /* PREFORK_UTIL_H */
