@@ -133,6 +133,13 @@ static const struct key keys[] = {
 	    F(check_interval), 100, DMAX, 0 },
 	[CONF_KEY_WORKER_CGROUP] = { "worker_cgroup", set_word,
 	    F(worker_cgroup), 0, 0, 0 },
+	[CONF_KEY_AUTOSCALE] = { "autoscale", set_bool, F(autoscale), 0, 0,
+	    0 },
+	/* Each step waits a whole interval: an hour is already sluggish. */
+	[CONF_KEY_AUTOSCALE_INTERVAL] = { "autoscale_interval", set_duration,
+	    F(autoscale_interval), 1000, 3600000, 0 },
+	[CONF_KEY_AUTOSCALE_MAX] = { "autoscale_max", set_uint,
+	    F(autoscale_max), 1, WMAX, K_AUTO },
 };
 
 /*
@@ -809,6 +816,7 @@ conf_init(struct conf *c)
 	c->max_recycling = 1;
 	c->check_interval = 10000;
 	c->worker_cgroup = TRI_AUTO;
+	c->autoscale_interval = 30000;
 }
 
 void

@@ -65,6 +65,9 @@ enum conf_key {
 	CONF_KEY_MAX_RECYCLING,
 	CONF_KEY_CHECK_INTERVAL,
 	CONF_KEY_WORKER_CGROUP,
+	CONF_KEY_AUTOSCALE,
+	CONF_KEY_AUTOSCALE_INTERVAL,
+	CONF_KEY_AUTOSCALE_MAX,
 	CONF_KEY_COUNT
 };
 
@@ -189,6 +192,17 @@ struct conf {
 	unsigned		 max_recycling;
 	uint64_t		 check_interval;
 	enum tristate		 worker_cgroup;
+
+	/*
+	 * Adaptive sizing: the master applies the pool advisor's
+	 * suggestion itself every autoscale_interval ms, one worker at a
+	 * time, between min_workers and autoscale_max (0 = the sizing
+	 * result). The three are the master's: a change needs no worker
+	 * restarted.
+	 */
+	bool			 autoscale;
+	uint64_t		 autoscale_interval;
+	unsigned		 autoscale_max;
 
 	/* [env]: "NAME=value" strings, in file order. */
 	struct strv		 env;

@@ -68,6 +68,15 @@ conf_validate(struct conf *c, struct strv *errs)
 		    conf_format_ms(c->max_lifetime, y, sizeof(y))) == -1)
 			(void)strv_push(errs, "out of memory");
 	}
+	/* Checked with autoscale off too: turning it on must not fail. */
+	if (c->autoscale_max != 0 && c->autoscale_max < c->min_workers) {
+		n++;
+		if (strv_pushf(errs, "%sautoscale_max (%u) is below "
+		    "min_workers (%u)", conf_where(c, CONF_KEY_AUTOSCALE_MAX,
+		    CONF_KEY_MIN_WORKERS, where, sizeof(where)),
+		    c->autoscale_max, c->min_workers) == -1)
+			(void)strv_push(errs, "out of memory");
+	}
 	if (c->timeout != 0 && c->ready == READY_EXEC) {
 		n++;
 		if (strv_pushf(errs, "%stimeout needs ready = notify (ready is "

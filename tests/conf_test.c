@@ -999,6 +999,82 @@ test_recycle_keys(void **state)
 	    "less than max_lifetime (1m)", END);
 }
 
+/*
+ * The adaptive sizing of the pool: off by default, every 30s, up to the
+ * sizing result (0); each bad value refused with its words, and
+ * autoscale_max below min_workers refused at the key that was set.
+ * Without autoscale the other two are unused, not wrong.
+ */
+static void
+test_autoscale_keys(void **state)
+{
+	struct fx	*f = *state;
+
+	assert_false(f->c.autoscale);
+	assert_int_equal(f->c.autoscale_interval, 30000);
+	assert_int_equal(f->c.autoscale_max, 0);
+	check_value(f, "autoscale", "yes", NULL);
+	assert_true(f->c.autoscale);
+	check_value(f, "autoscale", "on", NULL);
+	assert_true(f->c.autoscale);
+	check_value(f, "autoscale", "off", NULL);
+	assert_false(f->c.autoscale);
+	check_value(f, "autoscale", "maybe", "'maybe' is not yes or no");
+	check_value(f, "autoscale_interval", "1s", NULL);
+	assert_int_equal(f->c.autoscale_interval, 1000);
+	check_value(f, "autoscale_interval", "1h", NULL);
+	assert_int_equal(f->c.autoscale_interval, 3600000);
+	check_value(f, "autoscale_interval", "90", NULL);
+	assert_int_equal(f->c.autoscale_interval, 90000);
+	check_value(f, "autoscale_interval", "999ms",
+	    "999ms is out of range (1s to 1h)");
+	check_value(f, "autoscale_interval", "61m",
+	    "61m is out of range (1s to 1h)");
+	check_value(f, "autoscale_interval", "0",
+	    "0 is out of range (1s to 1h)");
+	check_value(f, "autoscale_interval", "soon",
+	    "'soon' is not a duration (use ms, s, m, h)");
+	check_value(f, "autoscale_max", "12", NULL);
+	assert_int_equal(f->c.autoscale_max, 12);
+	check_value(f, "autoscale_max", "4096", NULL);
+	assert_int_equal(f->c.autoscale_max, 4096);
+	check_value(f, "autoscale_max", "auto", NULL);
+	assert_int_equal(f->c.autoscale_max, 0);
+	check_value(f, "autoscale_max", "0", "0 is out of range (1 to 4096)");
+	check_value(f, "autoscale_max", "4097",
+	    "4097 is out of range (1 to 4096)");
+	check_value(f, "autoscale_max", "many", "'many' is not a number");
+
+	assert_int_equal(load(f, "[prefork]\nautoscale = on\n"
+	    "autoscale_interval = 5s\nmin_workers = 2\nautoscale_max = 2\n"),
+	    0);
+	assert_true(f->c.autoscale);
+	assert_int_equal(f->c.autoscale_interval, 5000);
+	assert_int_equal(conf_validate(&f->c, &f->errs), 0);
+	assert_int_equal(load(f, "[prefork]\nmin_workers = 3\n"
+	    "autoscale_max = 2\n"), 0);
+	assert_int_equal(conf_validate(&f->c, &f->errs), 1);
+	expect_errors(&f->errs, "test.ini:3: autoscale_max (2) is below "
+	    "min_workers (3)", END);
+	/* The default min_workers: at autoscale_max, set from elsewhere. */
+	assert_int_equal(load(f, "[prefork]\nautoscale = on\n"), 0);
+	assert_int_equal(conf_set(&f->c, "min_workers", "5", "-o", &f->errs),
+	    0);
+	assert_int_equal(conf_set(&f->c, "autoscale_max", "4", "-x",
+	    &f->errs), 0);
+	assert_int_equal(conf_validate(&f->c, &f->errs), 1);
+	expect_errors(&f->errs, "-x: autoscale_max (4) is below min_workers "
+	    "(5)", END);
+	/* Unset, autoscale_max is the sizing result, raised to min_workers. */
+	assert_int_equal(load(f, "[prefork]\nmin_workers = 64\n"), 0);
+	assert_int_equal(conf_validate(&f->c, &f->errs), 0);
+	/* Unused without autoscale, but not an error. */
+	assert_int_equal(load(f, "[prefork]\nautoscale = no\n"
+	    "autoscale_interval = 10s\nautoscale_max = 8\n"), 0);
+	assert_int_equal(conf_validate(&f->c, &f->errs), 0);
+	expect_errors(&f->errs, END);
+}
+
 /* An empty value is an error for every [prefork] key. */
 static void
 test_empty_values(void **state)
@@ -1015,6 +1091,7 @@ test_empty_values(void **state)
 		"control", "control_group", "max_worker_memory",
 		"worker_memory_measure", "max_lifetime", "lifetime_jitter",
 		"recycle", "max_recycling", "check_interval", "worker_cgroup",
+		"autoscale", "autoscale_interval", "autoscale_max",
 	};
 	struct fx	*f = *state;
 	size_t		 i;
@@ -1635,6 +1712,10 @@ test_worker_changed(void **state)
 		    "[env]\nA = 1\n", true },
 		{ "[prefork]\ncommand = app --x\nready = notify\n"
 		    "timeout = 5s\n[env]\nA = 1\n", true },
+		/* The master's own: taken on SIGHUP, no worker restarted. */
+		{ "[prefork]\ncommand = app --x\nautoscale = on\n"
+		    "autoscale_interval = 5s\nautoscale_max = 9\n"
+		    "[env]\nA = 1\n", false },
 	};
 	struct fx	*f = *state;
 	struct conf	 a, b;
@@ -1777,6 +1858,7 @@ main(void)
 		T(test_control_keys),
 		T(test_control_default),
 		T(test_recycle_keys),
+		T(test_autoscale_keys),
 		T(test_empty_values),
 		T(test_env),
 		T(test_env_many),

@@ -12,9 +12,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +52,9 @@ static size_t		nseen;
 /* The sockets it holds: the teardown closes them. */
 static int		held[16];
 static size_t		nheld;
+/* The loads it runs: the teardown stops them. */
+static struct it_load	*loads[4];
+static size_t		nloads;
 
 void
 it_init(unsigned wait_ms, const char *filter_env, bool no_cores)
@@ -151,6 +156,9 @@ it_teardown(void)
 	size_t	i;
 	bool	clean = true;
 
+	/* Before the daemons: their end is no client's failure then. */
+	while (nloads > 0)
+		it_load_stop(loads[nloads - 1], NULL);
 	for (i = 0; i < ndaemons; i++)
 		t_daemon_cleanup(&daemons[i]);
 	/* A worker the master left behind: still ours if it has a slot. */
@@ -520,4 +528,301 @@ assert_master_idle(const struct t_daemon *d, const pid_t *pids,
 	    "switches\n", what, v0, v1);
 	assert_true(v0 >= 0);
 	assert_int_equal(v1, v0);
+}
+
+/*
+ * The load. Its threads never call cmocka, whose failures jump out of
+ * the test's own thread: they count, and the test's thread judges.
+ */
+
+/* Latencies kept per client: enough for a p99 from a few seconds. */
+#define LOAD_RESERVOIR	2048
+
+struct load_client {
+	pthread_t	 thread;
+	struct it_load	*load;
+	uint64_t	 ok, failed;
+	uint64_t	 rng;
+	double		 max_ms, last_ms;
+	size_t		 nlat;		/* kept in lat[], <= LOAD_RESERVOIR */
+	double		 lat[LOAD_RESERVOIR];
+};
+
+struct it_load {
+	unsigned		 port;
+	double			 interval_ms;	/* 0: closed loop */
+	double			 start_ms, end_ms;
+	atomic_bool		 stop;
+	pthread_mutex_t		 lock;		/* for wake */
+	pthread_cond_t		 wake;		/* on CLOCK_MONOTONIC */
+	size_t			 nclients;
+	struct load_client	*clients;
+};
+
+static double
+load_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/*
+ * Sleeps until t (load_now() time), the stop or the hard end, whichever
+ * comes first. Returns false when the load is over.
+ */
+static bool
+load_sleep(struct it_load *l, double t)
+{
+	struct timespec	ts;
+
+	if (t > l->end_ms)
+		t = l->end_ms;
+	ts.tv_sec = (time_t)(t / 1e3);
+	ts.tv_nsec = (long)((t - (double)ts.tv_sec * 1e3) * 1e6);
+	pthread_mutex_lock(&l->lock);
+	while (!atomic_load(&l->stop) && load_now() < t)
+		if (pthread_cond_timedwait(&l->wake, &l->lock, &ts) ==
+		    ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&l->lock);
+	return !atomic_load(&l->stop) && load_now() < l->end_ms;
+}
+
+/* Waits for events on fd until deadline. Returns 0, or -1 past it. */
+static int
+load_poll(int fd, short events, double deadline)
+{
+	struct pollfd	p = { .fd = fd, .events = events };
+	double		left;
+	int		n;
+
+	for (;;) {
+		if ((left = deadline - load_now()) <= 0)
+			return -1;
+		n = poll(&p, 1, (int)left + 1);
+		if (n > 0)
+			return 0;
+		if (n == -1 && errno != EINTR)
+			return -1;
+	}
+}
+
+/*
+ * One request: connect, "x\n", the answer to its end, each step with
+ * the time left of IT_LOAD_TIMEOUT_MS. Returns whether it was ok.
+ */
+static bool
+load_request(unsigned port)
+{
+	struct sockaddr_in	 sin = { .sin_family = AF_INET };
+	double			 deadline = load_now() + IT_LOAD_TIMEOUT_MS;
+	char			 buf[256];
+	size_t			 len = 0;
+	socklen_t		 elen = sizeof(int);
+	ssize_t			 n = -1;
+	int			 fd, err = 0;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)port);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return false;
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 &&
+	    (errno != EINPROGRESS || load_poll(fd, POLLOUT, deadline) == -1 ||
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1 ||
+	    err != 0))
+		goto out;
+	if (load_poll(fd, POLLOUT, deadline) == -1 ||
+	    send(fd, "x\n", 2, MSG_NOSIGNAL) != 2)
+		goto out;
+	/* To the end: only the first bytes are kept, the rest counted. */
+	while (load_poll(fd, POLLIN, deadline) == 0) {
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break;
+		if ((len += (size_t)n) == sizeof(buf) - 1)
+			len = 7;
+	}
+out:
+	close(fd);
+	return n == 0 && len >= 7 && memcmp(buf, "worker ", 7) == 0;
+}
+
+/* Keeps ms in c's reservoir: each of the ok latencies equally likely. */
+static void
+load_keep(struct load_client *c, double ms)
+{
+	uint64_t	j;
+
+	if (ms > c->max_ms)
+		c->max_ms = ms;
+	if (c->nlat < LOAD_RESERVOIR) {
+		c->lat[c->nlat++] = ms;
+		return;
+	}
+	/* xorshift64: a thread's own, cheap and good enough to sample. */
+	c->rng ^= c->rng << 13;
+	c->rng ^= c->rng >> 7;
+	c->rng ^= c->rng << 17;
+	if ((j = c->rng % c->ok) < LOAD_RESERVOIR)
+		c->lat[j] = ms;
+}
+
+static void *
+load_client(void *arg)
+{
+	struct load_client	*c = arg;
+	struct it_load		*l = c->load;
+	double			 t0, next = load_now();
+
+	while (!atomic_load(&l->stop) && load_now() < l->end_ms) {
+		t0 = load_now();
+		if (load_request(l->port)) {
+			c->ok++;
+			c->last_ms = load_now();
+			load_keep(c, c->last_ms - t0);
+		} else {
+			c->failed++;
+			c->last_ms = load_now();
+			/* A refused port must not become a busy loop. */
+			if (!load_sleep(l, c->last_ms + 10))
+				break;
+		}
+		/* Paced: the next start, never a burst to catch up. */
+		if (l->interval_ms > 0) {
+			next += l->interval_ms;
+			if (next < load_now())
+				next = load_now();
+			if (!load_sleep(l, next))
+				break;
+		}
+	}
+	return NULL;
+}
+
+struct it_load *
+it_load_start(unsigned port, unsigned clients, double rate,
+    unsigned max_seconds)
+{
+	struct it_load		*l;
+	pthread_condattr_t	 ca;
+	size_t			 i;
+
+	assert_true(port > 0 && port <= 65535);
+	assert_true(clients >= 1 && clients <= IT_LOAD_MAX_CLIENTS);
+	assert_true(rate >= 0 && max_seconds >= 1);
+	assert_true(nloads < nitems(loads));
+	assert_non_null(l = calloc(1, sizeof(*l)));
+	assert_non_null(l->clients = calloc(clients, sizeof(*l->clients)));
+	l->port = port;
+	l->interval_ms = rate > 0 ? 1e3 / rate : 0;
+	atomic_init(&l->stop, false);
+	assert_int_equal(pthread_mutex_init(&l->lock, NULL), 0);
+	assert_int_equal(pthread_condattr_init(&ca), 0);
+	assert_int_equal(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC), 0);
+	assert_int_equal(pthread_cond_init(&l->wake, &ca), 0);
+	pthread_condattr_destroy(&ca);
+	l->start_ms = load_now();
+	l->end_ms = l->start_ms + max_seconds * 1e3;
+	loads[nloads++] = l;
+	for (i = 0; i < clients; i++) {
+		l->clients[i].load = l;
+		l->clients[i].rng = 0x9e3779b97f4a7c15ull * (i + 1);
+		if (pthread_create(&l->clients[i].thread, NULL, load_client,
+		    &l->clients[i]) != 0) {
+			it_load_stop(l, NULL);
+			fail_msg("cannot start load client %zu of %u", i,
+			    clients);
+		}
+		l->nclients++;
+	}
+	return l;
+}
+
+struct load_sample {
+	double	ms;
+	double	weight;		/* the ok requests it stands for */
+};
+
+static int
+load_sample_cmp(const void *a, const void *b)
+{
+	double	x = ((const struct load_sample *)a)->ms;
+	double	y = ((const struct load_sample *)b)->ms;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The percentiles of the clients' reservoirs together, each sample
+ * weighed by the ok requests of its client it stands for.
+ */
+static void
+load_percentiles(const struct it_load *l, struct it_load_result *r)
+{
+	struct load_sample	*all;
+	double			 total = 0, sum = 0;
+	size_t			 i, j, n = 0;
+
+	if ((all = calloc(l->nclients * LOAD_RESERVOIR + 1,
+	    sizeof(*all))) == NULL)
+		return;
+	for (i = 0; i < l->nclients; i++)
+		for (j = 0; j < l->clients[i].nlat; j++) {
+			all[n].ms = l->clients[i].lat[j];
+			all[n++].weight = (double)l->clients[i].ok /
+			    (double)l->clients[i].nlat;
+		}
+	for (i = 0; i < n; i++)
+		total += all[i].weight;
+	qsort(all, n, sizeof(*all), load_sample_cmp);
+	for (i = 0; i < n; i++) {
+		sum += all[i].weight;
+		if (r->p50_ms == 0 && sum >= total * 0.50)
+			r->p50_ms = all[i].ms;
+		if (r->p99_ms == 0 && sum >= total * 0.99)
+			r->p99_ms = all[i].ms;
+	}
+	free(all);
+}
+
+void
+it_load_stop(struct it_load *l, struct it_load_result *r)
+{
+	struct it_load_result	 res = { 0 };
+	double			 last = 0;
+	size_t			 i;
+
+	pthread_mutex_lock(&l->lock);
+	atomic_store(&l->stop, true);
+	pthread_cond_broadcast(&l->wake);
+	pthread_mutex_unlock(&l->lock);
+	for (i = 0; i < l->nclients; i++) {
+		struct load_client	*c = &l->clients[i];
+
+		pthread_join(c->thread, NULL);
+		res.ok += c->ok;
+		res.failed += c->failed;
+		if (c->max_ms > res.max_ms)
+			res.max_ms = c->max_ms;
+		if (c->last_ms > last)
+			last = c->last_ms;
+	}
+	res.seconds = last > l->start_ms ? (last - l->start_ms) / 1e3 : 0;
+	load_percentiles(l, &res);
+	for (i = 0; i < nloads; i++)
+		if (loads[i] == l) {
+			loads[i] = loads[--nloads];
+			break;
+		}
+	pthread_cond_destroy(&l->wake);
+	pthread_mutex_destroy(&l->lock);
+	free(l->clients);
+	free(l);
+	if (r != NULL)
+		*r = res;
 }

@@ -2,8 +2,9 @@
  * The vocabulary of the integration tests (master_test, systemd_test,
  * fault_test): start prefork in the background with a clean environment,
  * remember the workers seen so that the teardown ends whatever a failed
- * test left, wait on the log, the pool and exits with a deadline, and
- * fail on a sanitizer report. Built on testlib.
+ * test left, wait on the log, the pool and exits with a deadline, put a
+ * load on the test worker's sockets, and fail on a sanitizer report.
+ * Built on testlib.
  */
 #ifndef PREFORK_ITEST_H
 #define PREFORK_ITEST_H
@@ -12,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "testlib.h"
 
@@ -189,6 +191,40 @@ void	assert_master_idle(const struct t_daemon *d, const pid_t *pids,
  * demo's HTTP worker; fails the test when it is not there.
  */
 const char	*it_http_worker(void);
+
+/*
+ * A load on the test worker's protocol (--serve): clients threads, each
+ * looping over a new connection to 127.0.0.1:port, "x\n" sent, the
+ * answer read to its end and closed; an answer that starts with
+ * "worker " counts as ok, anything else (refused, reset, short, over
+ * IT_LOAD_TIMEOUT_MS for the whole request) as failed, and the next
+ * try waits 10 ms. rate paces each client to that many requests a
+ * second (0: the next one as soon as an answer comes). It runs until
+ * it_load_stop(), or max_seconds (at least 1) after the start, a hard
+ * bound; the teardown stops a load a failed test left. Latencies are
+ * kept in a reservoir of fixed size per client. Fails the test when
+ * the threads cannot be made.
+ */
+#define IT_LOAD_TIMEOUT_MS	10000
+#define IT_LOAD_MAX_CLIENTS	64
+
+struct it_load;
+
+struct it_load_result {
+	uint64_t	ok, failed;
+	double		seconds;	/* from the start to the last answer */
+	double		p50_ms, p99_ms, max_ms;	/* 0 when nothing was ok */
+};
+
+struct it_load	*it_load_start(unsigned port, unsigned clients, double rate,
+		    unsigned max_seconds);
+
+/*
+ * Stops the clients, waits for their requests in hand (at most
+ * IT_LOAD_TIMEOUT_MS), and frees l; the counts and the latencies of
+ * the ok requests in *r, unless r is NULL. This function can't fail.
+ */
+void	it_load_stop(struct it_load *l, struct it_load_result *r);
 
 /*
  * An observation window: how long a test watches for something that

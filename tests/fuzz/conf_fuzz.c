@@ -90,6 +90,9 @@ static const char *const key_names[] = {
 	[CONF_KEY_MAX_RECYCLING] = "max_recycling",
 	[CONF_KEY_CHECK_INTERVAL] = "check_interval",
 	[CONF_KEY_WORKER_CGROUP] = "worker_cgroup",
+	[CONF_KEY_AUTOSCALE] = "autoscale",
+	[CONF_KEY_AUTOSCALE_INTERVAL] = "autoscale_interval",
+	[CONF_KEY_AUTOSCALE_MAX] = "autoscale_max",
 };
 
 static_assert(nitems(key_names) == CONF_KEY_COUNT, "a key without a name");
@@ -271,7 +274,10 @@ conf_same(const struct conf *a, const struct conf *b)
 	    a->lifetime_jitter == b->lifetime_jitter &&
 	    a->recycle == b->recycle && a->max_recycling == b->max_recycling &&
 	    a->check_interval == b->check_interval &&
-	    a->worker_cgroup == b->worker_cgroup;
+	    a->worker_cgroup == b->worker_cgroup &&
+	    a->autoscale == b->autoscale &&
+	    a->autoscale_interval == b->autoscale_interval &&
+	    a->autoscale_max == b->autoscale_max;
 }
 
 /*

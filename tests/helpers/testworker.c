@@ -60,6 +60,11 @@
  *   --serve-delay MS  with --serve, wait MS between reading a request and
  *                     answering it (a slow request: SIGTERM then finds
  *                     one in hand)
+ *   --serve-spin MS   with --serve, burn MS of this process's CPU time
+ *                     between reading a request and answering it (before
+ *                     --serve-delay when both are given): a CPU-bound
+ *                     request, which on a busy machine takes longer than
+ *                     MS of wall time but always MS of CPU
  *   --notify-ready MS send "READY=1\nSTATUS=testworker ready in slot
  *                     SLOT" to $NOTIFY_SOCKET MS after start (0: at once)
  *   --ready-file FILE send that READY=1 only once FILE exists (looked
@@ -157,6 +162,7 @@ struct options {
 	long		 heartbeat_ms;		/* 0: none */
 	long		 heartbeat_stop_ms;	/* -1: never stops */
 	long		 serve_delay_ms;
+	long		 serve_spin_ms;
 	int		 exit_code;	/* -1: none */
 	int		 signal;	/* 0: none */
 	long		 eat_mb;	/* 0: none */
@@ -207,10 +213,11 @@ usage(void)
 	    "[--on-usr1 FILE]\n"
 	    "                  [--ignore-signal SIG] [--serve] "
 	    "[--serve-delay MS]\n"
-	    "                  [--notify-ready MS] [--ready-file FILE] "
-	    "[--heartbeat MS]\n"
-	    "                  [--heartbeat-auto] [--heartbeat-stop MS] "
-	    "[--notify-child]\n");
+	    "                  [--serve-spin MS] "
+	    "[--notify-ready MS] [--ready-file FILE]\n"
+	    "                  [--heartbeat MS] [--heartbeat-auto] "
+	    "[--heartbeat-stop MS]\n"
+	    "                  [--notify-child]\n");
 	exit(2);
 }
 
@@ -258,7 +265,8 @@ parse_options(int argc, char *argv[], struct options *o)
 	    O_IGNORE_TERM, O_TERM_DELAY, O_EXIT, O_SIGNAL, O_CORE, O_AFTER,
 	    O_TOUCH, O_TOUCH_PID, O_ON_USR1, O_SERVE, O_NOTIFY_READY,
 	    O_HEARTBEAT, O_HEARTBEAT_STOP, O_NOTIFY_CHILD, O_IGNORE_SIGNAL,
-	    O_SERVE_DELAY, O_READY_FILE, O_HEARTBEAT_AUTO, O_EAT_MEMORY };
+	    O_SERVE_DELAY, O_READY_FILE, O_HEARTBEAT_AUTO, O_EAT_MEMORY,
+	    O_SERVE_SPIN };
 	static const struct option	longopts[] = {
 		{ "report", required_argument, NULL, O_REPORT },
 		{ "crash-if", required_argument, NULL, O_CRASH_IF },
@@ -277,6 +285,7 @@ parse_options(int argc, char *argv[], struct options *o)
 		{ "on-usr1", required_argument, NULL, O_ON_USR1 },
 		{ "serve", no_argument, NULL, O_SERVE },
 		{ "serve-delay", required_argument, NULL, O_SERVE_DELAY },
+		{ "serve-spin", required_argument, NULL, O_SERVE_SPIN },
 		{ "ready-file", required_argument, NULL, O_READY_FILE },
 		{ "notify-ready", required_argument, NULL, O_NOTIFY_READY },
 		{ "heartbeat", required_argument, NULL, O_HEARTBEAT },
@@ -345,6 +354,9 @@ parse_options(int argc, char *argv[], struct options *o)
 			break;
 		case O_SERVE_DELAY:
 			o->serve_delay_ms = parse_number(optarg, INT_MAX);
+			break;
+		case O_SERVE_SPIN:
+			o->serve_spin_ms = parse_number(optarg, INT_MAX);
 			break;
 		case O_READY_FILE:
 			o->ready_file = optarg;
@@ -847,11 +859,40 @@ write_all(int c, const char *buf, size_t len)
 }
 
 /*
- * Accepts one connection on lfd, if one is waiting, and answers it,
- * delay_ms after the request.
+ * Burns ms of the process's CPU time. The clock is the CPU's, not the
+ * wall's: a request costs the same work however busy the machine is,
+ * so a test can count it in /proc/PID/stat. The clock is read every few
+ * thousand steps, so that the time goes to user space, not to the
+ * clock's system call.
  */
 static void
-serve_one(int lfd, long delay_ms)
+spin_ms(long ms)
+{
+	volatile unsigned long	x = 0;
+	struct timespec		ts;
+	double			start, t;
+	unsigned		i;
+
+	if (ms <= 0)
+		return;
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == -1)
+		die("clock_gettime", NULL);
+	start = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	do {
+		for (i = 0; i < 20000; i++)
+			x = x * 2654435761u + i;
+		if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == -1)
+			die("clock_gettime", NULL);
+		t = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	} while (t - start < (double)ms);
+}
+
+/*
+ * Accepts one connection on lfd, if one is waiting, and answers it
+ * after --serve-spin's CPU time and --serve-delay's wait.
+ */
+static void
+serve_one(int lfd, const struct options *o)
 {
 	char	line[128], http[512];
 	bool	http_req;
@@ -867,7 +908,8 @@ serve_one(int lfd, long delay_ms)
 	snprintf(line, sizeof(line), "worker %s pid %ld\n", slot_name(),
 	    (long)getpid());
 	http_req = read_request(c);
-	sleep_ms(delay_ms);
+	spin_ms(o->serve_spin_ms);
+	sleep_ms(o->serve_delay_ms);
 	if (http_req) {
 		snprintf(http, sizeof(http), "HTTP/1.0 200 OK\r\n"
 		    "Content-Type: text/plain\r\nContent-Length: %zu\r\n"
@@ -987,7 +1029,7 @@ run(const struct options *o, const sigset_t *block, const sigset_t *waitmask)
 		}
 		for (i = 0; n > 0 && i < nl; i++)
 			if (pfd[i].revents != 0)
-				serve_one(pfd[i].fd, o->serve_delay_ms);
+				serve_one(pfd[i].fd, o);
 	}
 }
 
