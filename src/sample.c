@@ -2,8 +2,8 @@
  * The sampler: /proc and TCP_INFO read, parsed, and handed back. See
  * sample.h. Every file is read into a buffer on the stack with one
  * read(2) or a few: sampling 512 workers every 15 seconds must cost next
- * to nothing, so no stdio, and no allocation but sample_groups()'s one
- * sorted copy of the groups asked for.
+ * to nothing, so no stdio, and no allocation but the one sorted copy of
+ * the groups asked for that a scan of their groups makes.
  */
 #include "config.h"
 
@@ -88,23 +88,18 @@ int
 sample_parse_stat(const char *text, size_t len, struct sample_stat *st)
 {
 	const char	*end = text + len, *p;
-	uint64_t	 v;
+	uint64_t	*v;
 	int		 field;
 
 	if ((p = stat_fields(text, len)) == NULL)
 		return -1;
-	/* Field 3 (the state) is next; utime is 14, stime 15, start 22. */
+	/* Field 3 (the state) is next; the times are 14 to 17, start 22. */
 	for (field = 3; field <= 22; field++) {
-		if (field == 14 || field == 15 || field == 22) {
-			if (parse_u64(&p, end, &v) == -1)
-				return -1;
-			if (field == 14)
-				st->utime = v;
-			else if (field == 15)
-				st->stime = v;
-			else
-				st->starttime = v;
-		} else if (skip_field(&p, end) == -1)
+		v = field == 14 ? &st->utime : field == 15 ? &st->stime :
+		    field == 16 ? &st->cutime : field == 17 ? &st->cstime :
+		    field == 22 ? &st->starttime : NULL;
+		if (v != NULL ? parse_u64(&p, end, v) == -1 :
+		    skip_field(&p, end) == -1)
 			return -1;
 	}
 	return 0;
@@ -347,6 +342,17 @@ group_key_find(const struct group_key *k, size_t n, pid_t pgid)
 	return lo < n && k[lo].pgid == pgid ? &k[lo] : NULL;
 }
 
+/* Past the last of the keys, from k to end, with k's pgid. */
+static const struct group_key *
+group_key_end(const struct group_key *k, const struct group_key *end)
+{
+	const struct group_key	*e = k;
+
+	while (e < end && e->pgid == k->pgid)
+		e++;
+	return e;
+}
+
 /* The pid an entry of proc names, or 0 when it is not a process. */
 static pid_t
 proc_entry_pid(const char *name)
@@ -393,53 +399,50 @@ add_sat(uint64_t *sum, uint64_t v)
 	*sum = *sum > UINT64_MAX - v ? UINT64_MAX : *sum + v;
 }
 
+/* A process of a group asked for, as the scan of proc found it. */
+struct group_member {
+	const char	*proc;
+	pid_t		 pid;
+	const char	*stat;		/* the text of its stat */
+	size_t		 len;
+	char		 state;		/* field 3: 'Z' for a zombie */
+};
+
 /*
- * Adds the process pid, of group pgrp, to every group in keys[0..n-1]
- * that has that pgid.
+ * What a scan does with each member: adds it to the groups of the keys
+ * [k, end), which all have its pgid, in out.
  */
-static void
-group_add(const char *proc, pid_t pid, pid_t pgrp,
-    const struct group_key *keys, size_t n, struct sample_group *out)
-{
-	const struct group_key	*k, *end = keys + n;
-	struct sample_group	*g;
-	struct sample_mem	 m;
+typedef void	group_add_fn(const struct group_member *,
+		    const struct group_key *, const struct group_key *, void *);
 
-	if ((k = group_key_find(keys, n, pgrp)) == NULL ||
-	    member_mem(proc, pid, &m) == 0)
-		return;
-	for (; k < end && k->pgid == pgrp; k++) {
-		g = &out[k->i];
-		add_sat(&g->rss, m.rss);
-		add_sat(&g->pss, m.pss);
-		add_sat(&g->uss, m.uss);
-		g->has_pss = g->has_pss && m.has_pss;
-		g->has_uss = g->has_uss && m.has_uss;
-		g->nprocs++;
-	}
-}
-
-int
-sample_groups(const char *proc, const pid_t *pgids, size_t n,
-    struct sample_group *out)
+/*
+ * The scan that sample_groups() and sample_groups_cpu() share: the keys
+ * of the entries of pgids > 0 sorted, then every process of proc whose
+ * stat names one of their groups handed to add with those keys. A dead
+ * process ('X'), or one gone since readdir(), is left out; so is a
+ * directory whose name is not a pid. The caller fills out first.
+ * Returns 0, or -1 with errno set.
+ */
+static int
+groups_scan(const char *proc, const pid_t *pgids, size_t n,
+    group_add_fn *add, void *out)
 {
-	char			 buf[SAMPLE_FILE_MAX], state;
+	char			 buf[SAMPLE_FILE_MAX];
+	struct group_member	 m = { .proc = proc, .stat = buf };
 	struct group_key	*keys;
+	const struct group_key	*k, *end;
 	struct dirent		*e;
 	DIR			*d;
 	size_t			 i, nkeys = 0;
 	ssize_t			 len;
-	pid_t			 pid, pgrp;
+	pid_t			 pgrp;
 	int			 saved;
 
 	if ((keys = calloc(n > 0 ? n : 1, sizeof(*keys))) == NULL)
 		return -1;
-	for (i = 0; i < n; i++) {
-		out[i] = (struct sample_group){ .has_pss = true,
-		    .has_uss = true };
+	for (i = 0; i < n; i++)
 		if (pgids[i] > 0)
 			keys[nkeys++] = (struct group_key){ pgids[i], i };
-	}
 	if (nkeys == 0) {
 		free(keys);
 		return 0;
@@ -451,24 +454,90 @@ sample_groups(const char *proc, const pid_t *pgids, size_t n,
 		errno = saved;
 		return -1;
 	}
-	for (;;) {
+	for (end = keys + nkeys;;) {
 		errno = 0;
 		if ((e = readdir(d)) == NULL)
 			break;
-		if ((pid = proc_entry_pid(e->d_name)) == 0)
+		if ((m.pid = proc_entry_pid(e->d_name)) == 0)
 			continue;
-		/* Gone since readdir(), or not a process: skipped. */
-		if ((len = read_proc(proc, pid, "stat", buf, sizeof(buf))) ==
-		    -1 || parse_pgrp_state(buf, (size_t)len, &pgrp, &state) ==
-		    -1 || state == 'Z' || state == 'X')
+		if ((len = read_proc(proc, m.pid, "stat", buf, sizeof(buf))) ==
+		    -1 || parse_pgrp_state(buf, (size_t)len, &pgrp, &m.state) ==
+		    -1 || m.state == 'X' ||
+		    (k = group_key_find(keys, nkeys, pgrp)) == NULL)
 			continue;
-		group_add(proc, pid, pgrp, keys, nkeys, out);
+		m.len = (size_t)len;
+		add(&m, k, group_key_end(k, end), out);
 	}
 	saved = errno;
 	closedir(d);
 	free(keys);
 	errno = saved;
 	return saved == 0 ? 0 : -1;
+}
+
+/* Adds a member's memory to its groups; a zombie holds none. */
+static void
+mem_add(const struct group_member *m, const struct group_key *k,
+    const struct group_key *end, void *out)
+{
+	struct sample_group	*g;
+	struct sample_mem	 mem;
+
+	if (m->state == 'Z' || member_mem(m->proc, m->pid, &mem) == 0)
+		return;
+	for (; k < end; k++) {
+		g = (struct sample_group *)out + k->i;
+		add_sat(&g->rss, mem.rss);
+		add_sat(&g->pss, mem.pss);
+		add_sat(&g->uss, mem.uss);
+		g->has_pss = g->has_pss && mem.has_pss;
+		g->has_uss = g->has_uss && mem.has_uss;
+		g->nprocs++;
+	}
+}
+
+int
+sample_groups(const char *proc, const pid_t *pgids, size_t n,
+    struct sample_group *out)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		out[i] = (struct sample_group){ .has_pss = true,
+		    .has_uss = true };
+	return groups_scan(proc, pgids, n, mem_add, out);
+}
+
+/*
+ * Adds a member's CPU time, its waited-for children's included, to its
+ * groups. A zombie's time is still its own until it is reaped.
+ */
+static void
+cpu_add(const struct group_member *m, const struct group_key *k,
+    const struct group_key *end, void *out)
+{
+	struct sample_stat	st;
+	uint64_t		t = 0;
+
+	if (sample_parse_stat(m->stat, m->len, &st) == -1)
+		return;
+	add_sat(&t, st.utime);
+	add_sat(&t, st.stime);
+	add_sat(&t, st.cutime);
+	add_sat(&t, st.cstime);
+	for (; k < end; k++)
+		add_sat((uint64_t *)out + k->i, t);
+}
+
+int
+sample_groups_cpu(const char *proc, const pid_t *pgids, size_t n,
+    uint64_t *ticks)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		ticks[i] = 0;
+	return groups_scan(proc, pgids, n, cpu_add, ticks);
 }
 
 uint64_t

@@ -35,7 +35,7 @@
 #define MIB	(1024 * KIB)
 
 #define STAT_LINE(comm) "4242 (" comm ") S 1 4242 4242 0 -1 4194560 " \
-	"1234 0 0 0 250 75 0 0 20 0 1 0 987654 12345678 456 " \
+	"1234 0 0 0 250 75 12 3 20 0 1 0 987654 12345678 456 " \
 	"18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0\n"
 
 static void
@@ -56,6 +56,8 @@ test_parse_stat(void **state)
 		    &s), 0);
 		assert_int_equal(s.utime, 250);
 		assert_int_equal(s.stime, 75);
+		assert_int_equal(s.cutime, 12);
+		assert_int_equal(s.cstime, 3);
 		assert_int_equal(s.starttime, 987654);
 	}
 }
@@ -68,6 +70,10 @@ test_parse_stat_bad(void **state)
 		"4242 python3 S 1",
 		"4242 (x) S 1 2 3",
 		"4242 (x) S 1 4242 4242 0 -1 4194560 1234 0 0 0 x 75",
+		/* Cut short in the children's times, or one not a number. */
+		"4242 (x) S 1 4242 4242 0 -1 4194560 1234 0 0 0 250 75 12",
+		"4242 (x) S 1 4242 4242 0 -1 4194560 1234 0 0 0 250 75 12 "
+		    "-3 20 0 1 0 9",
 		"4242 (x) S 1 4242 4242 0 -1 4194560 1234 0 0 0 "
 		    "99999999999999999999999 75 0 0 20 0 1 0 9",
 	};
@@ -274,6 +280,41 @@ test_groups_fixture(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+/*
+ * The same tree, for the CPU time: each process's utime, stime, cutime
+ * and cstime are distinct powers of two, so that a sum shows who was
+ * counted. Group 100: the leader (15), the member with ')' (240), the
+ * zombie (768: its time is its own until it is reaped), the member gone
+ * after its stat (1024: the stat is all this reads); not the dead
+ * process ('X') nor the impostors. Group 500's sum stops at UINT64_MAX.
+ */
+static void
+test_groups_cpu_fixture(void **state)
+{
+	static const pid_t	pgids[] = { 200, 100, 400, 0, 100, -5, 500 };
+	uint64_t		ticks[nitems(pgids)];
+
+	memset(ticks, 0xa5, sizeof(ticks));
+	assert_int_equal(sample_groups_cpu(t_fixture("proc-groups"), pgids,
+	    nitems(pgids), ticks), 0);
+	assert_int_equal(ticks[0], 2048 + 4096 + 8192);
+	assert_int_equal(ticks[1], 15 + 240 + 768 + 1024);
+	assert_int_equal(ticks[2], 0);
+	assert_int_equal(ticks[3], 0);
+	assert_int_equal(ticks[4], ticks[1]);
+	assert_int_equal(ticks[5], 0);
+	assert_true(ticks[6] == UINT64_MAX);
+	/* Nothing asked: nothing read, not even a proc that is not there. */
+	ticks[0] = 7;
+	assert_int_equal(sample_groups_cpu(t_fixture("no-such-proc"), pgids,
+	    0, ticks), 0);
+	assert_int_equal(ticks[0], 7);
+	errno = 0;
+	assert_int_equal(sample_groups_cpu(t_fixture("no-such-proc"), pgids,
+	    nitems(pgids), ticks), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
 static void
 test_group_bytes(void **state)
 {
@@ -402,6 +443,110 @@ test_groups_live(void **state)
 	assert_true(p.rss < LIVE_BYTES);
 }
 
+/* How long the CPU burner burns, and what a group must show of it. */
+#define BURN_NS		300000000L
+#define BURN_SHOWN(hz)	((uint64_t)(hz) * 15 / 100)
+
+/* Burns BURN_NS of CPU time, then exits. */
+static void
+burner_run(void)
+{
+	struct timespec		ts;
+	volatile unsigned long	spin = 0;
+
+	do {
+		spin++;
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	} while (ts.tv_sec == 0 && ts.tv_nsec < BURN_NS);
+	_exit(0);
+}
+
+/*
+ * The CPU group's leader: a group of its own, said on wfd; on a byte
+ * from rfd, forks the burner, waits for it, and says so on wfd.
+ */
+static void
+cpu_leader_run(int rfd, int wfd)
+{
+	pid_t	pid;
+	char	c;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || setpgid(0, 0) == -1 ||
+	    write(wfd, "r", 1) != 1 || read(rfd, &c, 1) != 1 ||
+	    (pid = fork()) == -1)
+		_exit(1);
+	if (pid == 0)
+		burner_run();
+	if (waitpid(pid, NULL, 0) != pid || write(wfd, "d", 1) != 1)
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+/* A group, and the CPU time it must reach. */
+struct cpu_wait {
+	pid_t		pgid;
+	uint64_t	want;
+};
+
+static bool
+cpu_reached(void *arg)
+{
+	const struct cpu_wait	*w = arg;
+	uint64_t		 ticks = 0;
+
+	return sample_groups_cpu("/proc", &w->pgid, 1, &ticks) == 0 &&
+	    ticks >= w->want;
+}
+
+/*
+ * The real /proc: a group whose leader forks a child that burns 300 ms
+ * of CPU and exits. The group's ticks rise while the child burns, and
+ * keep what it burned once its leader has reaped it (cutime, cstime),
+ * though the leader itself burned next to nothing.
+ */
+static void
+test_groups_cpu_live(void **state)
+{
+	struct cpu_wait	w;
+	uint64_t	ticks[2], t0;
+	pid_t		pgids[2];
+	long		hz = sysconf(_SC_CLK_TCK);
+	int		go[2], done[2];
+	char		c;
+
+	assert_true(hz > 0);
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(done), 0);
+	if ((live_leader = fork()) == 0) {
+		close(go[1]);
+		close(done[0]);
+		cpu_leader_run(go[0], done[1]);
+	}
+	assert_true(live_leader > 0);
+	close(go[0]);
+	close(done[1]);
+	/* Its own group, once it has said so. */
+	assert_true(t_wait_fd(done[0], POLLIN, t_now_ms() + 10000));
+	assert_int_equal(read(done[0], &c, 1), 1);
+	pgids[0] = live_leader;
+	pgids[1] = 0x7ffffff0;
+	assert_int_equal(sample_groups_cpu("/proc", pgids, 2, ticks), 0);
+	t0 = ticks[0];
+	assert_int_equal(ticks[1], 0);
+	assert_int_equal(write(go[1], "x", 1), 1);
+	w = (struct cpu_wait){ live_leader, t0 + BURN_SHOWN(hz) };
+	assert_true(t_wait_until(cpu_reached, &w, 10000));
+	assert_true(t_wait_fd(done[0], POLLIN, t_now_ms() + 10000));
+	assert_int_equal(read(done[0], &c, 1), 1);
+	assert_int_equal(c, 'd');
+	close(go[1]);
+	close(done[0]);
+	/* The burner is gone: only the leader's cutime holds its time. */
+	assert_int_equal(sample_groups_cpu("/proc", pgids, 1, ticks), 0);
+	assert_true(ticks[0] >= t0 + BURN_SHOWN(hz));
+}
+
 /* A listener with a backlog of 7 and 3 connections nobody accepted. */
 static void
 test_listen_queue(void **state)
@@ -451,8 +596,10 @@ main(void)
 		cmocka_unit_test(test_parse_status),
 		cmocka_unit_test(test_proc_self),
 		cmocka_unit_test(test_groups_fixture),
+		cmocka_unit_test(test_groups_cpu_fixture),
 		cmocka_unit_test(test_group_bytes),
 		cmocka_unit_test_teardown(test_groups_live, live_teardown),
+		cmocka_unit_test_teardown(test_groups_cpu_live, live_teardown),
 		cmocka_unit_test(test_listen_queue),
 	};
 

@@ -7,7 +7,7 @@
  * snapshot holds. The input's NUL-separated parts are the version and
  * the listeners' labels, any bytes; the first part's bytes also pick the
  * numbers. The whole input also goes through the sampler's parsers,
- * which take what /proc gives, as any bytes.
+ * which take what /proc gives (pressure files included), as any bytes.
  */
 #include "config.h"
 
@@ -19,6 +19,7 @@
 #include "fuzz.h"
 #include "metrics.h"
 #include "sample.h"
+#include "sample_load.h"
 #include "util.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -157,6 +158,7 @@ fuzz_parsers(const uint8_t *data, size_t size)
 {
 	struct sample_stat	st;
 	struct sample_mem	m;
+	struct sample_psi	psi;
 	uint64_t		rss;
 	pid_t			pgrp;
 	char			*buf;
@@ -173,6 +175,8 @@ fuzz_parsers(const uint8_t *data, size_t size)
 		FUZZ_CHECK(m.has_uss || m.uss == 0);
 	}
 	(void)sample_parse_status_rss(buf, size, &rss);
+	if (sample_parse_psi(buf, size, &psi) == 0)
+		FUZZ_CHECK(psi.has_full || psi.full_us == 0);
 	free(buf);
 }
 
