@@ -194,8 +194,10 @@ too_many(const struct adv_params *p, struct adv_result *r)
 	    ADV_CPU_TARGET * 100, by_cpu);
 	if (r->has_serving) {
 		by_serving = umin(r->serving_peak + 1, r->workers);
-		step(r, "in service: at most %u connections at once, so no "
-		    "fewer than %u workers", r->serving_peak, by_serving);
+		step(r, "in service: at most %u connection%s at once, so no "
+		    "fewer than %u worker%s", r->serving_peak,
+		    r->serving_peak == 1 ? "" : "s", by_serving,
+		    by_serving == 1 ? "" : "s");
 		want = umax(want, by_serving);
 	}
 	if (want >= r->workers) {
@@ -207,7 +209,7 @@ too_many(const struct adv_params *p, struct adv_result *r)
 	}
 	r->verdict = ADV_TOO_MANY;
 	r->suggested = want;
-	step(r, "too-many: %u workers would do", want);
+	step(r, "too-many: %u worker%s would do", want, want == 1 ? "" : "s");
 }
 
 /* The rules on the queue and the CPU, before memory and the bounds. */

@@ -195,7 +195,7 @@ struct conf {
 
 	/*
 	 * Adaptive sizing: the master applies the pool advisor's
-	 * suggestion itself every autoscale_interval ms, one worker at a
+	 * suggestion itself every autoscale_interval ms, one step at a
 	 * time, between min_workers and autoscale_max (0 = the sizing
 	 * result). The three are the master's: a change needs no worker
 	 * restarted.

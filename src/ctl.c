@@ -9,15 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf_parse.h"
 #include "ctl.h"
 #include "util.h"
 
 const char *const	ctl_command_names[CTL_COMMAND_COUNT] = {
 	"status", "metrics", "scale", "reload", "restart", "stop", "recycle",
+	"advise",
 };
 
 /* Commands of later versions: refused as not supported, not unknown. */
-static const char *const	later[] = { "advise", "upgrade" };
+static const char *const	later[] = { "upgrade" };
 
 /* The most words a request has: "status --json --check". */
 #define WORDS_MAX	4
@@ -143,6 +145,44 @@ parse_status(const char **words, int n, struct ctl_request *req,
 	return 0;
 }
 
+/* advise [--window DURATION] [--json]: the window within its bounds. */
+static int
+parse_advise(const char **words, int n, struct ctl_request *req,
+    char *why, size_t whylen)
+{
+	const char	*bad;
+	char		 w[48];
+	int		 i;
+
+	req->window_ms = CTL_WINDOW_DEFAULT;
+	for (i = 1; i < n; i++) {
+		if (strcmp(words[i], "--json") == 0)
+			req->json = true;
+		else if (strcmp(words[i], "--window") == 0 && i + 1 < n) {
+			if (conf_parse_duration(words[++i], &req->window_ms,
+			    &bad) == -1) {
+				snprintf(why, whylen, "advise: --window '%s' "
+				    "%s", util_escape(words[i], w, sizeof(w)),
+				    bad);
+				return -1;
+			}
+			if (req->window_ms < CTL_WINDOW_MIN ||
+			    req->window_ms > CTL_WINDOW_MAX) {
+				snprintf(why, whylen, "advise: --window '%s' "
+				    "is not between 1s and 15m",
+				    util_escape(words[i], w, sizeof(w)));
+				return -1;
+			}
+		} else {
+			snprintf(why, whylen, "advise: unknown option '%s' "
+			    "(--window DURATION, --json)", util_escape(words[i],
+			    w, sizeof(w)));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 ctl_parse(const char *line, size_t len, struct ctl_request *req,
     char *why, size_t whylen)
@@ -192,6 +232,8 @@ ctl_parse(const char *line, size_t len, struct ctl_request *req,
 	}
 	if (req->cmd == CTL_RECYCLE)
 		return parse_slot(words, n, req, why, whylen);
+	if (req->cmd == CTL_ADVISE)
+		return parse_advise(words, n, req, why, whylen);
 	if (n != 1) {
 		snprintf(why, whylen, "%s takes no argument", words[0]);
 		return -1;

@@ -23,22 +23,29 @@
  *	scale N | scale +N | scale -N
  *	reload | restart | stop
  *	recycle SLOT
+ *	advise [--window DURATION] [--json]
  *
  * reload, restart, stop and recycle are answered once done: the new pool
  * serving (or the configuration's errors), the rolling restart finished,
- * the master about to exit, the slot's new worker ready. Words the
- * master does not know are refused with ERR naming them, so that a newer
- * preforkctl talking to an older master (advise and upgrade come later)
- * gets a clear answer.
+ * the master about to exit, the slot's new worker ready; advise once its
+ * window has been sampled. Words the master does not know are refused
+ * with ERR naming them, so that a newer preforkctl talking to an older
+ * master (upgrade comes later) gets a clear answer.
  */
 #ifndef PREFORK_CTL_H
 #define PREFORK_CTL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A request line's limit, its newline included. */
 #define CTL_REQUEST_MAX		4096
+/* advise's window: the default, and its bounds, in ms. */
+#define CTL_WINDOW_DEFAULT	30000
+#define CTL_WINDOW_MIN		1000
+#define CTL_WINDOW_MAX		900000
+
 /* Clients at once, and how long one may stay connected, in seconds. */
 #define CTL_CLIENTS_MAX		16
 #define CTL_TIMEOUT		5.0
@@ -51,6 +58,7 @@ enum ctl_command {
 	CTL_RESTART,
 	CTL_STOP,
 	CTL_RECYCLE,
+	CTL_ADVISE,
 	CTL_COMMAND_COUNT
 };
 
@@ -63,11 +71,12 @@ enum ctl_scale {
 
 struct ctl_request {
 	enum ctl_command	cmd;
-	bool			json;		/* status --json */
+	bool			json;		/* status, advise --json */
 	bool			check;		/* status --check */
 	enum ctl_scale		scale;
 	unsigned		n;		/* scale's number, recycle's
 						   slot */
+	uint64_t		window_ms;	/* advise --window */
 };
 
 /* The first word of an answer. */

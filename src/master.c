@@ -347,9 +347,10 @@ master_status(struct master *m)
 	if (m->sd.fd == -1)
 		return;
 	lc_status_note(&m->lc, note, sizeof(note));
-	snprintf(status, sizeof(status), "%s%u/%u workers ready; %s", note,
-	    pool_ready_count(&m->pool), m->pool.size,
-	    explain_summary(&m->decision, summary, sizeof(summary)));
+	snprintf(status, sizeof(status), "%s%u/%u workers ready%s; %s", note,
+	    pool_ready_count(&m->pool), m->pool.size, m->conf.autoscale ?
+	    " (adaptive)" : "", explain_summary(&m->decision, summary,
+	    sizeof(summary)));
 	if (notify_status(&m->sd, status) == -1)
 		log_warn("notify systemd");
 	master_sd_wait(m);
@@ -714,6 +715,7 @@ master_start(struct master *m)
 {
 	struct pool_params	par;
 	char			why[OOM_WHY_MAX], file[PATH_MAX];
+	unsigned		n;
 	int			status;
 
 	if ((status = startup_fd_room(&m->conf)) != 0 ||
@@ -761,10 +763,11 @@ master_start(struct master *m)
 	pool_params_of(&m->conf, &par);
 	pool_init(&m->pool, &master_pool_ops, m, &par);
 	master_decide(m);
-	log_info("starting %u worker%s: %s", m->decision.result.workers,
-	    m->decision.result.workers == 1 ? "" : "s", m->conf.command);
-	if (pool_start(&m->pool, m->decision.result.workers, master_clock()) ==
-	    -1) {
+	n = master_advise_clamp(m, m->decision.result.workers);
+	log_info("starting %u worker%s: %s", n, n == 1 ? "" : "s",
+	    m->conf.command);
+	if (pool_start(&m->pool, n, master_clock()) == -1 ||
+	    master_advise_init(m) == -1) {
 		log_error("start");
 		return EX_OSERR;
 	}
@@ -781,6 +784,7 @@ master_free(struct master *m)
 		ctlserver_close(&m->ctl);
 	}
 	collect_free(&m->collect);
+	master_advise_free(m);
 	oom_close(&m->oom);
 	guard_stop(&m->guard);
 	spawn_orphans_free(&m->orphans);

@@ -31,6 +31,7 @@ ctl_status(struct master *m, struct ctl_conn *c, const struct ctl_request *r)
 {
 	struct status_snapshot	s;
 	char			summary[256], note[160], line[96], *text;
+	char			adaptive[ADV_STEP_LEN + 96];
 	size_t			len;
 
 	if (r->check && !r->json) {
@@ -54,6 +55,8 @@ ctl_status(struct master *m, struct ctl_conn *c, const struct ctl_request *r)
 	s.min_workers = m->conf.min_workers;
 	s.sizing = explain_summary(&m->decision, summary, sizeof(summary));
 	s.note = lc_status_note(&m->lc, note, sizeof(note));
+	master_advise_describe(m, adaptive, sizeof(adaptive));
+	s.adaptive = m->conf.autoscale ? adaptive : NULL;
 	s.reloads = m->reloads[METRICS_RELOAD_SUCCESS];
 	s.reload_failures = m->reloads[METRICS_RELOAD_FAILURE];
 	s.generation = m->gen;
@@ -228,6 +231,9 @@ master_request(void *ctx, struct ctl_conn *c, const struct ctl_request *r)
 	case CTL_RECYCLE:
 		ctl_recycle(m, c, r);
 		break;
+	case CTL_ADVISE:
+		master_advise_request(m, c, r);
+		break;
 	case CTL_COMMAND_COUNT:
 		break;
 	}
@@ -258,6 +264,7 @@ master_control_update(struct master *m)
 		answer_all(m, CTL_RELOAD, CTL_ERR, "shutting down", NULL);
 		answer_all(m, CTL_RESTART, CTL_ERR, "shutting down", NULL);
 		answer_all(m, CTL_RECYCLE, CTL_ERR, "shutting down", NULL);
+		answer_all(m, CTL_ADVISE, CTL_ERR, "shutting down", NULL);
 		return;
 	}
 	recycles_done(m);

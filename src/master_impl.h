@@ -13,6 +13,7 @@
 
 #include <ev.h>
 
+#include "advise.h"
 #include "collect.h"
 #include "conf.h"
 #include "ctlserver.h"
@@ -30,6 +31,35 @@
 #include "sockets.h"
 #include "spawn.h"
 #include "wcgroup.h"
+
+/* The samples kept: a 15-minute window at one a second. */
+#define ADV_RING	1024
+
+/* The pool advisor's sampler and autoscale (master_advise.c). */
+struct advisor {
+	ev_timer		 timer;		/* only while needed */
+	double			 period;	/* its repeat */
+	struct adv_sample	*ring;		/* ADV_RING samples */
+	size_t			 head, n;
+	double			 hz;		/* clock ticks a second */
+	double			 cpu;		/* the pool's CPU seconds */
+	pid_t			*slot_pid;	/* per slot, the worker */
+	uint64_t		*slot_ticks;	/* and its ticks, last seen */
+	pid_t			*pids;		/* scratch: the live ones */
+	unsigned		*slots;
+	uint64_t		*ticks;
+	size_t			 cap;		/* of each array */
+	char			 psi_cpu[PATH_MAX];	/* "": none */
+	char			 psi_mem[PATH_MAX];
+	struct ratelimit	 warned;
+	/* autoscale */
+	struct autoscale	 as;
+	double			 from;		/* the window began */
+	enum adv_verdict	 verdict;	/* the last one */
+	char			 last[ADV_STEP_LEN]; /* the last change */
+	double			 last_at;
+	uint64_t		 changes[2];	/* up, down */
+};
 
 struct master {
 	struct ev_loop			*loop;
@@ -75,6 +105,7 @@ struct master {
 	struct oomwatch			 oom;		/* the OOM killer's
 							   count */
 	struct wcg			 wcg;		/* worker_cgroup */
+	struct advisor			 adv;
 };
 
 /*
@@ -139,5 +170,23 @@ void	 master_control_update(struct master *m);
 void	 master_control_failed(struct master *m, unsigned slot,
 	    const char *why);
 void	 master_control_exit(struct master *m);
+
+/*
+ * master_advise.c: the sampler, started at start-up (-1 when out of
+ * memory) and freed at exit; its timer armed or stopped for what needs
+ * it (autoscale, a waiting advise); an advise request taken; autoscale
+ * started again from the configured size (HUP), and a size clamped to
+ * autoscale's bounds when it is on; a line for
+ * status and STATUS= saying whether the size is adaptive.
+ */
+int	 master_advise_init(struct master *m);
+void	 master_advise_free(struct master *m);
+void	 master_advise_timer(struct master *m);
+void	 master_advise_request(struct master *m, struct ctl_conn *c,
+	    const struct ctl_request *r);
+void	 master_advise_reset(struct master *m);
+unsigned master_advise_clamp(const struct master *m, unsigned n);
+void	 master_advise_describe(const struct master *m, char *buf,
+	    size_t len);
 
 #endif /* PREFORK_MASTER_IMPL_H */

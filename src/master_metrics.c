@@ -29,6 +29,9 @@ master_metrics(struct master *m, size_t *len)
 		return NULL;
 	memcpy(s.exits, m->exits, sizeof(s.exits));
 	memcpy(s.reloads, m->reloads, sizeof(s.reloads));
+	s.autoscale = m->conf.autoscale;
+	memcpy(s.autoscale_changes, m->adv.changes,
+	    sizeof(s.autoscale_changes));
 	return metrics_format(&s, len);
 }
 

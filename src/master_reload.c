@@ -137,7 +137,9 @@ master_reload(struct master *m, struct strv *errs_out)
 		log_info(MSG_ROLL_CHANGED);
 		pool_set_generation(&m->pool, ++m->gen, true, master_clock());
 	}
-	master_resize(m, m->decision.result.workers, "SIGHUP");
+	master_resize(m, master_advise_clamp(m, m->decision.result.workers),
+	    "SIGHUP");
+	master_advise_reset(m);
 	/*
 	 * Nothing of a rejected configuration is waited for (only the
 	 * resize is applied): done, as far as systemd is concerned. An

@@ -141,6 +141,16 @@ metrics_sockets_sizing(struct buf *b, const struct metrics_snapshot *s)
 	for (i = 0; i < METRICS_RELOAD_COUNT; i++)
 		buf_printf(b, "prefork_reloads_total{result=\"%s\"} %ju\n",
 		    metrics_reload_names[i], (uintmax_t)s->reloads[i]);
+
+	family(b, "prefork_autoscale_enabled", "gauge",
+	    "1 when autoscale sets the pool's size.");
+	buf_printf(b, "prefork_autoscale_enabled %d\n", s->autoscale);
+	family(b, "prefork_autoscale_changes_total", "counter",
+	    "Pool size changes autoscale made, by direction.");
+	buf_printf(b, "prefork_autoscale_changes_total{direction=\"up\"} "
+	    "%ju\n", (uintmax_t)s->autoscale_changes[0]);
+	buf_printf(b, "prefork_autoscale_changes_total{direction=\"down\"} "
+	    "%ju\n", (uintmax_t)s->autoscale_changes[1]);
 }
 
 /* The master's own process_* metrics, as every exporter has them. */

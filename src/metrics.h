@@ -73,6 +73,9 @@ struct metrics_snapshot {
 	unsigned			 states[METRICS_STATE_COUNT];
 	uint64_t			 exits[METRICS_EXIT_COUNT];
 	uint64_t			 reloads[METRICS_RELOAD_COUNT];
+	bool				 autoscale;	/* on */
+	uint64_t			 autoscale_changes[2];	/* up,
+								   down */
 	const struct metrics_worker	*workers;	/* by slot, no slot
 							   twice */
 	size_t				 nworkers;

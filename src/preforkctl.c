@@ -78,7 +78,8 @@ static const char usage_text[] =
 "  -c, --config FILE       the socket named by FILE's control key\n"
 "  -t, --timeout SECONDS   wait at most this long for the answer; 0 for\n"
 "                          no limit (default 10, 300 for reload, restart,\n"
-"                          stop and recycle)\n"
+"                          stop and recycle, 10 more than the window for\n"
+"                          advise)\n"
 "  -h, --help              print this help and exit\n"
 "  -V, --version           print the version and exit\n"
 "\n"
@@ -92,6 +93,10 @@ static const char usage_text[] =
 "  stop                       stop the workers and the master\n"
 "  recycle SLOT               replace one worker (ready first, with\n"
 "                             recycle = surge)\n"
+"  advise [--window D] [--json]\n"
+"                             sample the pool for D (default 30s), then\n"
+"                             say whether it has too few or too many\n"
+"                             workers, and why\n"
 "\n"
 "Without -s or -c, the socket is $PREFORK_CONTROL, else\n"
 "$RUNTIME_DIRECTORY/control.sock, else " DEFAULT_SOCKET ".\n"
@@ -582,6 +587,9 @@ main(int argc, char *argv[])
 	    req.cmd == CTL_STOP || req.cmd == CTL_RECYCLE;
 	x.timeout_ms = o.timeout_set ? o.timeout_ms : done_cmd ?
 	    TIMEOUT_DONE_MS : TIMEOUT_MS;
+	/* advise answers after its window. */
+	if (req.cmd == CTL_ADVISE && !o.timeout_set)
+		x.timeout_ms += req.window_ms;
 	x.path = path = find_socket(&o);
 	if (x.timeout_ms > 0)
 		x.deadline = now_ms() + (double)x.timeout_ms;

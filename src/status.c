@@ -49,7 +49,10 @@ text_head(struct buf *b, const struct status_snapshot *s)
 	buf_printf(b, "pool: %u/%u workers ready (min_workers %u)%s%s\n",
 	    s->ready, s->size, s->min_workers, *s->note ? "; " : "",
 	    s->note);
-	if (s->size != s->sized)
+	if (s->adaptive != NULL)
+		buf_printf(b, "target: %u workers (sizing says %u), %s\n",
+		    s->size, s->sized, s->adaptive);
+	else if (s->size != s->sized)
 		buf_printf(b, "target: %u workers, scaled (sizing says %u "
 		    "until the next reload)\n", s->size, s->sized);
 	else
@@ -163,6 +166,12 @@ status_json(const struct status_snapshot *s, size_t *len)
 	buf_json_string(&b, s->sizing);
 	buf_printf(&b, ",\"note\":");
 	buf_json_string(&b, s->note);
+	buf_printf(&b, ",\"adaptive\":%s,\"autoscale\":",
+	    s->adaptive != NULL ? "true" : "false");
+	if (s->adaptive != NULL)
+		buf_json_string(&b, s->adaptive);
+	else
+		buf_printf(&b, "null");
 	buf_printf(&b, ",\"reloads\":%ju,\"reload_failures\":%ju,"
 	    "\"generation\":%u,\"recycled\":{\"memory\":%ju,\"lifetime\":%ju,"
 	    "\"manual\":%ju},\"workers\":[", (uintmax_t)s->reloads,

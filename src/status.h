@@ -46,6 +46,9 @@ struct status_snapshot {
 	const char			*sizing;	/* the summary */
 	const char			*note;		/* a reload not
 							   complete, or "" */
+	const char			*adaptive;	/* autoscale's bounds
+							   and last change,
+							   or NULL: off */
 	uint64_t			 reloads;	/* accepted */
 	uint64_t			 reload_failures;
 	unsigned			 generation;	/* of the conf */

@@ -101,6 +101,31 @@ test_scale_forms(void **state)
 }
 
 static void
+test_advise_forms(void **state)
+{
+	assert_int_equal(parse("advise"), 0);
+	assert_int_equal(req.cmd, CTL_ADVISE);
+	assert_int_equal(req.window_ms, 30000);
+	assert_false(req.json);
+	assert_int_equal(parse("advise --json --window 2m"), 0);
+	assert_true(req.json);
+	assert_int_equal(req.window_ms, 120000);
+	assert_int_equal(parse("advise --window 1s"), 0);
+	assert_int_equal(req.window_ms, 1000);
+	assert_int_equal(parse("advise --window 15m"), 0);
+	refused("advise --window 999ms", "advise: --window '999ms' is not "
+	    "between 1s and 15m");
+	refused("advise --window 16m", "advise: --window '16m' is not "
+	    "between 1s and 15m");
+	refused("advise --window soon", "advise: --window 'soon' is not a "
+	    "duration (use ms, s, m, h)");
+	refused("advise --window", "advise: unknown option '--window' "
+	    "(--window DURATION, --json)");
+	refused("advise 30s", "advise: unknown option '30s' (--window "
+	    "DURATION, --json)");
+}
+
+static void
 test_refused(void **state)
 {
 	char	line[CTL_REQUEST_MAX + 8];
@@ -121,8 +146,6 @@ test_refused(void **state)
 	assert_int_equal(parse("recycle 3"), 0);
 	assert_int_equal(req.cmd, CTL_RECYCLE);
 	assert_int_equal(req.n, 3);
-	refused("advise", "'advise' is not supported by prefork "
-	    PACKAGE_VERSION);
 	refused("upgrade", "'upgrade' is not supported by prefork "
 	    PACKAGE_VERSION);
 	/* Bytes that are not printable ASCII: named, not echoed. */
@@ -237,6 +260,7 @@ main(void)
 		cmocka_unit_test(test_line),
 		cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_scale_forms),
+		cmocka_unit_test(test_advise_forms),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_scale_size),
 		cmocka_unit_test(test_reply_parse),

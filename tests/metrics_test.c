@@ -47,6 +47,9 @@ fixed(struct metrics_snapshot *s)
 	s->exits[METRICS_EXIT_RESTART] = 4;
 	s->reloads[METRICS_RELOAD_SUCCESS] = 1;
 	s->reloads[METRICS_RELOAD_FAILURE] = 1;
+	s->autoscale = true;
+	s->autoscale_changes[0] = 3;
+	s->autoscale_changes[1] = 1;
 	s->workers = workers;
 	s->nworkers = nitems(workers);
 	s->listeners = listeners;

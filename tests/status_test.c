@@ -110,6 +110,31 @@ test_plain(void **state)
 	free(text);
 }
 
+/* An adaptive size: said on the target line, and in the JSON. */
+static void
+test_adaptive(void **state)
+{
+	struct status_snapshot	s = snap;
+	size_t			len;
+	char			*text;
+
+	s.size = 7;
+	s.sized = 4;
+	s.nworkers = 0;
+	s.adaptive = "adaptive, 2 to 9 workers, every 30 s; last too-few: "
+	    "5 -> 7 workers (suggested 9), 12 s ago";
+	text = status_text(&s, &len);
+	assert_non_null(strstr(text, "target: 7 workers (sizing says 4), "
+	    "adaptive, 2 to 9 workers, every 30 s; last too-few: 5 -> 7 "
+	    "workers (suggested 9), 12 s ago\n"));
+	assert_null(strstr(text, "scaled"));
+	free(text);
+	text = status_json(&s, &len);
+	assert_non_null(strstr(text, "\"adaptive\":true,\"autoscale\":"
+	    "\"adaptive, 2 to 9 workers"));
+	free(text);
+}
+
 /* What JSON must escape, escaped; nothing else touched. */
 static void
 test_json_escapes(void **state)
@@ -152,6 +177,7 @@ main(void)
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_plain),
+		cmocka_unit_test(test_adaptive),
 		cmocka_unit_test(test_json_escapes),
 		cmocka_unit_test(test_durations),
 	};
