@@ -121,12 +121,12 @@ figures(const struct adv_params *p, const struct adv_sample *s, size_t n,
 			r->mem = s[i].mem;
 	}
 	/* A listener that shows its queue in most samples counts. */
-	r->has_queue = nq * 2 > n;
+	r->has_queue = (size_t)nq * 2 > n;
 	if (r->has_queue) {
 		r->queue_share = (double)queued / nq;
 		r->queue_mean = qsum / nq;
 	}
-	r->has_serving = ns * 2 > n;
+	r->has_serving = (size_t)ns * 2 > n;
 	if (r->has_serving)
 		r->serving_mean = ssum / ns;
 	r->has_psi_cpu = a->has_psi_cpu && z->has_psi_cpu;
@@ -185,7 +185,7 @@ too_few(struct adv_result *r)
 static void
 too_many(const struct adv_params *p, struct adv_result *r)
 {
-	unsigned	by_cpu, by_serving = 0, want;
+	unsigned	by_cpu, by_serving, want;
 
 	by_cpu = clamp_count(r->workers * r->cpu / ADV_CPU_TARGET);
 	want = umax(by_cpu, p->min_workers);

@@ -26,6 +26,28 @@
 
 static void	advisor_tick(struct master *);
 
+/*
+ * What a waiting advise keeps (ctl_set_args()): when its window ends, in
+ * ms of master_clock(); its window in ms, doubled, plus 1 for --json.
+ */
+static double
+waiting_end(const struct ctl_conn *c)
+{
+	return (double)ctl_arg(c, 0) / 1000;
+}
+
+static double
+waiting_window(const struct ctl_conn *c)
+{
+	return (double)((unsigned long)ctl_arg(c, 1) >> 1) / 1000;
+}
+
+static bool
+waiting_json(const struct ctl_conn *c)
+{
+	return ((unsigned long)ctl_arg(c, 1) & 1) != 0;
+}
+
 /* The bounds autoscale keeps: min_workers, and autoscale_max or the
    sizing result. */
 static void
@@ -190,6 +212,12 @@ advisor_sample(struct master *m)
 	}
 	sample_queues(m, s);
 	sample_psi(a, s);
+	log_debug("advisor: sample t %.3f workers %u cpu %.3f queue %s%u "
+	    "limit %u serving %s%u psi_cpu %s%.3f psi_mem %s%.3f", s->t,
+	    s->workers, s->cpu, s->has_queue ? "" : "-", s->queue,
+	    s->queue_limit, s->has_serving ? "" : "-", s->serving,
+	    s->has_psi_cpu ? "" : "-", s->psi_cpu,
+	    s->has_psi_mem ? "" : "-", s->psi_mem);
 }
 
 /*
@@ -239,8 +267,8 @@ advisor_answer(struct master *m, double now)
 
 	k = ctlserver_waiting(&m->ctl, CTL_ADVISE, c, nitems(c));
 	for (i = 0; i < k; i++) {
-		double	end = (double)ctl_arg(c[i], 0) / 1000;
-		double	window = (double)(ctl_arg(c[i], 1) / 2) / 1000;
+		double	end = waiting_end(c[i]);
+		double	window = waiting_window(c[i]);
 
 		if (now < end - m->adv.period / 2)
 			continue;
@@ -255,7 +283,7 @@ advisor_answer(struct master *m, double now)
 			ctl_answer(c[i], CTL_ERR, r.steps[0], NULL, 0);
 		else {
 			b.len = 0;
-			if (ctl_arg(c[i], 1) % 2)
+			if (waiting_json(c[i]))
 				advise_json(&r, &b);
 			else
 				advise_text(&r, &b);
@@ -345,7 +373,7 @@ advisor_period(struct master *m)
 	}
 	k = ctlserver_waiting(&m->ctl, CTL_ADVISE, c, nitems(c));
 	for (i = 0; i < k; i++) {
-		w = (double)(ctl_arg(c[i], 1) / 2) / 1000;
+		w = waiting_window(c[i]);
 		p = w / 20;
 		period = period == 0 || p < period ? p : period;
 		longest = w > longest ? w : longest;

@@ -319,8 +319,10 @@ test_bad_requests(void **state)
 		    "(N a number up to 65536)\n" },
 		{ "stat\0us\n", 8, "ERR byte 0x00 at offset 4: a request is "
 		    "printable ASCII\n" },
-		{ "advise\n", 7, "ERR 'advise' is not supported by prefork "
+		{ "upgrade\n", 8, "ERR 'upgrade' is not supported by prefork "
 		    PACKAGE_VERSION "\n" },
+		{ "advise --window 1h\n", 19, "ERR advise: --window '1h' is "
+		    "not between 1s and 15m\n" },
 	};
 	char	 sock[PATH_MAX], *big, *ans;
 	pid_t	 a[2], b[2];
