@@ -374,8 +374,8 @@ bc_op(unsigned char *bc, size_t at, size_t total, unsigned char code,
 
 /*
  * The kernel's filter for l's sockets into bc: local port >= port and
- * <= port (which every kernel since 2.6 knows; S_EQ came in 4.x), and,
- * unless l listens on the wildcard, the local address. Returns its
+ * <= port (which every kernel with inet_diag knows; S_EQ came later),
+ * and, unless l listens on the wildcard, the local address. Returns its
  * length.
  */
 static size_t
