@@ -346,6 +346,102 @@ test_bad_series(void **state)
 	assert_int_equal(advise(&two_cpus, s, N, &r), -1);
 }
 
+/* A figure of a recorded line: "-" before it means unknown. */
+static bool
+figure(const char *word, double *v)
+{
+	if (*word == '-')
+		return false;
+	*v = strtod(word, NULL);
+	return true;
+}
+
+/*
+ * Loads tests/fixtures/advise/name (the master's debug lines, "t T
+ * workers N cpu C queue Q limit L serving S psi_cpu P psi_mem M") into
+ * s; the answer the master gave, from the "# verdict" line, into want.
+ * Returns the number of samples.
+ */
+static size_t
+load(const char *name, struct adv_sample *s, size_t max,
+    struct adv_result *want)
+{
+	char		 path[256], line[512], w[8][32], verdict[32];
+	FILE		*f;
+	size_t		 n = 0;
+	double		 v = 0;
+	unsigned	 i;
+
+	snprintf(path, sizeof(path), "advise/%s", name);
+	assert_non_null(f = fopen(t_fixture(path), "r"));
+	memset(want, 0, sizeof(*want));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "# verdict %31s workers %u suggested %u",
+		    verdict, &want->workers, &want->suggested) == 3) {
+			for (i = 0; i < ADV_VERDICT_COUNT; i++)
+				if (strcmp(verdict, adv_verdict_names[i]) == 0)
+					want->verdict = (enum adv_verdict)i;
+			continue;
+		}
+		if (line[0] == '#')
+			continue;
+		assert_true(n < max);
+		assert_int_equal(sscanf(line, "t %31s workers %31s cpu %31s "
+		    "queue %31s limit %31s serving %31s psi_cpu %31s "
+		    "psi_mem %31s", w[0], w[1], w[2], w[3], w[4], w[5], w[6],
+		    w[7]), 8);
+		memset(&s[n], 0, sizeof(s[n]));
+		assert_true(figure(w[0], &s[n].t));
+		assert_true(figure(w[1], &v));
+		s[n].workers = (unsigned)v;
+		assert_true(figure(w[2], &s[n].cpu));
+		if ((s[n].has_queue = figure(w[3], &v)))
+			s[n].queue = (uint32_t)v;
+		if (figure(w[4], &v))
+			s[n].queue_limit = (uint32_t)v;
+		if ((s[n].has_serving = figure(w[5], &v)))
+			s[n].serving = (uint32_t)v;
+		s[n].has_psi_cpu = figure(w[6], &s[n].psi_cpu);
+		s[n].has_psi_mem = figure(w[7], &s[n].psi_mem);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * Series recorded from real pools of known truth: the verdict and the
+ * suggestion the master gave; and again without pressure stall
+ * information, which changes neither here.
+ */
+static void
+test_recorded(void **state)
+{
+	static const char *const	names[] = { "io-too-few.samples",
+	    "idle-too-many.samples", "cpu-bound.samples" };
+	static const enum adv_verdict	truth[] = { ADV_TOO_FEW,
+	    ADV_TOO_MANY, ADV_CPU_BOUND };
+	struct adv_sample		s[64];
+	struct adv_result		r, want;
+	size_t				i, j, n;
+
+	for (i = 0; i < nitems(names); i++) {
+		n = load(names[i], s, nitems(s), &want);
+		assert_true(n >= 20);
+		assert_int_equal(want.verdict, truth[i]);
+		assert_int_equal(advise(&two_cpus, s, n, &r), 0);
+		assert_string_equal(adv_verdict_names[r.verdict],
+		    adv_verdict_names[want.verdict]);
+		assert_int_equal(r.workers, want.workers);
+		assert_int_equal(r.suggested, want.suggested);
+		for (j = 0; j < n; j++)
+			s[j].has_psi_cpu = s[j].has_psi_mem = false;
+		assert_int_equal(advise(&two_cpus, s, n, &r), 0);
+		assert_int_equal(r.verdict, want.verdict);
+		assert_int_equal(r.suggested, want.suggested);
+	}
+}
+
 /*
  * A pool under a closed-loop load: clients each wait service seconds
  * per request (I/O), using cpu seconds of CPU; the queue is the clients
@@ -513,6 +609,7 @@ main(void)
 		cmocka_unit_test(test_no_tcp_info),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_bad_series),
+		cmocka_unit_test(test_recorded),
 		cmocka_unit_test(test_autoscale_converges),
 		cmocka_unit_test(test_autoscale_no_flap),
 		cmocka_unit_test(test_autoscale_hysteresis),
