@@ -6,13 +6,15 @@
  * more load than the CPUs carry, and a pool on a unix socket, whose
  * queue no one can read; each at two sizes and rates, so that the rules
  * are not tuned to one point. Then autoscale grows a pool under load,
- * holds it without flapping, and shrinks it when the load stops; and
- * with autoscale off, an idle master makes no wake-up.
+ * holds it without flapping, starts again from the configured size at
+ * HUP, and shrinks the pool when the load stops; and with autoscale off,
+ * an idle master makes no wake-up.
  */
 #include "config.h"
 
 #include <limits.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -191,29 +193,42 @@ test_light_load_too_many(void **state)
 }
 
 /*
- * CPU-bound: each request burns 20 ms of CPU, with more clients than
+ * CPU-bound: each request burns spin ms of CPU, with more clients than
  * the machine's CPUs: a queue with busy CPUs.
  */
 static void
-test_cpu_bound(void **state)
+cpu_bound(unsigned per_cpu, unsigned spin_ms)
 {
 	struct it_load_result	 res;
 	struct it_load		*l;
-	char			 sock[PATH_MAX], *json;
+	char			 sock[PATH_MAX], args[64], *json;
 	unsigned		 port;
 	long			 cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	if (cpus < 1 || cpus > 16)
 		skip();
-	(void)start_served((unsigned)cpus * 2, "", "--serve-spin 20", sock,
-	    &port, NULL);
-	l = it_load_start(port, (unsigned)cpus * 6, 0, 30);
+	xsnprintf(args, sizeof(args), "--serve-spin %u", spin_ms);
+	(void)start_served((unsigned)cpus * per_cpu, "", args, sock, &port,
+	    NULL);
+	l = it_load_start(port, (unsigned)cpus * per_cpu * 3, 0, 30);
 	json = advise_json(sock);
 	it_load_stop(l, &res);
 	assert_verdict(json, "cpu-bound");
 	assert_true(member(json, "suggested_workers") ==
 	    member(json, "workers"));
 	free(json);
+}
+
+static void
+test_cpu_bound(void **state)
+{
+	cpu_bound(2, 20);
+}
+
+static void
+test_cpu_bound_more(void **state)
+{
+	cpu_bound(3, 8);
 }
 
 /* A unix socket has no TCP_INFO: the queue is unknown, and said so. */
@@ -294,7 +309,7 @@ test_autoscale(void **state)
 	struct t_daemon		*d;
 	char			 sock[PATH_MAX];
 	struct seen		 seen;
-	unsigned		 port, low, high;
+	unsigned		 port, low, high, t;
 
 	d = start_served(2, "autoscale = on\nautoscale_interval = 1s\n"
 	    "autoscale_max = 16\nmin_workers = 2\n", "--serve-delay 50",
@@ -319,6 +334,18 @@ test_autoscale(void **state)
 	assert_true(high <= 12);
 	assert_int_equal(res.failed, 0);
 	assert_false(log_has(d, "autoscale (too-many"));
+	/* HUP: back to the configured size, then autoscale grows again. */
+	l = it_load_start(port, 10, 0, 60);
+	t = target(sock);
+	assert_int_equal(kill(d->pid, SIGHUP), 0);
+	wait_logf(d, "SIGHUP: %u -> 2 workers", t);
+	want = (struct size_at_least){ sock, 10, false };
+	if (!t_wait_until(size_reached, &want, 30000)) {
+		dump_log(d);
+		fail_msg("autoscale did not grow the pool again after HUP");
+	}
+	it_load_stop(l, &res);
+	assert_int_equal(res.failed, 0);
 	want = (struct size_at_least){ sock, 2, true };
 	if (!t_wait_until(size_reached, &want, 60000)) {
 		dump_log(d);
@@ -355,6 +382,7 @@ main(void)
 		cmocka_unit_test_teardown(test_idle_too_many, teardown),
 		cmocka_unit_test_teardown(test_light_load_too_many, teardown),
 		cmocka_unit_test_teardown(test_cpu_bound, teardown),
+		cmocka_unit_test_teardown(test_cpu_bound_more, teardown),
 		cmocka_unit_test_teardown(test_unix_listener, teardown),
 		cmocka_unit_test_teardown(test_autoscale, teardown),
 		cmocka_unit_test_teardown(test_idle_without_autoscale,
