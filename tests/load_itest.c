@@ -10,7 +10,6 @@
 
 #include <sys/types.h>
 
-#include <dirent.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -176,27 +175,11 @@ test_load_paced_and_bounded(void **state)
 	assert_true(r.seconds <= 1.5);
 }
 
-/* The threads of this process, from /proc/self/task. */
-static unsigned
-threads(void)
-{
-	DIR		*d = opendir("/proc/self/task");
-	struct dirent	*e;
-	unsigned	 n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
 static bool
 single_threaded(void *arg)
 {
 	(void)arg;
-	return threads() == 1;
+	return t_dir_entries("/proc/self/task") == 1;
 }
 
 /* A load a test did not stop: it_teardown() stops it, threads and all. */
@@ -207,10 +190,10 @@ test_teardown_stops_load(void **state)
 	pid_t		pids[1];
 
 	(void)state;
-	assert_int_equal(threads(), 1);
+	assert_int_equal(t_dir_entries("/proc/self/task"), 1);
 	start_serving(1, "--serve-delay 50", &port, pids);
 	it_load_start(port, 3, 0, 60);
-	assert_int_equal(threads(), 4);
+	assert_int_equal(t_dir_entries("/proc/self/task"), 4);
 	assert_int_equal(it_teardown(), 0);
 	assert_true(t_wait_until(single_threaded, NULL, WAIT_MS));
 }

@@ -9,7 +9,6 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -52,19 +51,6 @@ receive(int fd, char *buf, size_t len)
 	assert_true(n >= 0);
 	buf[n] = '\0';
 	return buf;
-}
-
-static int
-count_fds(void)
-{
-	DIR	*d = opendir("/proc/self/fd");
-	int	 n = 0;
-
-	assert_non_null(d);
-	while (readdir(d) != NULL)
-		n++;
-	closedir(d);
-	return n;
 }
 
 /* Paths and "@abstract" names; nothing else. */
@@ -293,7 +279,8 @@ test_server_drops_fds(void **state)
 		.msg_controllen = sizeof(control),
 	};
 	struct cmsghdr		*c;
-	int			 fds[3], before, s, i;
+	int			 fds[3], s, i;
+	size_t			 before;
 	char			 buf[64];
 	pid_t			 from;
 	size_t			 size;
@@ -313,10 +300,10 @@ test_server_drops_fds(void **state)
 	assert_int_equal(sendmsg(s, &msg, 0), 9);
 	for (i = 0; i < 3; i++)
 		close(fds[i]);
-	before = count_fds();
+	before = t_dir_entries("/proc/self/fd");
 	assert_int_equal(notify_server_recv(&ns, &from, buf, sizeof(buf), &size), 1);
 	assert_int_equal(from, getpid());
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(t_dir_entries("/proc/self/fd"), before);
 	close(s);
 	notify_server_close(&ns);
 }

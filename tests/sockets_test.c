@@ -18,7 +18,6 @@
 #include <net/if.h>
 #include <netinet/in.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -336,22 +335,6 @@ is_blocking(int fd)
 
 	assert_int_not_equal(flags, -1);
 	return (flags & O_NONBLOCK) == 0;
-}
-
-/* The fds this process has open, from /proc. */
-static size_t
-fd_count(void)
-{
-	DIR		*d;
-	struct dirent	*e;
-	size_t		 n = 0;
-
-	assert_non_null(d = opendir("/proc/self/fd"));
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
 }
 
 static bool
@@ -687,7 +670,7 @@ test_update_all_or_nothing(void **state)
 	addrs[2] = u_addr;
 	addrs[3] = c_addr;
 	addrs[4] = NULL;
-	fds = fd_count();
+	fds = t_dir_entries("/proc/self/fd");
 
 	assert_int_equal(update(addrs, 16), -1);
 	snprintf(msg, sizeof(msg), "listen %s: %s", c_addr,
@@ -695,7 +678,7 @@ test_update_all_or_nothing(void **state)
 	want[0] = msg;
 	want[1] = NULL;
 	assert_true(errs_are(want));
-	assert_int_equal(fd_count(), fds);
+	assert_int_equal(t_dir_entries("/proc/self/fd"), fds);
 	assert_int_equal(connect_tcp(AF_INET, "127.0.0.1", b_port),
 	    ECONNREFUSED);
 	assert_false(exists(path));

@@ -916,3 +916,19 @@ t_daemon_log_pos(const struct t_daemon *d, const char *needle, long from)
 	free(log);
 	return pos;
 }
+
+size_t
+t_dir_entries(const char *path)
+{
+	DIR		*d = opendir(path);
+	struct dirent	*e;
+	size_t		 n = 0;
+
+	if (d == NULL)
+		fail_msg("%s: %s", path, strerror(errno));
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}

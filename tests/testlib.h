@@ -223,6 +223,13 @@ bool	t_pool_now(pid_t parent, unsigned n, pid_t *by_slot);
 unsigned	t_free_port(void);
 
 /*
+ * The entries of the directory path that do not start with '.', such
+ * as the open fds in /proc/self/fd or the threads in /proc/self/task;
+ * fails the test when it cannot be read.
+ */
+size_t	t_dir_entries(const char *path);
+
+/*
  * Where needle first occurs in the daemon's log at or after offset from,
  * as an offset, or -1: for checking the order of events.
  */
