@@ -51,10 +51,17 @@ static struct t_daemon *
 start_served(unsigned n, const char *extra, const char *args, char *sock,
     unsigned *port, const char *unix_path)
 {
+	static unsigned	 started;
 	char		 conf[PATH_MAX], listen[PATH_MAX + 8], cmd[PATH_MAX * 2];
 	struct t_daemon	*d;
 
-	xsnprintf(sock, PATH_MAX, "%s/control.sock", t_tmpdir());
+	/*
+	 * A socket of its own per daemon: a worker the teardown's kill made
+	 * the master replace holds the master's sockets until its exec, so
+	 * that the next test's master could find the path answering.
+	 */
+	xsnprintf(sock, PATH_MAX, "%s/control-%u.sock", t_tmpdir(),
+	    started++);
 	if (unix_path != NULL)
 		xsnprintf(listen, sizeof(listen), "unix:%s", unix_path);
 	else {
