@@ -150,7 +150,8 @@ cpu_high(struct adv_result *r)
 		    r->cpu * 100, r->cpus, ADV_CPU_HIGH * 100);
 		return true;
 	}
-	if (r->has_psi_cpu && r->psi_cpu >= ADV_PSI_CPU_HIGH) {
+	if (r->has_psi_cpu && r->psi_cpu >= ADV_PSI_CPU_HIGH &&
+	    r->cpu >= ADV_CPU_PSI_MIN) {
 		step(r, "cpu: %.0f %% of %g CPUs, but CPU pressure %.0f %% >= "
 		    "%.0f %%: the CPUs are contended", r->cpu * 100, r->cpus,
 		    r->psi_cpu * 100, ADV_PSI_CPU_HIGH * 100);

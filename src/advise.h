@@ -32,8 +32,13 @@
 #define ADV_QUEUE_MOST		0.50
 /* A queue in at most this share: none to speak of. */
 #define ADV_QUEUE_RARE		0.10
-/* CPU pressure ("some") above this share: the CPUs are contended. */
+/*
+ * CPU pressure ("some") above this share, while the pool itself uses at
+ * least ADV_CPU_PSI_MIN of its CPUs: the CPUs are contended. A pool that
+ * barely computes waits on something else, however busy the machine.
+ */
 #define ADV_PSI_CPU_HIGH	0.20
+#define ADV_CPU_PSI_MIN		0.40
 /* Memory pressure above this share: the pool must not grow. */
 #define ADV_PSI_MEM_HIGH	0.10
 /* The fewest samples a verdict is drawn from. */

@@ -141,6 +141,14 @@ test_cpu_contended(void **state)
 	sh.psi_cpu = 0.05;
 	judge(&sh, &two_cpus, &r);
 	assert_int_equal(r.verdict, ADV_TOO_FEW);
+	/*
+	 * A pool that barely computes, on a machine others keep busy: its
+	 * workers wait on I/O, and more of them still help.
+	 */
+	sh.cpu = 0.02;
+	sh.psi_cpu = 0.45;
+	judge(&sh, &two_cpus, &r);
+	assert_int_equal(r.verdict, ADV_TOO_FEW);
 }
 
 /* Idle and oversized: down to the busiest moment plus one. */
