@@ -1349,6 +1349,11 @@ test_pid1(void **state)
 	z = (struct no_zombies){ master, g, 2 };
 	if (!t_wait_until(no_zombies, &z, WAIT_MS))
 		fail_msg("zombies left: %zu under prefork", t_zombies(master));
+	/*
+	 * The zombie is gone at waitpid(), the line written just after:
+	 * waited for, not read at once.
+	 */
+	wait_log_count(d, "not a worker: exited with code 0", 2);
 	assert_int_equal(t_daemon_log_count(d, "not a worker: exited with "
 	    "code 0"), 2);
 	pool(d, master, 2, a);
