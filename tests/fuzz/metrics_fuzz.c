@@ -123,6 +123,9 @@ fuzz_writer(const uint8_t *data, size_t size)
 	s.sizing_cpus = (unsigned)(seed >> 3);
 	s.sizing_memory = seed & 1 ? seed : 0;
 	s.has_process = (seed & 2) != 0;
+	s.autoscale = (seed & 8) != 0;
+	s.autoscale_changes[0] = seed >> 7;
+	s.autoscale_changes[1] = seed >> 9;
 	s.process = (struct metrics_process){ (double)(seed % 100000),
 	    seed >> 5, (seed & 4) ? -1 : (long)(seed & 0xfff),
 	    (double)(seed % 2000000000) };
@@ -144,7 +147,7 @@ fuzz_writer(const uint8_t *data, size_t size)
 	}
 	want = 1 + 1 + METRICS_STATE_COUNT + METRICS_EXIT_COUNT +
 	    3 * s.nworkers + 2 * s.nlisteners + 1 + (s.sizing_memory > 0) +
-	    METRICS_RELOAD_COUNT + (s.has_process ? 3 +
+	    METRICS_RELOAD_COUNT + 3 + (s.has_process ? 3 +
 	    (s.process.open_fds >= 0) : 0);
 	FUZZ_CHECK(samples == want);
 	free(text);
