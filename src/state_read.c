@@ -111,7 +111,11 @@ hexval(char ch)
 	return -1;
 }
 
-/* A string as write_str() writes it: "-" is NULL. */
+/*
+ * A string as write_str() writes it: "-" is NULL. Its length and
+ * whether it may be NULL or empty are state_check_field()'s, as for the
+ * writer.
+ */
 static int
 read_str(struct state_ctx *c, const char *p, size_t n, char **dst,
     const struct state_field *f)
@@ -132,9 +136,6 @@ read_str(struct state_ctx *c, const char *p, size_t n, char **dst,
 			return state_fail(c, "%s holds a NUL byte", f->name);
 		i += 2;
 	}
-	if (len > STATE_STR_MAX)
-		return state_fail(c, "%s is longer than %d bytes", f->name,
-		    STATE_STR_MAX);
 	if ((s = malloc(len + 1)) == NULL)
 		return state_fail(c, "out of memory");
 	for (i = 0, len = 0; i < n; i++, len++)

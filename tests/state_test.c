@@ -554,6 +554,8 @@ test_refused_strings(void **unused)
 	    "line 10: listener: name has a bad escape at byte 2");
 	refused("name=web", "name=w%4g",
 	    "line 10: listener: name has a bad escape at byte 2");
+	refused("name=web", "name=w%a4",
+	    "line 10: listener: name has a bad escape at byte 2");
 	refused("name=web", "name=w%4a",
 	    "line 10: listener: name has a bad escape at byte 2");
 	refused("name=web", "name=%",
