@@ -179,30 +179,12 @@ assert_time(double a, double b)
 	assert_memory_equal(&a, &b, sizeof(a));
 }
 
+/* The slots and the workers. */
 static void
-assert_same(const struct state *a, const struct state *b)
+assert_same_pool(const struct state *a, const struct state *b)
 {
 	size_t	i;
 
-	assert_int_equal(a->format, b->format);
-	assert_string_equal(a->version, b->version);
-	assert_int_equal(a->pid, b->pid);
-	assert_time(a->written, b->written);
-	assert_int_equal(a->gen, b->gen);
-	assert_time(a->started, b->started);
-	assert_int_equal(a->nexits, b->nexits);
-	assert_memory_equal(a->exits, b->exits, sizeof(a->exits));
-	assert_int_equal(a->nreloads, b->nreloads);
-	assert_memory_equal(a->reloads, b->reloads, sizeof(a->reloads));
-	assert_memory_equal(a->scaled, b->scaled, sizeof(a->scaled));
-	assert_time(a->watchdog_at, b->watchdog_at);
-	assert_int_equal(a->lc_state, b->lc_state);
-	assert_int_equal(a->size, b->size);
-	assert_int_equal(a->rolling, b->rolling);
-	assert_int_equal(a->booted_any, b->booted_any);
-	assert_int_equal(a->first_spawned, b->first_spawned);
-	assert_int_equal(a->first_failed, b->first_failed);
-	assert_int_equal(a->first_due, b->first_due);
 	assert_int_equal(a->nslots, b->nslots);
 	for (i = 0; i < a->nslots; i++) {
 		const struct state_slot	*x = &a->slots[i], *y = &b->slots[i];
@@ -238,6 +220,14 @@ assert_same(const struct state *a, const struct state *b)
 		assert_int_equal(x->next, y->next);
 		assert_int_equal(x->stop_why, y->stop_why);
 	}
+}
+
+/* The listeners and the other fds. */
+static void
+assert_same_fds(const struct state *a, const struct state *b)
+{
+	size_t	i;
+
 	assert_int_equal(a->nlisteners, b->nlisteners);
 	for (i = 0; i < a->nlisteners; i++) {
 		const struct state_listener *x = &a->listeners[i],
@@ -271,6 +261,32 @@ assert_same(const struct state *a, const struct state *b)
 	assert_int_equal(a->pidfile_ino, b->pidfile_ino);
 	assert_int_equal(a->guard_pid, b->guard_pid);
 	assert_int_equal(a->guard_fd, b->guard_fd);
+}
+
+static void
+assert_same(const struct state *a, const struct state *b)
+{
+	assert_int_equal(a->format, b->format);
+	assert_string_equal(a->version, b->version);
+	assert_int_equal(a->pid, b->pid);
+	assert_time(a->written, b->written);
+	assert_int_equal(a->gen, b->gen);
+	assert_time(a->started, b->started);
+	assert_int_equal(a->nexits, b->nexits);
+	assert_memory_equal(a->exits, b->exits, sizeof(a->exits));
+	assert_int_equal(a->nreloads, b->nreloads);
+	assert_memory_equal(a->reloads, b->reloads, sizeof(a->reloads));
+	assert_memory_equal(a->scaled, b->scaled, sizeof(a->scaled));
+	assert_time(a->watchdog_at, b->watchdog_at);
+	assert_int_equal(a->lc_state, b->lc_state);
+	assert_int_equal(a->size, b->size);
+	assert_int_equal(a->rolling, b->rolling);
+	assert_int_equal(a->booted_any, b->booted_any);
+	assert_int_equal(a->first_spawned, b->first_spawned);
+	assert_int_equal(a->first_failed, b->first_failed);
+	assert_int_equal(a->first_due, b->first_due);
+	assert_same_pool(a, b);
+	assert_same_fds(a, b);
 }
 
 /* Written, read back to the same struct, written again to the same text. */
