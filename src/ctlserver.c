@@ -152,6 +152,12 @@ ctl_arg(const struct ctl_conn *c, int i)
 	return c->args[i != 0];
 }
 
+int
+ctl_conn_fd(const struct ctl_conn *c)
+{
+	return c->fd;
+}
+
 size_t
 ctlserver_waiting(const struct ctlserver *s, enum ctl_command cmd,
     struct ctl_conn **out, size_t max)
@@ -490,7 +496,6 @@ ctlserver_open(struct ctlserver *s, const char *path, gid_t gid)
 {
 	enum ctl_open	r;
 	struct stat	st;
-	char		*copy;
 	int		fd;
 
 	if (util_streq(path, s->path)) {
@@ -506,29 +511,40 @@ ctlserver_open(struct ctlserver *s, const char *path, gid_t gid)
 		return CTL_OPEN_FAILED;
 	if ((r = clear_path(path)) != CTL_OPEN_OK)
 		return r;
-	if ((copy = strdup(path)) == NULL || (fd = bind_at(path, &st)) ==
-	    -1) {
+	if ((fd = bind_at(path, &st)) == -1) {
 		log_warn("control %s", path);
-		free(copy);
 		return CTL_OPEN_FAILED;
 	}
-	if (set_mode(s, path, gid) == -1) {
+	if (set_mode(s, path, gid) == -1 ||
+	    ctlserver_adopt(s, fd, path, st.st_dev, st.st_ino) == -1) {
+		if (errno == ENOMEM)
+			log_warn("control %s", path);
 		close(fd);
 		(void)unlink(path);
-		free(copy);
 		return CTL_OPEN_FAILED;
 	}
+	s->gid = gid;
+	log_info("control: listening on %s", path);
+	return CTL_OPEN_OK;
+}
+
+int
+ctlserver_adopt(struct ctlserver *s, int fd, const char *path, dev_t dev,
+    ino_t ino)
+{
+	char	*copy;
+
+	if ((copy = strdup(path)) == NULL)
+		return -1;
 	ctlserver_close(s);
 	s->path = copy;
 	s->fd = fd;
-	s->dev = st.st_dev;
-	s->ino = st.st_ino;
-	s->gid = gid;
+	s->dev = dev;
+	s->ino = ino;
 	ev_io_init(&s->io, accept_cb, fd, EV_READ);
 	s->io.data = s;
 	ev_init(&s->pause, resume_cb);
 	s->pause.data = s;
 	ev_io_start(s->loop, &s->io);
-	log_info("control: listening on %s", path);
-	return CTL_OPEN_OK;
+	return 0;
 }

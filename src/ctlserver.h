@@ -64,6 +64,18 @@ enum ctl_open {
 enum ctl_open	ctlserver_open(struct ctlserver *s, const char *path,
 		    gid_t gid);
 
+/*
+ * For an in-place upgrade: takes fd, the listening socket at path (its
+ * file's dev and ino) that the previous image had open, as if
+ * ctlserver_open() had made it; loop and the callback must be set.
+ * Returns 0, or -1 (ENOMEM) with nothing taken.
+ */
+int	ctlserver_adopt(struct ctlserver *s, int fd, const char *path,
+	    dev_t dev, ino_t ino);
+
+/* The client's socket, for an upgrade to hand it to the new image. */
+int	ctl_conn_fd(const struct ctl_conn *c);
+
 /* Closes every connection and the socket, and removes its file. */
 void	ctlserver_close(struct ctlserver *s);
 

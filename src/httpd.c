@@ -261,7 +261,6 @@ int
 httpd_open(struct httpd *h, const char *want)
 {
 	struct strv	 errs = STRV_INIT;
-	char		*addr;
 	int		 fd;
 
 	if (util_streq(want, h->addr))
@@ -270,25 +269,35 @@ httpd_open(struct httpd *h, const char *want)
 		httpd_close(h);
 		return 0;
 	}
-	if ((addr = strdup(want)) == NULL ||
-	    (fd = sockets_bind_tcp(want, 64, "metrics_listen", &errs)) ==
-	    -1) {
+	if ((fd = sockets_bind_tcp(want, 64, "metrics_listen", &errs)) ==
+	    -1 || httpd_adopt(h, fd, want) == -1) {
 		if (errs.n == 0)
 			strv_pushf(&errs, "metrics_listen %s: %s", want,
 			    strerror(errno));
 		log_errors(&errs);
 		strv_free(&errs);
-		free(addr);
+		if (fd != -1)
+			close(fd);
 		return -1;
 	}
+	log_info("metrics: serving http://%s/metrics", want);
+	return 0;
+}
+
+int
+httpd_adopt(struct httpd *h, int fd, const char *addr)
+{
+	char	*copy;
+
+	if ((copy = strdup(addr)) == NULL)
+		return -1;
 	httpd_close(h);
-	h->addr = addr;
+	h->addr = copy;
 	h->fd = fd;
 	ev_io_init(&h->io, http_accept_cb, fd, EV_READ);
 	h->io.data = h;
 	ev_init(&h->pause, http_resume_cb);
 	h->pause.data = h;
 	ev_io_start(h->loop, &h->io);
-	log_info("metrics: serving http://%s/metrics", want);
 	return 0;
 }

@@ -43,6 +43,13 @@ struct httpd {
  */
 int	httpd_open(struct httpd *h, const char *want);
 
+/*
+ * For an in-place upgrade, and for httpd_open(): takes fd, a listening
+ * socket on addr, as the server's; loop must be set. Returns 0, or -1
+ * (ENOMEM) with nothing taken.
+ */
+int	httpd_adopt(struct httpd *h, int fd, const char *addr);
+
 /* Closes every connection and the listening socket. */
 void	httpd_close(struct httpd *h);
 

@@ -21,10 +21,13 @@ notify_cb(struct ev_loop *loop, ev_io *w, int revents);
 int
 master_listen_workers(struct master *m, const struct conf *c)
 {
-	if (c->ready != READY_NOTIFY || m->ns.fd != -1)
+	/* Open already when an upgrade handed it over: watched now. */
+	if (m->ns.fd == -1 && c->ready != READY_NOTIFY)
 		return 0;
-	if (notify_server_open(&m->ns) == -1)
+	if (m->ns.fd == -1 && notify_server_open(&m->ns) == -1)
 		return -1;
+	if (ev_is_active(&m->notify_io))
+		return 0;
 	ev_io_init(&m->notify_io, notify_cb, m->ns.fd, EV_READ);
 	m->notify_io.data = m;
 	ev_io_start(m->loop, &m->notify_io);

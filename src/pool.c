@@ -103,6 +103,24 @@ pool_reserve(struct pool *p, unsigned n)
 	return 0;
 }
 
+/* Room for one more worker in the list of all. */
+static int
+all_room(struct pool *p)
+{
+	struct worker	**all;
+
+	if (p->nall < p->allcap)
+		return 0;
+	/* An array of pointers: sizeof(*all) is a pointer's size. */
+	all = reallocarray(p->all, p->allcap ? p->allcap * 2 : 16,
+	    sizeof(*all)); /* NOLINT(bugprone-sizeof-expression) */
+	if (all == NULL)
+		return -1;
+	p->all = all;
+	p->allcap = p->allcap ? p->allcap * 2 : 16;
+	return 0;
+}
+
 /* The backoff before the next start of a slot that failed n times. */
 static double
 pool_backoff(const struct pool *p, unsigned n)
@@ -139,19 +157,10 @@ slot_backoff(struct pool *p, unsigned i, const char *why, double now)
 static struct worker *
 slot_spawn(struct pool *p, unsigned i, double now)
 {
-	struct worker	**all, *w;
-	struct pool_note  n = { .event = POOL_SPAWN_FAILED, .slot = i };
+	struct worker	*w;
+	struct pool_note n = { .event = POOL_SPAWN_FAILED, .slot = i };
 
-	if (p->nall == p->allcap) {
-		/* An array of pointers: sizeof(*all) is a pointer's size. */
-		all = reallocarray(p->all, p->allcap ? p->allcap * 2 : 16,
-		    sizeof(*all)); /* NOLINT(bugprone-sizeof-expression) */
-		if (all == NULL)
-			goto fail;
-		p->all = all;
-		p->allcap = p->allcap ? p->allcap * 2 : 16;
-	}
-	if ((w = calloc(1, sizeof(*w))) == NULL)
+	if (all_room(p) == -1 || (w = calloc(1, sizeof(*w))) == NULL)
 		goto fail;
 	if ((w->pid = p->ops->spawn(p->ctx, i, p->gen, &w->exec_failed)) ==
 	    -1) {
@@ -234,6 +243,39 @@ slot_clear(struct pool *p, unsigned i, const char *why, double grace,
 	if (s->first_due)
 		p->first_due--;
 	memset(s, 0, sizeof(*s));
+}
+
+int
+pool_adopt_room(struct pool *p, unsigned nslots)
+{
+	return pool_reserve(p, nslots);
+}
+
+int
+pool_adopt(struct pool *p, unsigned nslots, const struct worker *w,
+    enum pool_role role)
+{
+	struct worker	*copy;
+	struct slot	*s;
+
+	if (w->slot >= nslots || pool_reserve(p, nslots) == -1)
+		return -1;
+	s = &p->slots[w->slot];
+	if ((role == POOL_ROLE_WORKER && s->w != NULL) ||
+	    (role == POOL_ROLE_NEXT && s->next != NULL) ||
+	    pool_find(p, w->pid) != NULL) {
+		errno = EEXIST;
+		return -1;
+	}
+	if (all_room(p) == -1 || (copy = malloc(sizeof(*copy))) == NULL)
+		return -1;
+	*copy = *w;
+	p->all[p->nall++] = copy;
+	if (role == POOL_ROLE_WORKER)
+		s->w = copy;
+	else if (role == POOL_ROLE_NEXT)
+		s->next = copy;
+	return 0;
 }
 
 int

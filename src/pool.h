@@ -163,6 +163,13 @@ enum pool_exit {
 					   booting: give up */
 };
 
+/* Where a worker stands in its slot. */
+enum pool_role {
+	POOL_ROLE_WORKER,		/* the slot's worker (slot.w) */
+	POOL_ROLE_NEXT,			/* its replacement (slot.next) */
+	POOL_ROLE_DETACHED,		/* told to stop, in no slot */
+};
+
 /* Prepares an empty pool. This function can't fail. */
 void	pool_init(struct pool *p, const struct pool_ops *ops, void *ctx,
 	    const struct pool_params *par);
@@ -180,6 +187,20 @@ void	pool_set_params(struct pool *p, const struct pool_params *par);
  * (ENOMEM) with nothing started.
  */
 int	pool_start(struct pool *p, unsigned n, double now);
+
+/*
+ * For an in-place upgrade (master_upgrade.c): takes a copy of w, a
+ * worker the previous image had, in the role it had in slot w->slot,
+ * with room made for nslots slots (the slots' own fields are the
+ * caller's to set). Nothing is noted or signalled. Returns 0, or -1
+ * with errno set (ENOMEM; EEXIST when the role or the pid is taken;
+ * when w->slot >= nslots, errno is left as is) and nothing taken.
+ */
+int	pool_adopt(struct pool *p, unsigned nslots, const struct worker *w,
+	    enum pool_role role);
+
+/* Room for nslots slots, for the same. Returns 0, or -1 (ENOMEM). */
+int	pool_adopt_room(struct pool *p, unsigned nslots);
 
 /*
  * Grows to n slots, starting a worker in each new one, or shrinks to n,

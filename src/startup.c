@@ -58,7 +58,8 @@ startup_files(const struct conf *c, struct pidfile *pf)
 		log_errorx("log_file %s: %s", c->log_file, why);
 		return EX_CANTCREAT;
 	}
-	if (c->pidfile == NULL)
+	/* Open already: handed over by an upgrade. */
+	if (c->pidfile == NULL || pf->fd != -1)
 		return 0;
 	if (pidfile_open(pf, c->pidfile, getpid(), &holder, why,
 	    sizeof(why)) == 0)
