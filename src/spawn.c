@@ -36,12 +36,14 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "spawn.h"
@@ -679,4 +681,76 @@ spawn_describe_status(int status, char *buf, size_t len)
 	else
 		snprintf(buf, len, "changed state (status 0x%x)", status);
 	return buf;
+}
+
+/* Reads what the child writes into out until EOF or the deadline. */
+static bool
+run_read(int fd, pid_t pid, unsigned timeout_ms, char *out, size_t len)
+{
+	struct pollfd	pfd = { .fd = fd, .events = POLLIN };
+	struct timespec	now;
+	double		end, left;
+	size_t		n = 0;
+	ssize_t		r;
+	char		sink[256];
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	end = (double)now.tv_sec * 1e3 + (double)now.tv_nsec / 1e6 +
+	    timeout_ms;
+	for (;;) {
+		(void)clock_gettime(CLOCK_MONOTONIC, &now);
+		left = end - ((double)now.tv_sec * 1e3 +
+		    (double)now.tv_nsec / 1e6);
+		if (left <= 0) {
+			(void)kill(pid, SIGKILL);
+			return true;
+		}
+		if (poll(&pfd, 1, (int)left + 1) == -1 && errno != EINTR)
+			return false;
+		if (n + 1 < len)
+			r = read(fd, out + n, len - 1 - n);
+		else
+			r = read(fd, sink, sizeof(sink));
+		if (r == 0 || (r == -1 && errno != EINTR && errno != EAGAIN))
+			return false;
+		if (r > 0 && n + 1 < len) {
+			n += (size_t)r;
+			out[n] = '\0';
+		}
+	}
+}
+
+int
+spawn_run(char *const argv[], unsigned timeout_ms, char *out, size_t len,
+    bool *timed_out)
+{
+	int	p[2], status, null;
+	pid_t	pid;
+
+	*timed_out = false;
+	if (len > 0)
+		out[0] = '\0';
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	if ((pid = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		(void)util_signals_reset(NULL);
+		if ((null = open("/dev/null", O_RDONLY)) == -1 ||
+		    dup2(null, 0) == -1 || dup2(p[1], 1) == -1 ||
+		    dup2(p[1], 2) == -1)
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	*timed_out = run_read(p[0], pid, timeout_ms, out, len);
+	close(p[0]);
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return status;
 }

@@ -160,4 +160,15 @@ void	spawn_orphans_free(struct orphans *o);
  */
 char	*spawn_describe_status(int status, char *buf, size_t len);
 
+/*
+ * Runs argv (argv[0] a path) to completion, for the master's checks of a
+ * new binary before an upgrade: standard input from /dev/null, standard
+ * output and error into out (NUL-terminated, the rest read and dropped),
+ * signals at their defaults; killed with SIGKILL after timeout_ms, with
+ * *timed_out set. The caller waits meanwhile. Returns the wait status,
+ * or -1 with errno set (pipe, fork, wait).
+ */
+int	spawn_run(char *const argv[], unsigned timeout_ms, char *out,
+	    size_t len, bool *timed_out);
+
 #endif /* PREFORK_SPAWN_H */
