@@ -87,7 +87,8 @@ static const struct state_field	worker_fields[] = {
 	TIME(struct state_worker, lifetime),
 	BOOL(struct state_worker, was_ready),
 	BOOL(struct state_worker, exec_failed),
-	BOOL(struct state_worker, first), BOOL(struct state_worker, next),
+	BOOL(struct state_worker, first),
+	NUM(struct state_worker, role, F_UINT, 0, 2, 0),
 	NUM(struct state_worker, stop_why, F_INT, -1, 15, 0),
 };
 
@@ -396,7 +397,10 @@ check_pids(struct state_ctx *c, const struct state *s)
 	    s->workers[bad].pid);
 }
 
-/* Each worker's slot exists, and holds one current and one next. */
+/*
+ * Each worker's slot exists, and holds one current worker and one next
+ * at most; workers told to stop (role 2) are in no slot's hands.
+ */
 static int
 check_slots(struct state_ctx *c, const struct state *s)
 {
@@ -417,11 +421,13 @@ check_slots(struct state_ctx *c, const struct state *s)
 			return state_fail(c, "slot %u is not one of the %zu "
 			    "slots", w->slot, s->nslots);
 		}
-		bit = w->next ? 2 : 1;
+		if (w->role == 2)
+			continue;
+		bit = w->role == 1 ? 2 : 1;
 		if (held[w->slot] & bit) {
 			free(held);
 			return state_fail(c, "slot %u has two %s workers",
-			    w->slot, w->next ? "next" : "current");
+			    w->slot, w->role == 1 ? "next" : "current");
 		}
 		held[w->slot] |= bit;
 	}

@@ -42,9 +42,9 @@
 #define STATE_MAGIC		"prefork-state"
 #define STATE_TEXT_MAX		(16u << 20)	/* bytes */
 #define STATE_SLOTS_MAX		4096
-#define STATE_WORKERS_MAX	(2 * STATE_SLOTS_MAX)	/* a slot's worker
-							   and its
-							   replacement */
+#define STATE_WORKERS_MAX	(3 * STATE_SLOTS_MAX)	/* a slot's worker,
+						   its replacement, and one
+						   told to stop */
 #define STATE_LISTENERS_MAX	256
 #define STATE_COUNTERS_MAX	16
 #define STATE_STR_MAX		4096	/* any string, bytes, before
@@ -63,8 +63,9 @@ struct state_worker {
 	unsigned	generation;
 	double		spawned, ready_at, seen, kill_at, heartbeat, lifetime;
 	bool		was_ready, exec_failed, first;
-	bool		next;		/* the slot's replacement (slot.next),
-					   not slot.w */
+	unsigned	role;		/* 0 the slot's worker (slot.w), 1
+					   its replacement (slot.next), 2
+					   told to stop, in no slot's hands */
 	int		stop_why;	/* -1 none, else 0..15: an index the
 					   master maps */
 };

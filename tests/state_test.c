@@ -35,10 +35,10 @@ static const char	base[] =
     "exited=1 last_status=9 last_exit=100.5 last_oom=0\n"
     "worker pid=100 slot=0 state=1 generation=3 spawned=13 ready_at=13.5 "
     "seen=1200 kill_at=0 heartbeat=0 lifetime=0 was_ready=1 exec_failed=0 "
-    "first=1 next=0 stop_why=-1\n"
+    "first=1 role=0 stop_why=-1\n"
     "worker pid=101 slot=1 state=0 generation=3 spawned=1230 ready_at=0 "
     "seen=1230 kill_at=0 heartbeat=0 lifetime=0 was_ready=0 exec_failed=0 "
-    "first=0 next=0 stop_why=-1\n"
+    "first=0 role=0 stop_why=-1\n"
     "listener fd=3 addr=*:8080 name=web adopted=0 path=- dev=0 ino=0\n"
     "fds activated=0 notify_fd=-1 notify_env=- sd_fd=-1 control_fd=5 "
     "control_path=/run/prefork.sock control_dev=2049 control_ino=77 "
@@ -144,7 +144,7 @@ full(struct state *s)
 	    .spawned = 1.7976931348623157e308,
 	    .ready_at = 2.5, .seen = 3, .kill_at = 4, .heartbeat = 30,
 	    .lifetime = 3600.000001, .was_ready = true, .exec_failed = true,
-	    .next = true, .stop_why = 15 };
+	    .role = 1, .stop_why = 15 };
 	s->nlisteners = 3;
 	assert_non_null(s->listeners = realloc(s->listeners,
 	    3 * sizeof(*s->listeners)));
@@ -217,7 +217,7 @@ assert_same_pool(const struct state *a, const struct state *b)
 		assert_int_equal(x->was_ready, y->was_ready);
 		assert_int_equal(x->exec_failed, y->exec_failed);
 		assert_int_equal(x->first, y->first);
-		assert_int_equal(x->next, y->next);
+		assert_int_equal(x->role, y->role);
 		assert_int_equal(x->stop_why, y->stop_why);
 	}
 }
@@ -344,7 +344,7 @@ test_round_trip_full(void **unused)
 	assert_non_null(strstr(b.p, "}~%7F%80"));
 	assert_non_null(strstr(b.p, "%FE%FF%20%25%2541%20- dev=0 "));
 	assert_non_null(strstr(b.p, " last_status=-2147483648 "));
-	assert_non_null(strstr(b.p, " next=1 "));
+	assert_non_null(strstr(b.p, " role=1 "));
 	state_free(&s);
 	free(b.p);
 }
@@ -607,14 +607,24 @@ test_refused_rules(void **unused)
 	    "line 9: worker: slot 0 has two current workers");
 	/* A replacement without a current worker is fine, two are not. */
 	memcpy(text, base, sizeof(base));
-	edit(text, "first=0 next=0", "first=0 next=1");
+	edit(text, "first=0 role=0", "first=0 role=1");
 	assert_int_equal(state_read(text, strlen(text), &s, why, sizeof(why)),
 	    0);
 	state_free(&s);
 	edit(text, "pid=101 slot=1", "pid=101 slot=0");
-	edit(text, "first=1 next=0", "first=1 next=1");
+	edit(text, "first=1 role=0", "first=1 role=1");
 	refused_text(text, strlen(text),
 	    "line 9: worker: slot 0 has two next workers");
+	/* Workers told to stop are in no slot's hands: any number. */
+	memcpy(text, base, sizeof(base));
+	edit(text, "pid=101 slot=1", "pid=101 slot=0");
+	edit(text, "first=0 role=0", "first=0 role=2");
+	assert_int_equal(state_read(text, strlen(text), &s, why, sizeof(why)),
+	    0);
+	assert_int_equal(s.workers[1].role, 2);
+	state_free(&s);
+	refused("first=0 role=0", "first=0 role=3",
+	    "line 9: worker: role 3 is out of range (0 to 2)");
 	refused("pid=101", "pid=100",
 	    "line 9: worker: pid 100 is another worker's too");
 	refused("guard_fd=6", "guard_fd=3",
@@ -629,8 +639,8 @@ test_refused_rules(void **unused)
 	    "line 11: fds: sd_fd -2 is out of range (-1 to 65535)");
 	refused("slots=2", "slots=4097",
 	    "line 5: counts: slots 4097 is out of range (0 to 4096)");
-	refused("workers=2", "workers=8193",
-	    "line 5: counts: workers 8193 is out of range (0 to 8192)");
+	refused("workers=2", "workers=12289",
+	    "line 5: counts: workers 12289 is out of range (0 to 12288)");
 	refused("listeners=1", "listeners=257",
 	    "line 5: counts: listeners 257 is out of range (0 to 256)");
 }
