@@ -15,11 +15,8 @@
 
 const char *const	ctl_command_names[CTL_COMMAND_COUNT] = {
 	"status", "metrics", "scale", "reload", "restart", "stop", "recycle",
-	"advise",
+	"advise", "upgrade",
 };
-
-/* Commands of later versions: refused as not supported, not unknown. */
-static const char *const	later[] = { "upgrade" };
 
 /* The most words a request has: "status --json --check". */
 #define WORDS_MAX	4
@@ -208,13 +205,6 @@ ctl_parse(const char *line, size_t len, struct ctl_request *req,
 		if (strcmp(words[0], ctl_command_names[i]) == 0)
 			break;
 	if (i == CTL_COMMAND_COUNT) {
-		for (i = 0; i < nitems(later); i++)
-			if (strcmp(words[0], later[i]) == 0) {
-				snprintf(why, whylen, "'%s' is not supported "
-				    "by prefork %s", later[i],
-				    PACKAGE_VERSION);
-				return -1;
-			}
 		snprintf(why, whylen, "unknown command '%s'",
 		    util_escape(words[0], w, sizeof(w)));
 		return -1;

@@ -24,13 +24,15 @@
  *	reload | restart | stop
  *	recycle SLOT
  *	advise [--window DURATION] [--json]
+ *	upgrade
  *
  * reload, restart, stop and recycle are answered once done: the new pool
  * serving (or the configuration's errors), the rolling restart finished,
  * the master about to exit, the slot's new worker ready; advise once its
- * window has been sampled. Words the master does not know are refused
- * with ERR naming them, so that a newer preforkctl talking to an older
- * master (upgrade comes later) gets a clear answer.
+ * window has been sampled; upgrade by the new image, once it runs the
+ * pool. Words the master does not know are refused with ERR naming
+ * them, so that a newer preforkctl talking to an older master gets a
+ * clear answer.
  */
 #ifndef PREFORK_CTL_H
 #define PREFORK_CTL_H
@@ -59,6 +61,7 @@ enum ctl_command {
 	CTL_STOP,
 	CTL_RECYCLE,
 	CTL_ADVISE,
+	CTL_UPGRADE,
 	CTL_COMMAND_COUNT
 };
 

@@ -5,8 +5,10 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,6 +22,7 @@
 #include "explain.h"
 #include "log.h"
 #include "master.h"
+#include "state.h"
 #include "util.h"
 
 enum mode {
@@ -32,6 +35,7 @@ enum mode {
 struct options {
 	enum mode		mode;
 	struct conf_source	src;	/* file, overrides and command */
+	int			state;	/* --upgrade-state FD, or -1 */
 };
 
 static const char usage_text[] =
@@ -86,6 +90,35 @@ add_override(struct options *o, const char *key, const char *value,
 		fatal(EX_OSERR, "command line");
 }
 
+/* --upgrade-state's fd: only the master that exec'd us gives one. */
+static int
+state_fd(const char *arg)
+{
+	char	*end;
+	long	 v;
+
+	if (arg == NULL)
+		usage("--upgrade-state: no fd");
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (*arg < '0' || *arg > '9' || *end != '\0' || errno != 0 ||
+	    v < 3 || v > 65535)
+		usage("--upgrade-state: '%s' is not an fd", arg);
+	return (int)v;
+}
+
+/* Whether an upgrade exec'd us: its signals are kept blocked then. */
+static bool
+upgrading(int argc, char *argv[])
+{
+	int	i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--upgrade-state") == 0)
+			return true;
+	return false;
+}
+
 /*
  * Reads the options; returns the index of the first word of the command.
  * The leading "+" stops at the first operand, so the worker command's own
@@ -104,6 +137,9 @@ parse_options(struct options *o, int argc, char *argv[])
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		/* Between two versions of prefork: see master_upgrade.c. */
+		{ "upgrade-state", required_argument, NULL, 'U' },
+		{ "state-format", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int	ch;
@@ -144,6 +180,12 @@ parse_options(struct options *o, int argc, char *argv[])
 		case 'V':
 			printf("prefork %s\n", PACKAGE_VERSION);
 			exit(EX_OK);
+		case 'S':
+			printf("%s %d\n", STATE_MAGIC, STATE_FORMAT);
+			exit(EX_OK);
+		case 'U':
+			o->state = state_fd(optarg);
+			break;
 		default:
 			usage(NULL);
 		}
@@ -280,15 +322,20 @@ run_pool(struct conf *c, const struct options *o)
 int
 main(int argc, char *argv[])
 {
-	struct options	o = { MODE_RUN, { NULL, STRV_INIT, NULL, 0 } };
+	struct options	o = { MODE_RUN, { NULL, STRV_INIT, NULL, 0 }, -1 };
 	struct conf	c;
+	sigset_t	held;
 	int		first, status;
 
 	/*
 	 * Whatever the parent blocked or ignored before exec, a signal
-	 * that was meant to stop or steer us must not find us deaf.
+	 * that was meant to stop or steer us must not find us deaf. But
+	 * the master that exec'd us for an upgrade blocked them so that
+	 * one sent meanwhile waits for us: they stay blocked until the
+	 * loop handles them.
 	 */
-	if (util_signals_reset(NULL) == -1)
+	if (sigprocmask(SIG_SETMASK, NULL, &held) == -1 ||
+	    util_signals_reset(upgrading(argc, argv) ? &held : NULL) == -1)
 		fatal(EX_OSERR, "signal mask");
 	/*
 	 * With 0, 1 or 2 closed at start, the first file the master opens
@@ -304,6 +351,9 @@ main(int argc, char *argv[])
 	o.src.argc = argc - first;
 	if (o.mode == MODE_RUN && master_hold_signals() == -1)
 		fatal(EX_OSERR, "signal mask");
+	if (o.state != -1 && o.mode != MODE_RUN)
+		usage("--upgrade-state is for the master an upgrade starts");
+	master_upgrade_origin(argv, o.state);
 	load_conf(&c, &o);
 
 	switch (o.mode) {

@@ -28,6 +28,7 @@
 #include "messages.h"
 #include "safefile.h"
 #include "startup.h"
+#include "state.h"
 
 /* INT and QUIT: how long workers get before SIGKILL. */
 #define QUICK_GRACE	1.0
@@ -710,19 +711,60 @@ master_notify(struct master *m)
 		    2e6;
 }
 
+/*
+ * Starts the pool; or, in the image an upgrade exec'd, takes back what
+ * the old one left (st, not NULL): its fds, its workers, its counters.
+ */
 static int
-master_start(struct master *m)
+master_begin(struct master *m, struct state *st)
 {
 	struct pool_params	par;
 	char			why[OOM_WHY_MAX], file[PATH_MAX];
 	unsigned		n;
-	int			status;
 
-	if ((status = startup_fd_room(&m->conf)) != 0 ||
-	    (status = startup_worker_cgroups(&m->conf, &m->wcg)) != 0)
-		return status;
+	master_notify(m);
+	/* After the guard's fork, as every fd: the guard holds none. */
+	if (oom_open(&m->oom, probe_root(), why, sizeof(why)) == 0)
+		log_info("OOM kills counted in %s", oom_file(&m->oom, file,
+		    sizeof(file)));
+	else
+		log_info("OOM kills not told apart from other SIGKILLs: %s",
+		    why);
+	/* Orphaned descendants become ours to reap: no zombies remain. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		log_warn("cannot become a child subreaper");
+	pool_params_of(&m->conf, &par);
+	pool_init(&m->pool, &master_pool_ops, m, &par);
+	master_decide(m);
+	master_upgrade_init();
+	if (st != NULL) {
+		if (master_restore_pool(m, st) == -1)
+			return -1;
+		master_restore_answer(m, st);
+		/* Whoever exited during the exec is a zombie: reaped now. */
+		(void)kill(getpid(), SIGCHLD);
+	} else {
+		n = master_advise_clamp(m, m->decision.result.workers);
+		log_info("starting %u worker%s: %s", n, n == 1 ? "" : "s",
+		    m->conf.command);
+		if (pool_start(&m->pool, n, master_clock()) == -1)
+			return -1;
+	}
+	return master_advise_init(m);
+}
+
+/* The fds an upgrade hands over, or the files and sockets opened. */
+static int
+master_open(struct master *m, struct state *st)
+{
+	int	status;
+
+	if (st != NULL && master_restore_fds(m, st) == -1) {
+		log_error("upgrade: the state's fds");
+		return EX_OSERR;
+	}
 	/* Before any file is open: the guard must share none. */
-	if (guard_start(&m->guard) == -1)
+	if (st == NULL && guard_start(&m->guard) == -1)
 		log_warn("cannot start the guard: a SIGKILL of the master "
 		    "would leave the workers' process groups running");
 	(void)guard_grace(&m->guard, m->conf.graceful_timeout);
@@ -738,7 +780,24 @@ master_start(struct master *m)
 		log_error("start-up");
 		return EX_OSERR;
 	}
-	if ((status = startup_sockets(&m->conf, &m->sockets)) != 0)
+	if (st != NULL && master_restore_servers(m, st) == -1) {
+		log_error("upgrade: the servers");
+		return EX_OSERR;
+	}
+	if (st == NULL && (status = startup_sockets(&m->conf,
+	    &m->sockets)) != 0)
+		return status;
+	return 0;
+}
+
+static int
+master_start(struct master *m, struct state *st)
+{
+	int	status;
+
+	if ((status = startup_fd_room(&m->conf)) != 0 ||
+	    (st == NULL && (status = startup_worker_cgroups(&m->conf,
+	    &m->wcg)) != 0) || (status = master_open(m, st)) != 0)
 		return status;
 	if (launch_prepare(&m->launch, &m->conf, &m->sockets, m->ns.env,
 	    &m->wcg) == -1) {
@@ -749,25 +808,7 @@ master_start(struct master *m)
 		return EX_OSERR;
 	if ((status = master_control(m)) != 0)
 		return status;
-	master_notify(m);
-	/* After the guard's fork, as every fd: the guard holds none. */
-	if (oom_open(&m->oom, probe_root(), why, sizeof(why)) == 0)
-		log_info("OOM kills counted in %s", oom_file(&m->oom, file,
-		    sizeof(file)));
-	else
-		log_info("OOM kills not told apart from other SIGKILLs: %s",
-		    why);
-	/* Orphaned descendants become ours to reap: no zombies remain. */
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
-		log_warn("cannot become a child subreaper");
-	pool_params_of(&m->conf, &par);
-	pool_init(&m->pool, &master_pool_ops, m, &par);
-	master_decide(m);
-	n = master_advise_clamp(m, m->decision.result.workers);
-	log_info("starting %u worker%s: %s", n, n == 1 ? "" : "s",
-	    m->conf.command);
-	if (pool_start(&m->pool, n, master_clock()) == -1 ||
-	    master_advise_init(m) == -1) {
+	if (master_begin(m, st) == -1) {
 		log_error("start");
 		return EX_OSERR;
 	}
@@ -835,12 +876,21 @@ master_run(struct conf *c, const struct conf_source *src)
 		.httpd = HTTPD_INIT,
 		.ctl = CTLSERVER_INIT,
 	};
+	struct state	st, *restored = NULL;
 	int		status;
 
 	conf_init(c);	/* c was moved into m */
 	m.started = master_clock();
 	m.rng = (uint64_t)getpid() << 32 ^ (uint64_t)(m.started * 1e9);
-	if ((status = master_start(&m)) == 0) {
+	if (master_upgrading() >= 0) {
+		if (master_restore_read(&st) == -1)
+			return EX_SOFTWARE;
+		restored = &st;
+	}
+	status = master_start(&m, restored);
+	if (restored != NULL)
+		state_free(restored);
+	if (status == 0) {
 		master_update(&m);
 		ev_run(m.loop, 0);
 		status = m.status;

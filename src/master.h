@@ -29,4 +29,13 @@ int	master_hold_signals(void);
  */
 int	master_run(struct conf *c, const struct conf_source *src);
 
+/*
+ * For an upgrade in place (master_upgrade.c): the command line the
+ * master was started with, which the new image gets again, and the fd
+ * of the state an upgrade handed over (--upgrade-state), or -1 for a
+ * fresh start. master_upgrading() returns that fd.
+ */
+void	master_upgrade_origin(char *const *argv, int state_fd);
+int	master_upgrading(void);
+
 #endif /* PREFORK_MASTER_H */

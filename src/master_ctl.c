@@ -234,6 +234,10 @@ master_request(void *ctx, struct ctl_conn *c, const struct ctl_request *r)
 	case CTL_ADVISE:
 		master_advise_request(m, c, r);
 		break;
+	case CTL_UPGRADE:
+		log_info("control: upgrade");
+		master_upgrade(m, c);
+		break;
 	case CTL_COMMAND_COUNT:
 		break;
 	}

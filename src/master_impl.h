@@ -30,6 +30,7 @@
 #include "recycle.h"
 #include "sockets.h"
 #include "spawn.h"
+#include "state.h"
 #include "wcgroup.h"
 
 /* The samples kept: a 15-minute window at one a second. */
@@ -188,5 +189,20 @@ void	 master_advise_reset(struct master *m);
 unsigned master_advise_clamp(const struct master *m, unsigned n);
 void	 master_advise_describe(const struct master *m, char *buf,
 	    size_t len);
+
+/*
+ * master_upgrade.c: `preforkctl upgrade` (returns only when refused or
+ * failed, c answered); the binary's path remembered at start-up; and in
+ * the image an upgrade exec'd, the state read, then taken back: the fds
+ * that need no loop, the servers on the loop, the pool and counters,
+ * and the client that asked answered.
+ */
+void	 master_upgrade(struct master *m, struct ctl_conn *c);
+void	 master_upgrade_init(void);
+int	 master_restore_read(struct state *s);
+int	 master_restore_fds(struct master *m, const struct state *s);
+int	 master_restore_servers(struct master *m, const struct state *s);
+int	 master_restore_pool(struct master *m, const struct state *s);
+void	 master_restore_answer(struct master *m, const struct state *s);
 
 #endif /* PREFORK_MASTER_IMPL_H */

@@ -78,8 +78,8 @@ static const char usage_text[] =
 "  -c, --config FILE       the socket named by FILE's control key\n"
 "  -t, --timeout SECONDS   wait at most this long for the answer; 0 for\n"
 "                          no limit (default 10, 300 for reload, restart,\n"
-"                          stop and recycle, 10 more than the window for\n"
-"                          advise)\n"
+"                          stop, recycle and upgrade, 10 more than the\n"
+"                          window for advise)\n"
 "  -h, --help              print this help and exit\n"
 "  -V, --version           print the version and exit\n"
 "\n"
@@ -97,6 +97,9 @@ static const char usage_text[] =
 "                             sample the pool for D (default 30s), then\n"
 "                             say whether it has too few or too many\n"
 "                             workers, and why\n"
+"  upgrade                    run the prefork binary installed now in\n"
+"                             place of the master, same pid, keeping\n"
+"                             every worker\n"
 "\n"
 "Without -s or -c, the socket is $PREFORK_CONTROL, else\n"
 "$RUNTIME_DIRECTORY/control.sock, else " DEFAULT_SOCKET ".\n"
@@ -584,7 +587,8 @@ main(int argc, char *argv[])
 	first = parse_options(&o, argc, argv);
 	len = make_request(argv + first, argc - first, line, &req);
 	done_cmd = req.cmd == CTL_RELOAD || req.cmd == CTL_RESTART ||
-	    req.cmd == CTL_STOP || req.cmd == CTL_RECYCLE;
+	    req.cmd == CTL_STOP || req.cmd == CTL_RECYCLE ||
+	    req.cmd == CTL_UPGRADE;
 	x.timeout_ms = o.timeout_set ? o.timeout_ms : done_cmd ?
 	    TIMEOUT_DONE_MS : TIMEOUT_MS;
 	/* advise answers after its window. */

@@ -319,8 +319,7 @@ test_bad_requests(void **state)
 		    "(N a number up to 65536)\n" },
 		{ "stat\0us\n", 8, "ERR byte 0x00 at offset 4: a request is "
 		    "printable ASCII\n" },
-		{ "upgrade\n", 8, "ERR 'upgrade' is not supported by prefork "
-		    PACKAGE_VERSION "\n" },
+		{ "upgrade 2\n", 10, "ERR upgrade takes no argument\n" },
 		{ "advise --window 1h\n", 19, "ERR advise: --window '1h' is "
 		    "not between 1s and 15m\n" },
 	};

@@ -146,8 +146,9 @@ test_refused(void **state)
 	assert_int_equal(parse("recycle 3"), 0);
 	assert_int_equal(req.cmd, CTL_RECYCLE);
 	assert_int_equal(req.n, 3);
-	refused("upgrade", "'upgrade' is not supported by prefork "
-	    PACKAGE_VERSION);
+	assert_int_equal(parse("upgrade"), 0);
+	assert_int_equal(req.cmd, CTL_UPGRADE);
+	refused("upgrade now", "upgrade takes no argument");
 	/* Bytes that are not printable ASCII: named, not echoed. */
 	assert_int_equal(ctl_parse("status\0x", 8, &req, why, sizeof(why)),
 	    -1);

@@ -51,6 +51,9 @@ struct t_daemon	*start(const char *const env[], const char *const wrapper[],
 /* Copies the test worker's program to path, executable (0755). */
 void	copy_testworker(const char *path);
 
+/* Copies at most max bytes of the file from to the file to, 0755. */
+void	copy_file(const char *from, const char *to, size_t max);
+
 /* Remembers workers, so that the teardown kills any left behind. */
 void	remember(const pid_t *pids, size_t n);
 

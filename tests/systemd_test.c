@@ -772,6 +772,46 @@ test_notify_path(void **state)
 }
 
 /*
+ * Path: master_upgrade -> exec_new (RELOADING=1), master_restore_answer
+ * -> lc_reload_accepted (READY=1): an upgrade in place is a reload to
+ * systemd, from the same main process, and never STOPPING=1.
+ */
+static void
+test_notify_upgrade(void **state)
+{
+	struct fake_sd	*s = fake_sd_open(false);
+	char		 conf[PATH_MAX], sock[PATH_MAX];
+	struct t_daemon	*d;
+	struct t_run	 r;
+	pid_t		 a[2], b[2];
+	size_t		 ready, reload, again;
+
+	xsnprintf(sock, sizeof(sock), "%s/sd-upgrade.sock", t_tmpdir());
+	write_conf(conf, "sd-upgrade.ini", "[prefork]\nworkers = 2\n"
+	    "ready = notify\ncontrol = %s\n" TIMEOUTS, sock);
+	d = start((const char *const[]){ s->env, NULL }, NULL,
+	    (const char *const[]){ "-c", conf, "--", t_testworker(),
+	    "--notify-ready", "0", NULL });
+	pool(d, d->pid, 2, a);
+	ready = fake_sd_wait(s, 0, "READY=1");
+	t_run(&r, NULL, (const char *const[]){ t_preforkctl(), "-s", sock,
+	    "upgrade", NULL }, WAIT_MS * 2);
+	if (r.status != 0)
+		fail_msg("preforkctl upgrade: %d: %s", r.status, r.err);
+	t_run_free(&r);
+	reload = fake_sd_wait(s, ready + 1, "RELOADING=1");
+	again = fake_sd_wait(s, reload + 1, "READY=1");
+	assert_true(again > reload);
+	assert_int_equal(fake_sd_find(s, ready, "STOPPING=1"), -1);
+	assert_true(t_alive(d->pid));
+	pool(d, d->pid, 2, b);
+	assert_int_equal(a[0], b[0]);
+	assert_int_equal(a[1], b[1]);
+	t_daemon_signal(d, SIGTERM);
+	wait_exit(d, WAIT_MS, EX_OK);
+}
+
+/*
  * Path: notify_open with "@name", and ready = exec: the workers get no
  * NOTIFY_SOCKET at all, prefork tells the abstract socket.
  */
@@ -2223,6 +2263,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_notify_path, teardown),
+		cmocka_unit_test_teardown(test_notify_upgrade, teardown),
 		cmocka_unit_test_teardown(test_notify_abstract, teardown),
 		cmocka_unit_test_teardown(test_notify_hup_while_starting,
 		    teardown),

@@ -1,0 +1,333 @@
+/*
+ * upgrade_itest: `preforkctl upgrade` with the real daemon, started from
+ * a copy of the built binary that the test replaces as a package
+ * upgrade does (a new file renamed over the old: a new inode). Under
+ * load on loopback: the same master pid, /proc/PID/exe the new file,
+ * the same worker pids in the same slots, no request failed; then a
+ * killed worker replaced in its slot, TTIN, HUP and TERM as before. A
+ * binary that is not a prefork (a script that exits 1, a truncated
+ * copy) is refused and disturbs nothing; a worker killed just before
+ * the upgrade is replaced after it; a SIGHUP sent while the new image
+ * starts is honoured by it.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "itest.h"
+#include "testlib.h"
+#include "util.h"
+
+#define WAIT_MS		10000
+#define TIMEOUTS	"graceful_timeout = 1s\nrestart_delay = 50ms\n" \
+	"min_uptime = 200ms\n"
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	return it_teardown();
+}
+
+/* A running pool, its copy of prefork, its socket and port. */
+struct up {
+	struct t_daemon	*d;
+	char		 bin[PATH_MAX];
+	char		 sock[PATH_MAX];
+	unsigned	 port;
+	pid_t		 slots[3];
+};
+
+static bool
+never(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
+/* The load runs for ms: a span of traffic, not a wait for an event. */
+static void
+under_load(unsigned ms)
+{
+	(void)t_wait_until(never, NULL, ms);
+}
+
+/* Puts a new copy of the built prefork (max bytes) over u->bin. */
+static ino_t
+install(const struct up *u, size_t max)
+{
+	char		tmp[PATH_MAX + 8];
+	struct stat	st;
+
+	xsnprintf(tmp, sizeof(tmp), "%s.new", u->bin);
+	copy_file(t_prefork(), tmp, max);
+	assert_int_equal(rename(tmp, u->bin), 0);
+	assert_int_equal(stat(u->bin, &st), 0);
+	return st.st_ino;
+}
+
+/* Puts a script over u->bin. */
+static void
+install_script(const struct up *u, const char *text)
+{
+	char	tmp[PATH_MAX + 8];
+	FILE	*f;
+
+	xsnprintf(tmp, sizeof(tmp), "%s.new", u->bin);
+	assert_non_null(f = fopen(tmp, "w"));
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(tmp, 0755), 0);
+	assert_int_equal(rename(tmp, u->bin), 0);
+}
+
+/* Starts three serving workers under a copy of prefork. */
+static void
+start_up(struct up *u)
+{
+	static unsigned	 n;
+	char		 dir[PATH_MAX], name[32], conf[PATH_MAX];
+	char		 cmd[PATH_MAX + 64];
+
+	/* A directory and a socket of its own per test (see advise_itest). */
+	memset(u, 0, sizeof(*u));
+	xsnprintf(name, sizeof(name), "bin%u", n);
+	xsnprintf(u->bin, sizeof(u->bin), "%s/prefork", subdir(name, dir));
+	(void)install(u, SIZE_MAX);
+	xsnprintf(u->sock, sizeof(u->sock), "%s/control-%u.sock",
+	    t_tmpdir(), n++);
+	u->port = t_free_port();
+	xsnprintf(cmd, sizeof(cmd), "%s --serve --serve-delay 5",
+	    t_testworker());
+	write_conf(conf, "up.ini", "[prefork]\nworkers = 3\ncontrol = %s\n"
+	    "listen = 127.0.0.1:%u\nbacklog = 256\ncommand = %s\n" TIMEOUTS,
+	    u->sock, u->port, cmd);
+	/* sh execs the copy in its own place: the daemon's pid is its. */
+	u->d = start(NULL, (const char *const[]){ "/bin/sh", "-c",
+	    "shift; exec \"$0\" \"$@\"", u->bin, NULL },
+	    (const char *const[]){ "-c", conf, NULL });
+	pool(u->d, u->d->pid, 3, u->slots);
+	wait_log(u->d, "control: listening on");
+}
+
+/* preforkctl upgrade; its exit status, its output in out. */
+static int
+upgrade(const struct up *u, char *out, size_t len)
+{
+	struct t_run	r;
+	int		status;
+
+	t_run(&r, NULL, (const char *const[]){ t_preforkctl(), "-s",
+	    u->sock, "-t", "30", "upgrade", NULL }, 40000);
+	snprintf(out, len, "%s%s", r.out, r.err);
+	print_message("upgrade: exit %d: %s", r.status, out);
+	status = r.status;
+	t_run_free(&r);
+	return status;
+}
+
+/* /proc/PID/exe, read. */
+static void
+exe_of(pid_t pid, char *buf, size_t len)
+{
+	char	path[64];
+	ssize_t	n;
+
+	xsnprintf(path, sizeof(path), "/proc/%ld/exe", (long)pid);
+	assert_true((n = readlink(path, buf, len - 1)) > 0);
+	buf[n] = '\0';
+}
+
+static ino_t
+exe_ino(pid_t pid)
+{
+	char		path[64];
+	struct stat	st;
+
+	xsnprintf(path, sizeof(path), "/proc/%ld/exe", (long)pid);
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+static void
+assert_same_pool(const struct up *u)
+{
+	pid_t	now[3];
+	int	i;
+
+	pool(u->d, u->d->pid, 3, now);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(now[i], u->slots[i]);
+}
+
+/*
+ * Under load: same master, new binary, same workers in the same slots,
+ * no failed request; then the new master does what the old one did.
+ */
+static void
+test_upgrade_under_load(void **state)
+{
+	struct it_load_result	 res;
+	struct it_load		*l;
+	struct up		 u;
+	char			 out[1024], exe[PATH_MAX];
+	pid_t			 after[4], old;
+	ino_t			 ino;
+
+	start_up(&u);
+	l = it_load_start(u.port, 4, 0, 30);
+	under_load(500);
+	ino = install(&u, SIZE_MAX);
+	assert_int_equal(upgrade(&u, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "upgraded: prefork"));
+	exe_of(u.d->pid, exe, sizeof(exe));
+	assert_string_equal(exe, u.bin);
+	assert_int_equal(exe_ino(u.d->pid), ino);
+	assert_same_pool(&u);
+	wait_log(u.d, "upgrade: prefork " PACKAGE_VERSION " took over");
+	under_load(500);
+	it_load_stop(l, &res);
+	print_message("load: %ju ok, %ju failed\n", (uintmax_t)res.ok,
+	    (uintmax_t)res.failed);
+	assert_true(res.ok > 0);
+	assert_int_equal(res.failed, 0);
+	/* The new image replaces a worker in its slot... */
+	old = u.slots[1];
+	assert_int_equal(kill(old, SIGKILL), 0);
+	wait_gone(old, WAIT_MS);
+	pool(u.d, u.d->pid, 3, after);
+	assert_int_not_equal(after[1], old);
+	assert_int_equal(after[0], u.slots[0]);
+	/* ...and TTIN, HUP and TERM do what they did. */
+	assert_int_equal(kill(u.d->pid, SIGTTIN), 0);
+	pool(u.d, u.d->pid, 4, after);
+	assert_int_equal(kill(u.d->pid, SIGHUP), 0);
+	pool(u.d, u.d->pid, 3, after);
+	assert_int_equal(kill(u.d->pid, SIGTERM), 0);
+	assert_true(t_daemon_wait(u.d, WAIT_MS));
+	assert_int_equal(u.d->status, 0);
+	assert_no_sanitizer_report(u.d);
+}
+
+/* What is not a prefork that reads our state is refused. */
+static void
+test_upgrade_refused(void **state)
+{
+	struct up	u;
+	char		out[1024], exe[PATH_MAX], want[PATH_MAX + 16];
+	ino_t		ino;
+
+	start_up(&u);
+	ino = exe_ino(u.d->pid);
+	install_script(&u, "#!/bin/sh\nexit 1\n");
+	assert_int_equal(upgrade(&u, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "--state-format: exited with code 1"));
+	/* A truncated copy: not even an executable. */
+	(void)install(&u, 4096);
+	assert_int_equal(upgrade(&u, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "--state-format"));
+	/* A prefork that speaks another state format. */
+	install_script(&u, "#!/bin/sh\necho prefork-state 999\n");
+	assert_int_equal(upgrade(&u, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "does not read state format 1"));
+	/* Nothing changed: the old image, the same workers. */
+	assert_int_equal(exe_ino(u.d->pid), ino);
+	exe_of(u.d->pid, exe, sizeof(exe));
+	xsnprintf(want, sizeof(want), "%s (deleted)", u.bin);
+	assert_string_equal(exe, want);
+	assert_same_pool(&u);
+	assert_true(log_has(u.d, "upgrade refused"));
+}
+
+/* A worker killed just before: the new image reaps and replaces it. */
+static void
+test_worker_killed_before(void **state)
+{
+	struct up	u;
+	char		out[1024];
+	pid_t		after[3];
+
+	start_up(&u);
+	(void)install(&u, SIZE_MAX);
+	assert_int_equal(kill(u.slots[2], SIGKILL), 0);
+	assert_int_equal(upgrade(&u, out, sizeof(out)), 0);
+	pool(u.d, u.d->pid, 3, after);
+	assert_int_equal(after[0], u.slots[0]);
+	assert_int_equal(after[1], u.slots[1]);
+	assert_int_not_equal(after[2], u.slots[2]);
+	wait_logf(u.d, "worker 2 (pid %ld)", (long)after[2]);
+}
+
+/* The child *pid has exited, and is reaped. */
+static bool
+reaped(void *pid)
+{
+	return waitpid(*(pid_t *)pid, NULL, WNOHANG) == *(pid_t *)pid;
+}
+
+/*
+ * A SIGHUP sent while the new image starts (a wrapper holds it back
+ * half a second, the signals blocked as the master left them) is
+ * honoured by the new image: a reload, after the takeover. The wrapper
+ * is the new binary as the master sees it: it passes the checks.
+ */
+static void
+test_hup_during_upgrade(void **state)
+{
+	struct up	 u;
+	char		 text[PATH_MAX * 2], real[PATH_MAX + 8], out[1024];
+	pid_t		 pid;
+
+	start_up(&u);
+	xsnprintf(real, sizeof(real), "%s.real", u.bin);
+	copy_file(t_prefork(), real, SIZE_MAX);
+	/* Not sh, which unblocks the signals: python keeps the mask. */
+	xsnprintf(text, sizeof(text), "#!/usr/bin/python3\n"
+	    "import os, sys, time\n"
+	    "if sys.argv[1:2] == ['--upgrade-state']:\n"
+	    "    time.sleep(0.5)\n"
+	    "os.execv('%s', ['%s'] + sys.argv[1:])\n", real, real);
+	install_script(&u, text);
+	if ((pid = fork()) == 0) {
+		(void)upgrade(&u, out, sizeof(out));
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	wait_log(u.d, "upgrade: exec");
+	assert_int_equal(kill(u.d->pid, SIGHUP), 0);
+	wait_log(u.d, "took over");
+	wait_log(u.d, "SIGHUP");
+	assert_true(log_pos(u.d, "SIGHUP") > log_pos(u.d, "took over"));
+	assert_same_pool(&u);
+	assert_true(t_wait_until(reaped, &pid, WAIT_MS));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest	tests[] = {
+		cmocka_unit_test_teardown(test_upgrade_under_load, teardown),
+		cmocka_unit_test_teardown(test_upgrade_refused, teardown),
+		cmocka_unit_test_teardown(test_worker_killed_before,
+		    teardown),
+		cmocka_unit_test_teardown(test_hup_during_upgrade, teardown),
+	};
+
+	it_init(WAIT_MS, "UPGRADE_ITEST_ONLY", true);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
