@@ -283,7 +283,8 @@ reaped(void *pid)
 /*
  * A SIGHUP sent while the new image starts (a wrapper holds it back
  * half a second, the signals blocked as the master left them) is
- * honoured by the new image: a reload, after the takeover. The wrapper
+ * honoured by the new image: a reload, after the takeover; a worker
+ * killed meanwhile is reaped by the new image and replaced. The wrapper
  * is the new binary as the master sees it: it passes the checks.
  */
 static void
@@ -291,7 +292,7 @@ test_hup_during_upgrade(void **state)
 {
 	struct up	 u;
 	char		 text[PATH_MAX * 2], real[PATH_MAX + 8], out[1024];
-	pid_t		 pid;
+	pid_t		 pid, now[3];
 
 	start_up(&u);
 	xsnprintf(real, sizeof(real), "%s.real", u.bin);
@@ -309,11 +310,21 @@ test_hup_during_upgrade(void **state)
 	}
 	assert_true(pid > 0);
 	wait_log(u.d, "upgrade: exec");
+	/* While no image runs: a signal, and a worker's death. */
 	assert_int_equal(kill(u.d->pid, SIGHUP), 0);
+	assert_int_equal(kill(u.slots[0], SIGKILL), 0);
 	wait_log(u.d, "took over");
 	wait_log(u.d, "SIGHUP");
 	assert_true(log_pos(u.d, "SIGHUP") > log_pos(u.d, "took over"));
-	assert_same_pool(&u);
+	/* The new image reaped the dead worker and replaced it. */
+	wait_logf(u.d, "worker 0 (pid %ld) exited on signal 9",
+	    (long)u.slots[0]);
+	assert_true(log_pos(u.d, "worker 0 (pid %ld) exited",
+	    (long)u.slots[0]) > log_pos(u.d, "took over"));
+	pool(u.d, u.d->pid, 3, now);
+	assert_int_not_equal(now[0], u.slots[0]);
+	assert_int_equal(now[1], u.slots[1]);
+	assert_int_equal(now[2], u.slots[2]);
 	assert_true(t_wait_until(reaped, &pid, WAIT_MS));
 }
 
