@@ -104,7 +104,6 @@ static const struct state_field	listener_fields[] = {
 static const struct state_field	fds_fields[] = {
 	BOOL(struct state, activated),
 	FD(struct state, notify_fd, -1), STR(struct state, notify_env, F_NULL),
-	FD(struct state, sd_fd, -1),
 	FD(struct state, control_fd, -1),
 	STR(struct state, control_path, F_NULL),
 	U64(struct state, control_dev), U64(struct state, control_ino),
@@ -490,7 +489,7 @@ state_init(struct state *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->format = STATE_FORMAT;
-	s->notify_fd = s->sd_fd = s->control_fd = s->reply_fd = -1;
+	s->notify_fd = s->control_fd = s->reply_fd = -1;
 	s->http_fd = s->pidfile_fd = s->pidfile_dirfd = s->guard_fd = -1;
 	s->guard_pid = -1;
 }

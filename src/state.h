@@ -128,7 +128,6 @@ struct state {
 	bool		activated;
 	int		notify_fd;
 	char		*notify_env;	/* "NOTIFY_SOCKET=@..." or NULL */
-	int		sd_fd;		/* systemd's notify socket */
 	int		control_fd;
 	char		*control_path;	/* or NULL */
 	uint64_t	control_dev, control_ino;

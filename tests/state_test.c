@@ -40,7 +40,7 @@ static const char	base[] =
     "seen=1230 kill_at=0 heartbeat=0 lifetime=0 was_ready=0 exec_failed=0 "
     "first=0 role=0 stop_why=-1\n"
     "listener fd=3 addr=*:8080 name=web adopted=0 path=- dev=0 ino=0\n"
-    "fds activated=0 notify_fd=-1 notify_env=- sd_fd=-1 control_fd=5 "
+    "fds activated=0 notify_fd=-1 notify_env=- control_fd=5 "
     "control_path=/run/prefork.sock control_dev=2049 control_ino=77 "
     "reply_fd=-1 http_fd=-1 http_addr=- pidfile_fd=-1 pidfile_dirfd=-1 "
     "pidfile_path=- pidfile_dev=0 pidfile_ino=0 guard_pid=99 guard_fd=6\n"
@@ -162,7 +162,6 @@ full(struct state *s)
 	s->activated = true;
 	s->notify_fd = 7;
 	s->notify_env = xstrdup("NOTIFY_SOCKET=@prefork/4242");
-	s->sd_fd = 8;
 	s->reply_fd = 9;
 	s->http_fd = 10;
 	s->http_addr = xstrdup("127.0.0.1:9100");
@@ -246,7 +245,6 @@ assert_same_fds(const struct state *a, const struct state *b)
 	assert_int_equal(a->activated, b->activated);
 	assert_int_equal(a->notify_fd, b->notify_fd);
 	assert_true(util_streq(a->notify_env, b->notify_env));
-	assert_int_equal(a->sd_fd, b->sd_fd);
 	assert_int_equal(a->control_fd, b->control_fd);
 	assert_true(util_streq(a->control_path, b->control_path));
 	assert_int_equal(a->control_dev, b->control_dev);
@@ -367,7 +365,7 @@ test_empty_pool(void **unused)
 	    "pool size=0 rolling=0 booted_any=0 first_spawned=0 "
 	    "first_failed=0 first_due=0\n"
 	    "counts slots=0 workers=0 listeners=0\n"
-	    "fds activated=0 notify_fd=-1 notify_env=- sd_fd=-1 "
+	    "fds activated=0 notify_fd=-1 notify_env=- "
 	    "control_fd=-1 control_path=- control_dev=0 control_ino=0 "
 	    "reply_fd=-1 http_fd=-1 http_addr=- pidfile_fd=-1 "
 	    "pidfile_dirfd=-1 pidfile_path=- pidfile_dev=0 pidfile_ino=0 "
@@ -635,8 +633,8 @@ test_refused_rules(void **unused)
 	    "line 10: listener: fd -1 is out of range (0 to 65535)");
 	refused("fd=3", "fd=65536",
 	    "line 10: listener: fd 65536 is out of range (0 to 65535)");
-	refused("sd_fd=-1", "sd_fd=-2",
-	    "line 11: fds: sd_fd -2 is out of range (-1 to 65535)");
+	refused("reply_fd=-1", "reply_fd=-2",
+	    "line 11: fds: reply_fd -2 is out of range (-1 to 65535)");
 	refused("slots=2", "slots=4097",
 	    "line 5: counts: slots 4097 is out of range (0 to 4096)");
 	refused("workers=2", "workers=12289",
