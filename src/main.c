@@ -107,18 +107,16 @@ state_fd(const char *arg)
 	return (int)v;
 }
 
-/* Whether an upgrade exec'd us: its signals are kept blocked then. */
+/*
+ * Whether an upgrade exec'd us: its signals are kept blocked then. The
+ * master puts --upgrade-state first; a word further on may be the
+ * worker command's.
+ */
 static bool
 upgrading(int argc, char *argv[])
 {
-	int	i;
-
-	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		if (strcmp(argv[i], "--upgrade-state") == 0)
-			return true;
-	return false;
+	return argc > 2 && strcmp(argv[1], "--upgrade-state") == 0;
 }
-
 /*
  * Reads the options; returns the index of the first word of the command.
  * The leading "+" stops at the first operand, so the worker command's own

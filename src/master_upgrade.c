@@ -106,6 +106,21 @@ arg(const char *s)
 }
 
 /*
+ * The master's own arguments after argv[0], without the
+ * --upgrade-state FD that an upgrade put first, for the next one.
+ */
+static char *const *
+own_args(void)
+{
+	char *const	*a = origin_argv + 1;
+
+	if (a[0] != NULL && strcmp(a[0], "--upgrade-state") == 0 &&
+	    a[1] != NULL)
+		a += 2;
+	return a;
+}
+
+/*
  * Runs exe with args after it; the first line of what it printed into
  * out. Returns 0 when it exited 0 in time, else -1 with why set.
  */
@@ -148,15 +163,21 @@ static int
 check_new(char *why, size_t len)
 {
 	const char	*args[64] = { "--state-format", NULL };
+	char *const	*a;
 	char		 out[512], want[64];
 	struct stat	 st;
-	size_t		 n = 1, i;
+	size_t		 n = 1;
 
-	if (exe[0] == '\0' || stat(exe, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    access(exe, X_OK) == -1) {
-		snprintf(why, len, "%s: %s", exe[0] ? exe : "the binary",
-		    exe[0] ? strerror(errno ? errno : EACCES) :
-		    "not known");
+	if (exe[0] == '\0') {
+		snprintf(why, len, "the binary's path is not known");
+		return -1;
+	}
+	if (stat(exe, &st) == -1 || access(exe, X_OK) == -1) {
+		snprintf(why, len, "%s: %s", exe, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, len, "%s: not a regular file", exe);
 		return -1;
 	}
 	if (run_new(args, out, sizeof(out), why, len) == -1)
@@ -169,15 +190,8 @@ check_new(char *why, size_t len)
 		return -1;
 	}
 	args[0] = "--check";
-	for (i = 1; origin_argv[i] != NULL && n < nitems(args) - 1; i++) {
-		/* An upgraded master's own: not the new one's. */
-		if (strcmp(origin_argv[i], "--upgrade-state") == 0 &&
-		    origin_argv[i + 1] != NULL) {
-			i++;
-			continue;
-		}
-		args[n++] = origin_argv[i];
-	}
+	for (a = own_args(); *a != NULL && n < nitems(args) - 1; a++)
+		args[n++] = *a;
 	args[n] = NULL;
 	return run_new(args, out, sizeof(out), why, len);
 }
@@ -388,19 +402,14 @@ state_memfd(const struct state *s, char *why, size_t len)
 static void
 new_argv(char **argv, size_t max, char *fdarg)
 {
-	size_t	n = 0, i;
+	char *const	*a;
+	size_t		 n = 0;
 
 	argv[n++] = exe;
 	argv[n++] = arg("--upgrade-state");
 	argv[n++] = fdarg;
-	for (i = 1; origin_argv[i] != NULL && n < max - 1; i++) {
-		if (strcmp(origin_argv[i], "--upgrade-state") == 0 &&
-		    origin_argv[i + 1] != NULL) {
-			i++;
-			continue;
-		}
-		argv[n++] = origin_argv[i];
-	}
+	for (a = own_args(); *a != NULL && n < max - 1; a++)
+		argv[n++] = *a;
 	argv[n] = NULL;
 }
 
@@ -500,9 +509,16 @@ master_restore_read(struct state *s)
 		off += (size_t)n;
 	}
 	close(fd);
+	/*
+	 * Ours: this pid's, and written before now on the monotonic clock,
+	 * which an exec keeps (a state of another boot would be from the
+	 * future, or from anyone).
+	 */
 	if (state_read(text, off, s, why, sizeof(why)) == -1 ||
 	    (s->pid != (long)getpid() && snprintf(why, sizeof(why),
-	    "written by pid %ld", s->pid) > 0)) {
+	    "written by pid %ld", s->pid) > 0) ||
+	    (s->written > master_clock() && snprintf(why, sizeof(why),
+	    "written at %.3f, after now", s->written) > 0)) {
 		log_errorx("upgrade: the state: %s", why);
 		free(text);
 		state_free(s);

@@ -69,6 +69,29 @@ test_help_version(void **state)
 	t_run_free(&r);
 }
 
+/*
+ * --state-format: what a master asks before it upgrades to us. An
+ * --upgrade-state given by hand names no state of ours: 70, and
+ * nothing started.
+ */
+static void
+test_upgrade_options(void **state)
+{
+	struct t_run	r;
+
+	run(&r, (const char *const[]){ "--state-format", NULL });
+	assert_int_equal(r.status, EX_OK);
+	assert_string_equal(r.out, "prefork-state 1\n");
+	t_run_free(&r);
+
+	run(&r, (const char *const[]){ "--upgrade-state", "63", "--",
+	    "true", NULL });
+	assert_int_equal(r.status, EX_SOFTWARE);
+	assert_true(t_contains(r.err, "upgrade: the state (fd 63)"));
+	assert_false(t_contains(r.err, "starting"));
+	t_run_free(&r);
+}
+
 /* Usage errors exit 64 and print the usage. */
 static void
 test_usage_errors(void **state)
@@ -83,6 +106,12 @@ test_usage_errors(void **state)
 		(const char *const[]){ "-w", "0", "--", "true", NULL },
 		(const char *const[]){ "-P", "nosuch", "--", "true", NULL },
 		(const char *const[]){ "-l", "loud", "--", "true", NULL },
+		(const char *const[]){ "--upgrade-state", "2", "--", "true",
+		    NULL },
+		(const char *const[]){ "--upgrade-state", "x", "--", "true",
+		    NULL },
+		(const char *const[]){ "-t", "--upgrade-state", "5", "--",
+		    "true", NULL },
 	};
 	struct t_run	r;
 	size_t		i;
@@ -502,6 +531,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_help_version),
+		cmocka_unit_test(test_upgrade_options),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_bad_option_value_named),
 		cmocka_unit_test(test_config_errors_all_reported),

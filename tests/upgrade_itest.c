@@ -53,20 +53,6 @@ struct up {
 	pid_t		 slots[3];
 };
 
-static bool
-never(void *arg)
-{
-	(void)arg;
-	return false;
-}
-
-/* The load runs for ms: a span of traffic, not a wait for an event. */
-static void
-under_load(unsigned ms)
-{
-	(void)t_wait_until(never, NULL, ms);
-}
-
 /* Puts a new copy of the built prefork (max bytes) over u->bin. */
 static ino_t
 install(const struct up *u, size_t max)
@@ -191,7 +177,7 @@ test_upgrade_under_load(void **state)
 
 	start_up(&u);
 	l = it_load_start(u.port, 4, 0, 30);
-	under_load(500);
+	observe(500);
 	ino = install(&u, SIZE_MAX);
 	assert_int_equal(upgrade(&u, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "upgraded: prefork"));
@@ -200,7 +186,7 @@ test_upgrade_under_load(void **state)
 	assert_int_equal(exe_ino(u.d->pid), ino);
 	assert_same_pool(&u);
 	wait_log(u.d, "upgrade: prefork " PACKAGE_VERSION " took over");
-	under_load(500);
+	observe(500);
 	it_load_stop(l, &res);
 	print_message("load: %ju ok, %ju failed\n", (uintmax_t)res.ok,
 	    (uintmax_t)res.failed);
@@ -245,6 +231,10 @@ test_upgrade_refused(void **state)
 	install_script(&u, "#!/bin/sh\necho prefork-state 999\n");
 	assert_int_equal(upgrade(&u, out, sizeof(out)), 1);
 	assert_non_null(strstr(out, "does not read state format 1"));
+	/* No binary at all. */
+	assert_int_equal(unlink(u.bin), 0);
+	assert_int_equal(upgrade(&u, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "No such file or directory"));
 	/* Nothing changed: the old image, the same workers. */
 	assert_int_equal(exe_ino(u.d->pid), ino);
 	exe_of(u.d->pid, exe, sizeof(exe));
