@@ -345,7 +345,6 @@ autoscale_window(struct master *m, double now)
 		return;
 	}
 	free(s);
-	a->verdict = r.verdict;
 	next = autoscale_step(&a->as, &p, &r, why, sizeof(why));
 	if (next == m->pool.size)
 		return;
@@ -461,7 +460,6 @@ master_advise_reset(struct master *m)
 	autoscale_reset(&a->as);
 	a->from = master_clock();
 	a->last[0] = '\0';
-	a->verdict = ADV_RIGHT_SIZED;
 	if (!master_stopping(m))
 		master_resize(m, master_advise_clamp(m, m->pool.size),
 		    "autoscale bounds");

@@ -56,7 +56,6 @@ struct advisor {
 	/* autoscale */
 	struct autoscale	 as;
 	double			 from;		/* the window began */
-	enum adv_verdict	 verdict;	/* the last one */
 	char			 last[ADV_STEP_LEN]; /* the last change */
 	double			 last_at;
 	uint64_t		 changes[2];	/* up, down */

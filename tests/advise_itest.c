@@ -362,6 +362,30 @@ test_autoscale(void **state)
 }
 
 /*
+ * autoscale_max below the configured size: the pool starts at the
+ * bound, and HUP brings it back there, not to the sizing's 5.
+ */
+static void
+test_autoscale_bounds(void **state)
+{
+	struct t_daemon	*d;
+	char		 conf[PATH_MAX];
+	pid_t		 pids[3];
+
+	write_conf(conf, "bounds.ini", "[prefork]\nworkers = 5\n"
+	    "autoscale = on\nautoscale_max = 3\n" TIMEOUTS);
+	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
+	    t_testworker(), NULL });
+	pool(d, d->pid, 3, pids);
+	wait_log(d, "starting 3 workers");
+	assert_int_equal(kill(d->pid, SIGHUP), 0);
+	/* The reload decides the size again, and logs it a second time. */
+	wait_log_count(d, "sizing: ", 2);
+	pool(d, d->pid, 3, pids);
+	assert_false(log_has(d, "SIGHUP: 3 -> 5 workers"));
+}
+
+/*
  * With autoscale off, nothing samples unless asked: the master sleeps
  * before an advise and again once it is answered.
  */
@@ -392,6 +416,7 @@ main(void)
 		cmocka_unit_test_teardown(test_cpu_bound_more, teardown),
 		cmocka_unit_test_teardown(test_unix_listener, teardown),
 		cmocka_unit_test_teardown(test_autoscale, teardown),
+		cmocka_unit_test_teardown(test_autoscale_bounds, teardown),
 		cmocka_unit_test_teardown(test_idle_without_autoscale,
 		    teardown),
 	};

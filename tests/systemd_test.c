@@ -774,7 +774,8 @@ test_notify_path(void **state)
 /*
  * Path: master_upgrade -> exec_new (RELOADING=1), master_restore_answer
  * -> lc_reload_accepted (READY=1): an upgrade in place is a reload to
- * systemd, from the same main process, and never STOPPING=1.
+ * systemd, from the same main process, and never STOPPING=1. With
+ * autoscale on, master_status says "(adaptive)".
  */
 static void
 test_notify_upgrade(void **state)
@@ -783,17 +784,30 @@ test_notify_upgrade(void **state)
 	char		 conf[PATH_MAX], sock[PATH_MAX];
 	struct t_daemon	*d;
 	struct t_run	 r;
+	char		 buf[4096];
 	pid_t		 a[2], b[2];
-	size_t		 ready, reload, again;
+	size_t		 ready, reload, again, i;
+	unsigned	 adaptive = 0;
 
 	xsnprintf(sock, sizeof(sock), "%s/sd-upgrade.sock", t_tmpdir());
+	/* Autoscale on too: STATUS= says the size is adaptive. */
 	write_conf(conf, "sd-upgrade.ini", "[prefork]\nworkers = 2\n"
-	    "ready = notify\ncontrol = %s\n" TIMEOUTS, sock);
+	    "ready = notify\ncontrol = %s\nautoscale = on\n" TIMEOUTS,
+	    sock);
 	d = start((const char *const[]){ s->env, NULL }, NULL,
 	    (const char *const[]){ "-c", conf, "--", t_testworker(),
 	    "--notify-ready", "0", NULL });
 	pool(d, d->pid, 2, a);
 	ready = fake_sd_wait(s, 0, "READY=1");
+	for (i = 0; i < ready; i++) {
+		fake_sd_get(s, i, buf, sizeof(buf), NULL);
+		adaptive += strstr(buf, "STATUS=2/2 workers ready (adaptive); ")
+		    != NULL;
+	}
+	if (adaptive == 0) {
+		fake_sd_dump(s);
+		fail_msg("no STATUS= said the size is adaptive");
+	}
 	t_run(&r, NULL, (const char *const[]){ t_preforkctl(), "-s", sock,
 	    "upgrade", NULL }, WAIT_MS * 2);
 	if (r.status != 0)
