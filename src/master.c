@@ -882,12 +882,10 @@ master_run(struct conf *c, const struct conf_source *src)
 	conf_init(c);	/* c was moved into m */
 	m.started = master_clock();
 	m.rng = (uint64_t)getpid() << 32 ^ (uint64_t)(m.started * 1e9);
-	if (master_upgrading() >= 0) {
-		if (master_restore_read(&st) == -1)
-			return EX_SOFTWARE;
+	if (master_upgrading() >= 0 && master_restore_read(&st) == 0)
 		restored = &st;
-	}
-	status = master_start(&m, restored);
+	status = master_upgrading() >= 0 && restored == NULL ? EX_SOFTWARE :
+	    master_start(&m, restored);
 	if (restored != NULL)
 		state_free(restored);
 	if (status == 0) {
