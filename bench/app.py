@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The WSGI application of the Gunicorn side of prefork's benchmarks.
 
 The benchmarks never send it a request: they measure the arbiter (start-up,

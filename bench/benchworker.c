@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The worker of prefork's benchmarks, and their start-up stopwatch.
  *

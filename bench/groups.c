@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What sample_groups() costs: the memory of N process groups, their
  * descendants included, in one scan of /proc.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Gunicorn configuration of prefork's benchmarks (Gunicorn 20.1, sync).
 
 bench/run copies this file and rewrites the `workers = N` line, then sends

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """An HTTP worker for prefork: standard library only.
 
 prefork binds the listening sockets and hands them to every worker as file

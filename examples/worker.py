@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """A small prefork worker: standard library only.
 
 prefork starts one copy of this program per slot. Each copy learns its slot

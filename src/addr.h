@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The listen address grammar, in one place: "HOST:PORT", "*:PORT",
  * "[IPV6]:PORT", "[IPV6%ZONE]:PORT" and "unix:/PATH". conf.c checks a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The pool advisor and autoscale's step: pure functions of the samples.
  * advise.h says what goes in and out; prefork(8), SIZING UNDER LOAD,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The pool advisor: pure. A series of samples of the running pool, taken
  * by the master over a window, goes in; a verdict, a suggested size and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Checks that only the running system can answer: does the worker
  * command exist and may it be executed, does the working directory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A metrics snapshot of the running master. See collect.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A metrics snapshot of the running master: the pool's states, the
  * sizing decision, and the sampler's reading of every slot's worker, of

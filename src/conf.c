@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The configuration: defaults, the keys and what each value means,
  * command line overrides and the checks that involve several keys. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The configuration: defaults, the INI file (parsed with inih), command
  * line overrides, and validation. Every problem found is appended to an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The configuration as a whole, once every key is in: the checks that
  * involve several keys, the defaults that depend on the environment

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The INI file. inih splits the lines; a reader of our own feeds it, so
  * that we know the line of every key, can report every bad line (inih

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What the files of the configuration share, and nothing else sees:
  * conf.c knows the keys and what their values mean, conf_file.c reads

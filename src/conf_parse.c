@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The value parsers of the configuration: numbers, durations, sizes,
  * lists, yes-or-no and octal modes. They are pure (no file, no global

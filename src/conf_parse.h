@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The grammar of a configuration value: counts, durations, sizes, lists,
  * yes-or-no and octal modes. Text in, a number or a list out, nothing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * User and group look-ups. A name is tried first, then a number, so that
  * a user called "1000" is that user, as in chown(1). The databases may

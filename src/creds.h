@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Users and groups, as the configuration names them: by name or by
  * number, looked up in the system's databases (passwd and group, through

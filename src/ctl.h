@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The control protocol, spoken over the control socket (a unix stream
  * socket) between preforkctl and the master. Pure: it parses requests

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The control socket's server. See ctlserver.h. Each connection is a
  * pair of watchers, and it owns them; the master sees a connection only

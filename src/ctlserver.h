@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The control socket's server, on the master's event loop: a unix
  * stream socket, mode 0600 (0660 and the group of control_group), whose

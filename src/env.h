@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The workers' environment: the master's own, without what systemd gave
  * the master alone (NOTIFY_SOCKET, LISTEN_*, WATCHDOG_*) and without what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The sizing decision: probe the hardware, apply the configuration's
  * overrides and the sizing rules, and say why, as text or as JSON. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The guard (see guard.h). Its process is a fork() of the master, made
  * before the master opens anything but 0, 1 and 2 and before any thread

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The guard: a small process the master forks at start-up, which stops
  * the workers' process groups if the master dies without doing it

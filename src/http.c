@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The request reader of the metrics server. See http.h. Strict on
  * purpose: a request line is three fields separated by single spaces, a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The request reader of the metrics HTTP server (metrics_listen): pure,
  * so that it is tested and fuzzed on any bytes. It reads one HTTP/1.x

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The metrics server of metrics_listen, on the master's event loop: at
  * most HTTPD_CONNS_MAX connections, one request each, HTTPD_TIMEOUT

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The metrics server of metrics_listen: GET /metrics and GET /healthz
  * over HTTP/1.1 on the master's event loop, with strict limits (the

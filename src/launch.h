@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What a worker is started with: the program found in PATH, the
  * environment (the base of env.c plus the worker's own variables), the

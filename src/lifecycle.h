@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The master's lifecycle, as systemd sees it: starting until the first
  * pool is ready, running, reloading from a SIGHUP until the new workers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The log API, after OpenBSD's log.c: log_warn() appends strerror(errno),
  * log_warnx() does not. One line per event, written with one write(2), as

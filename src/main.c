@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * prefork: a pre-fork process supervisor. main() reads the command line
  * and the configuration, reports every problem with its sysexits code,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The master. Callbacks feed events to the pool, which decides; the
  * pool's operations act through spawn. From the moment the loop runs we

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The master: the event loop, its signal, child and timer callbacks, and
  * the wiring between them, the pool that decides, and spawn, which acts.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Part of the master: the pool advisor's sampler, the answers to
  * `preforkctl advise`, and autoscale. A timer samples the pool (its CPU

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The master's side of the control socket: each request of preforkctl
  * done with what the signals do (HUP, USR2, TERM, TTIN/TTOU), and

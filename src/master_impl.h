@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The master's own state, shared by the files that make up the master:
  * master.c (the loop and its callbacks), master_metrics.c (what it

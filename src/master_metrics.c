@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What the master publishes: the metrics snapshot, metrics_file on its
  * interval, and the glue of metrics_listen's server (httpd.c) to the

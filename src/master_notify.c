@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The workers' notify socket, on the master's side: opened when a
  * configuration first asks for ready = notify, and what the workers say

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The master's side of recycling: each worker's lifetime drawn when it
  * starts, the check every check_interval (its timer exists only while

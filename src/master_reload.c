@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Part of the master: a reload (SIGHUP, or preforkctl reload). A new
  * configuration is built and checked beside the running one, with its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Part of the master: the upgrade in place. `preforkctl upgrade` makes
  * the master execve() the prefork binary at the path it was started

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The fixed words of the log lines that people, their tools and the
  * tests look for. The master writes them from here and the tests wait

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The Prometheus text exposition of a snapshot. See metrics.h. Every
  * family gets # HELP and # TYPE, even when it has no sample (a pool

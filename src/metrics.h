@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The Prometheus text exposition (format 0.0.4) of a snapshot of the
  * pool: pure, so that the exact text is tested and fuzzed. The snapshot

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The sd_notify protocol, both ways. Upward, prefork tells its service
  * manager that it is ready, reloading or stopping, how many workers are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The OOM killer's count of the master's memory cgroup. See oom.h for
  * what the kernel counts, and where.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Telling the OOM killer's SIGKILL apart from any other. The kernel
  * counts the processes the OOM killer kills in the memory cgroup of each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The pidfile: created, locked and written with the master's PID at
  * start-up, before any worker, so that a second prefork on the same file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The pool's state machine. Each slot holds at most one worker of its own
  * and, during a rolling restart, that worker's replacement; a worker

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The worker pool: a table of slots 0..N-1 and the workers in them, and
  * every decision about them: when to start a worker, when a dead one is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * preforkctl: the control socket's client. It finds the socket (-s, the
  * control key of -c's file, $PREFORK_CONTROL, systemd's runtime

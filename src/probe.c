@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The hardware probe. Every file is read under a root directory, and
  * every source that cannot be read or understood is skipped with a

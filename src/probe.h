@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The hardware probe: how many CPUs and how much memory this process may
  * use, from /proc, /sys, the cgroup file systems and the affinity mask,

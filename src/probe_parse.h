@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The pure parsers of the hardware probe: CPU lists, cgroup v2 cpu.max
  * and memory.max, cgroup v1 quotas and limits, /proc/meminfo, memory

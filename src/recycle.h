@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Recycling, the decision: which workers to replace because their memory
  * grew past max_worker_memory or they outlived their lifetime, in what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Opening a file the master writes (the pidfile, log_file), safely: the
  * path is walked one component at a time, a symbolic link is followed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The sampler: /proc and TCP_INFO read, parsed, and handed back. See
  * sample.h. Every file is read into a buffer on the stack with one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The sampler: what /proc says of a process (CPU time, start time, RSS,
  * PSS and USS, open fds) and of a process group (its members' memory,

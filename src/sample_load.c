@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The load on the pool: pressure files found and read, connections on a
  * listener counted through sock_diag(7). See sample_load.h. Whatever

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The load on the pool, as the pool advisor samples it over a window:
  * pressure stall information (how long tasks waited for a CPU or for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The sizing engine: probe results and configuration in, a worker count
  * and the steps that explain it out. Pure: no system calls, no globals

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The listening sockets the master holds for its workers: bound from the
  * listen key (TCP over IPv4 or IPv6, or unix stream sockets), or adopted

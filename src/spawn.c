@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Forking, exec'ing and signalling workers: the one place to be paranoid.
  *

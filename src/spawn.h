@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The OS side of the workers: the only place that forks, execs and
  * signals them (the guard, guard.h, is forked on its own). A worker starts with an empty signal mask, every signal at its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What the master opens and checks before its loop runs: the open file
  * limit, the log file and the pidfile, the listening sockets, and what

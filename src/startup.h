@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The master's start-up, before its event loop: what it opens and
  * checks, each step logging its problem and returning the exit status

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The master's state as text, for an in-place upgrade (state.h): the
  * tables of the records, the rules, and the writer; the reader is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The master's state as plain data, and its text: what an in-place
  * upgrade (issue 14: the master execve()s its own binary again, same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What the writer (state.c) and the reader (state_read.c) of the
  * master's state share, and nothing else sees: the tables of the records

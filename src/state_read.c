@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The reader of the master's state (state.h): the new image's first
  * contact with what the old one wrote, maybe another build. It takes

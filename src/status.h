@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What `preforkctl status` shows: the pool's target size and why, the
  * master's uptime and reloads, and one row per worker, as a table for

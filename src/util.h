@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Small helpers shared by every module: a growable, NULL-terminated
  * vector of strings, used for argv, envp and error lists.

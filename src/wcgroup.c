@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Worker cgroups. The judgement of delegation (wcg_judge()), the action
  * (wcg_decide()), what is said about it (wcg_describe()) and the parsers

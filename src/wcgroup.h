@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Worker cgroups (worker_cgroup): where the master's own cgroup v2 is
  * delegated to it (systemd's Delegate=yes), the master moves itself into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Shell words: the command key split into an argument vector, and an
  * argument vector quoted back into one line. Nothing is expanded; the

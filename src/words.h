@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Words as a POSIX shell reads them, without expanding anything: the
  * command key is split into the worker's argument vector here, and a

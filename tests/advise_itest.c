@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * advise_itest: the pool advisor and autoscale with the real daemon
  * under real load on loopback, against pools whose truth is known by

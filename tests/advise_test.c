@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * advise_test: the pool advisor (advise.c) on synthetic series (steady,
  * bursty, ramp, saturation, memory pressure, missing PSI, a listener

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cli_test: the real prefork binary's command line: options, exit codes
  * (sysexits), --check, --explain in both formats over a fixture tree,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * conf_parse_test: the value parsers that conf_test reaches only through
  * the keys that use them: lists, yes-or-no, octal modes, and the kinds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * conf_test: the configuration module on its own: value parsers, the INI
  * file read through inih, every error message and its line, command line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctl_itest: the control socket of prefork(8) with the real daemon,
  * spoken to as preforkctl does (one request line, the answer up to the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctl_test: the control protocol (ctl.c): every request form, every
  * way a request is refused (with a reason that is one printable line

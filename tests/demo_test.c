@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * demo_test: the README's demo, the real prefork over
  * examples/http_worker.py, as examples/http.ini sets it up (ready =

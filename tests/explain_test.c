@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * explain_test: the decision (probe + configuration + sizing) and its two
  * renderings: the text for people and the JSON for tools, which must be

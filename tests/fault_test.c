@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fault_test: the real prefork daemon under injected faults, against the
  * promise of prefork(8) WORKERS and HACKING.md ("Errors"): the master never

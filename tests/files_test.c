@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * files_test: the real prefork daemon and the files it opens (prefork(8),
  * "Files it opens"): log_file and the pidfile are never reached through

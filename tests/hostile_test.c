@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hostile_test: the real prefork daemon against what its workers and its
  * configuration may throw at it. Text a worker sends (STATUS=) reaches

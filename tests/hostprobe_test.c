@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hostprobe_test: --explain on the real machine, with no fixture tree:
  * under taskset, and inside child cgroups with a CPU quota or a memory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http_test: the request reader of metrics_listen: what it serves, what
  * it refuses and with which status, heads that arrive in pieces, and the

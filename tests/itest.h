@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The vocabulary of the integration tests (master_test, systemd_test,
  * fault_test): start prefork in the background with a clean environment,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * lifecycle_test: what the master owes systemd, decided by lifecycle.c
  * over a real pool driven with fake operations and a clock the test

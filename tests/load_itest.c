@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * load_itest: the integration tests' load generator (itest.h,
  * it_load_start()) against the real daemon and the test worker's

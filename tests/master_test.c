@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * master_test: the real prefork daemon, end to end, against prefork(8)
  * OPTIONS, SIGNALS and WORKERS and prefork.ini(5): the workers'

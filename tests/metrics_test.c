@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * metrics_test: the exposition of a fixed snapshot, byte for byte
  * (tests/fixtures/metrics/snapshot.prom), label values that need escaping,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * notify_test: the sd_notify protocol both ways: addresses, messages to a
  * service manager the test plays, the watchdog variables, the workers'

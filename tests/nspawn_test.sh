@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # nspawn_test: the systemd units under a real systemd. Boots a minimal
 # Debian 12 (mmdebstrap --variant=minbase) with systemd-nspawn, with what
 # make install DESTDIR=... of this build installs (the program, its units,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * oom_test: the real OOM killer. As root, the test makes a cgroup v1
  * memory group with a 64 MiB limit, starts prefork inside it, and lets a

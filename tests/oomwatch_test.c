@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Tests of the OOM watch (oom.c): the parser of memory.events and
  * memory.oom_control on real, hostile and huge text; the memory cgroup

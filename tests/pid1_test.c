@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pid1_test: prefork as a container's entrypoint, the way
  * examples/kubernetes/ runs it: process 1 of a PID namespace of its own

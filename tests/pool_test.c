@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pool_test: the pool's state machine with recorded operations and a
  * clock the test moves by hand: replacement, backoff, the first

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * preforkctl_test: the real preforkctl binary against a fake master, a
  * unix socket this test listens on and answers from a child process with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Tests of the hardware probe: the parsers on their own, then probe_run()
  * on fixture trees under tests/fixtures/probe-* (fake proc/ and sys/

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * recycle_itest: recycling with the real daemon. A pool with a short
  * max_lifetime under HTTP load (examples/http_worker.py on a loopback

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * recycle_test: the recycling decision (recycle.c) with fake workers:
  * who is recycled and why, in what order, never more than max_recycling

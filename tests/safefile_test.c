@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * safefile_test: the decisions of safefile (which directories others may
  * change, which links may be followed, what may be written, which

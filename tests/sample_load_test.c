@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sample_load_test: the pressure files' parser on fixed text, the file
  * found over fixture trees (tests/fixtures/psi-*) and on this system,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sample_test: the sampler's parsers on fixed text (/proc/PID/stat with a
  * hostile command name, smaps_rollup, status), and its I/O on this very

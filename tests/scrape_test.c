@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * scrape_test: the metrics outputs of prefork(8) METRICS with the real
  * daemon: metrics_listen's GET /metrics (valid for promtool) and GET

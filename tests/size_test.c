@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * size_test: the sizing engine against prefork(8) SIZING, its worked
  * examples, every profile, the ultra-scalable tier boundaries, and each

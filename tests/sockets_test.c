@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sockets_test: the listening sockets of prefork.ini(5) "Sockets":
  * binding TCP (IPv4, IPv6, host names) and unix addresses, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * spawn_test: spawn_worker() and spawn_signal() against prefork(8)
  * "What a worker inherits" and HACKING.md's spawn path. The test process

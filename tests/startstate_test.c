@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * startstate_test: the real prefork daemon started from a hostile parent
  * and stopped in hostile ways, against prefork(8): whatever signal mask,

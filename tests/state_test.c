@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * state_test: the master's state for an in-place upgrade (state.c,
  * state_read.c): a full state and an empty pool read back to the same

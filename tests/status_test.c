@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * status_test: the status writer (status.c): the exact text and JSON of
  * a snapshot that has every kind of row (ready, starting, a replacement,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * systemd_test: the real prefork daemon against prefork(8) SYSTEMD. Upward,
  * the sd_notify protocol to a service manager the test plays (READY=1,

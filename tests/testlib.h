@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Helpers shared by the tests: where the daemon and the fixtures are,
  * running a command with a deadline and capturing what it printed, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * units_test: the systemd units under systemd/ pass systemd-analyze
  * verify once the paths are substituted (with the daemon under test as

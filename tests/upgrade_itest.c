@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * upgrade_itest: `preforkctl upgrade` with the real daemon, started from
  * a copy of the built binary that the test replaces as a package

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * util_test: the small helpers every module shares: the escaping of text
  * that workers send before it is logged, and the rate limit on it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * valgrind_test: the real prefork daemon under valgrind's memcheck,
  * through scenarios that take the master down most of its paths:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * wcgroup_itest: the real daemon's worker cgroups (prefork.ini(5),
  * worker_cgroup; prefork(8), "Worker cgroups"). With PREFORK_SYSROOT on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * wcgroup_test: worker cgroups (prefork.ini(5), worker_cgroup). The pure
  * judgement and its reasons; detection on fixture trees (a delegated v2

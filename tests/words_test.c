@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * words_test: shell words. The splitting's quotes and errors are tested
  * in conf_test, through the command key that uses them; here, the way

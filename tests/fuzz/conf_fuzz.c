@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * conf_fuzz: feeds arbitrary text to the configuration reader of conf.c.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctl_fuzz: any bytes as a control request, parsed by ctl_parse() as the
  * server parses the line before the first newline, and as an answer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What the libFuzzer targets share: splitting an input at its NUL bytes
  * into strings, each copied into a buffer of exactly its size (so that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http_fuzz: any bytes as a request to metrics_listen, read by
  * http_parse() whole and in two pieces as they may arrive. The reader

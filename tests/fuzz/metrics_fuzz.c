@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * metrics_fuzz: random snapshots through metrics_format(), whose output
  * must stay valid exposition text: every line a # HELP or # TYPE line or

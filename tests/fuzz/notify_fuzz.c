@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * notify_fuzz: feeds arbitrary bytes to the two parsers of notify.c.
  * The whole input, NUL bytes included, is a datagram a worker sent:

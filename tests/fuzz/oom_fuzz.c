@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * oom_fuzz: feeds arbitrary text to the pure parts of the OOM watch:
  * oom_parse_events() on a memory.events or memory.oom_control text,

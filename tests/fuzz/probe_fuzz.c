@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * probe_fuzz: feeds arbitrary text to the parsers of probe.c, the
  * probe_parse_* functions that read /proc/self/cgroup, mountinfo,

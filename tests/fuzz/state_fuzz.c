@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * state_fuzz: any bytes as the master's state, read as the new image of
  * an upgrade reads what the old one handed it. The reader may not read

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * failfork.so: an LD_PRELOAD shim that makes process creation fail on
  * demand, for fault_test.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hostile: a careless or hostile parent, for the tests. It leaves the
  * program it runs a signal mask, signal dispositions and limits that a

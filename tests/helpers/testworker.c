@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * testworker: the worker the tests supervise. It reports what it
  * inherited, waits for signals, exits or crashes on demand, and can

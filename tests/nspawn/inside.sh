@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Runs inside the Debian 12 container that tests/nspawn_test.sh boots, as
 # a service of the container's systemd, and drives the installed units the
 # way an operator would: start, status, reload, a killed worker, socket
