@@ -90,6 +90,19 @@ check_series(const struct adv_sample *s, size_t n, struct adv_result *r)
 	return 0;
 }
 
+/*
+ * A share of the window or of the CPUs. The clock and the counters are
+ * read a moment apart, and a reaped child's CPU lands in one interval,
+ * so a delta can exceed what it is a share of.
+ */
+static double
+share(double part, double whole)
+{
+	double	v = part / whole;
+
+	return v > 1 ? 1 : v < 0 ? 0 : v;
+}
+
 /* The figures of the window, before any rule. */
 static void
 figures(const struct adv_params *p, const struct adv_sample *s, size_t n,
@@ -104,7 +117,7 @@ figures(const struct adv_params *p, const struct adv_sample *s, size_t n,
 	r->window = z->t - a->t;
 	r->samples = (unsigned)n;
 	r->cpus = p->cpus;
-	r->cpu = (z->cpu - a->cpu) / (r->window * p->cpus);
+	r->cpu = share(z->cpu - a->cpu, r->window * p->cpus);
 	for (i = 0; i < n; i++) {
 		if (s[i].has_queue) {
 			nq++;
@@ -132,10 +145,10 @@ figures(const struct adv_params *p, const struct adv_sample *s, size_t n,
 		r->serving_mean = ssum / ns;
 	r->has_psi_cpu = a->has_psi_cpu && z->has_psi_cpu;
 	if (r->has_psi_cpu)
-		r->psi_cpu = (z->psi_cpu - a->psi_cpu) / r->window;
+		r->psi_cpu = share(z->psi_cpu - a->psi_cpu, r->window);
 	r->has_psi_mem = a->has_psi_mem && z->has_psi_mem;
 	if (r->has_psi_mem)
-		r->psi_mem = (z->psi_mem - a->psi_mem) / r->window;
+		r->psi_mem = share(z->psi_mem - a->psi_mem, r->window);
 	r->mem_limit = p->mem_limit;
 	if (r->mem > 0 && p->mem_limit > 0)
 		r->mem_cap = umax(1, (unsigned)umin(1000000,

@@ -301,6 +301,28 @@ test_missing_psi(void **state)
 	free(b.p);
 }
 
+/*
+ * Counters read a moment after the clock overshoot the window: a share
+ * is never reported above 100 %.
+ */
+static void
+test_share_capped(void **state)
+{
+	struct shape		sh = { 5, 2, 1.03, NULL, 6, true, 5, 1.0146,
+				    1.2, 0 };
+	struct adv_result	r;
+	struct buf		b = BUF_INIT;
+
+	judge(&sh, &two_cpus, &r);
+	assert_true(r.cpu == 1 && r.psi_cpu == 1 && r.psi_mem == 1);
+	advise_json(&r, &b);
+	assert_non_null(strstr(b.p, "\"cpu\":1.0000,"));
+	assert_non_null(strstr(b.p, "\"cpu_pressure\":1.0000,"));
+	assert_non_null(strstr(b.p, "\"memory_pressure\":1.0000,"));
+	assert_false(b.failed);
+	free(b.p);
+}
+
 /* Only unix sockets: no queue; CPU and memory decide alone. */
 static void
 test_no_tcp_info(void **state)
@@ -615,6 +637,7 @@ main(void)
 		cmocka_unit_test(test_ramp),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_missing_psi),
+		cmocka_unit_test(test_share_capped),
 		cmocka_unit_test(test_no_tcp_info),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_bad_series),
