@@ -45,11 +45,13 @@ struct advisor {
 	size_t			 head, n;
 	double			 hz;		/* clock ticks a second */
 	double			 cpu;		/* the pool's CPU seconds */
+	double			 wait;		/* and its waits for one */
+	bool			 has_wait;	/* the kernel tells them */
 	pid_t			*slot_pid;	/* per slot, the worker */
-	uint64_t		*slot_ticks;	/* and its ticks, last seen */
+	struct sample_cpu	*slot_cpu;	/* and its figures, last seen */
 	pid_t			*pids;		/* scratch: the live ones */
 	unsigned		*slots;
-	uint64_t		*ticks;
+	struct sample_cpu	*cpus;
 	size_t			 cap;		/* of each array */
 	char			 psi_cpu[PATH_MAX];	/* "": none */
 	char			 psi_mem[PATH_MAX];
