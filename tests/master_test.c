@@ -739,19 +739,6 @@ test_master_sigkill_no_orphans(void **state)
 		fail_msg("workers still alive 1 s after the master died");
 }
 
-struct reparented {
-	pid_t	pid;
-	pid_t	to;
-};
-
-static bool
-reparented(void *arg)
-{
-	struct reparented	*r = arg;
-
-	return t_proc_ppid(r->pid) == r->to;
-}
-
 struct no_zombies {
 	pid_t		 master;
 	const pid_t	*pids;
@@ -770,27 +757,6 @@ no_zombies(void *arg)
 	return t_zombies(z->master) == 0;
 }
 
-/* For t_wait_until(): the process *(pid_t *)arg has a child. */
-static bool
-has_child(void *arg)
-{
-	pid_t	kid;
-
-	return t_children(*(pid_t *)arg, &kid, 1) >= 1;
-}
-
-/* The first child of parent, once there is one. */
-static pid_t
-first_child(pid_t parent)
-{
-	pid_t	kid;
-
-	if (!t_wait_until(has_child, &parent, WAIT_MS))
-		fail_msg("pid %ld has no child", (long)parent);
-	assert_true(t_children(parent, &kid, 1) >= 1);
-	return kid;
-}
-
 /* The child (the --orphan grandchild) of each worker. */
 static void
 grandchildren(const pid_t *workers, pid_t *g, unsigned n)
@@ -804,36 +770,33 @@ grandchildren(const pid_t *workers, pid_t *g, unsigned n)
 /*
  * Path: PR_SET_CHILD_SUBREAPER -> child_cb reaps a worker's orphan.
  *
- * Each worker leaves a grandchild that sleeps 600 ms: long enough to see
- * it reparented to the master once its worker is killed.
+ * Each worker leaves a grandchild that lives until the test has seen it
+ * reparented to the master, once its worker is killed.
  */
 static void
 test_orphans_reaped(void **state)
 {
-	char		 conf[PATH_MAX];
+	char		 conf[PATH_MAX], go[PATH_MAX];
 	struct t_daemon	*d;
 	pid_t		 a[2], g[2];
 	unsigned	 i;
 	struct no_zombies z;
 
 	write_conf(conf, "orphans.ini", "[prefork]\nworkers = 2\n" TIMEOUTS);
+	xsnprintf(go, sizeof(go), "%s/orphans.go", t_tmpdir());
 	d = start(NULL, NULL, (const char *const[]){ "-l", "debug", "-c",
-	    conf, "--", t_testworker(), "--orphan", "600", NULL });
+	    conf, "--", t_testworker(), "--orphan", "600000",
+	    "--orphan-until", go, NULL });
 	pool(d, d->pid, 2, a);
 	wait_booted(a, 2);
 	grandchildren(a, g, 2);
 	remember(g, 2);
 	/* Kill the workers alone: the grandchildren are in a session apart. */
 	for (i = 0; i < 2; i++) {
-		struct reparented	r = { g[i], d->pid };
-
 		assert_int_equal(kill(a[i], SIGKILL), 0);
-		if (!t_wait_until(reparented, &r, WAIT_MS)) {
-			dump_log(d);
-			fail_msg("orphan %ld went to %ld, not to the master",
-			    (long)g[i], (long)t_proc_ppid(g[i]));
-		}
+		wait_reparented(d, g[i], d->pid);
 	}
+	t_write_file("orphans.go", "");
 	z = (struct no_zombies){ d->pid, g, 2 };
 	if (!t_wait_until(no_zombies, &z, WAIT_MS))
 		fail_msg("zombies left: %zu under the master",
@@ -1297,8 +1260,8 @@ static void
 test_pid1(void **state)
 {
 	const char *const wrapper[] = { "unshare", "--pid", "--fork",
-	    "--mount-proc", NULL };
-	char		 conf[PATH_MAX];
+	    "--kill-child", "--mount-proc", NULL };
+	char		 conf[PATH_MAX], go[PATH_MAX];
 	struct t_daemon	*d;
 	pid_t		 master, a[2], g[2];
 	unsigned	 i;
@@ -1309,8 +1272,10 @@ test_pid1(void **state)
 	    "unshare --pid --fork --mount-proc failed");
 
 	write_conf(conf, "pid1.ini", "[prefork]\nworkers = 2\n" TIMEOUTS);
+	xsnprintf(go, sizeof(go), "%s/pid1.go", t_tmpdir());
 	d = start(NULL, wrapper, (const char *const[]){ "-l", "debug", "-c",
-	    conf, "--", t_testworker(), "--orphan", "600", NULL });
+	    conf, "--", t_testworker(), "--orphan", "600000",
+	    "--orphan-until", go, NULL });
 	master = first_child(d->pid);
 	/* Its last NSpid is the PID it has in its own namespace. */
 	{
@@ -1338,15 +1303,10 @@ test_pid1(void **state)
 	grandchildren(a, g, 2);
 	remember(g, 2);
 	for (i = 0; i < 2; i++) {
-		struct reparented	rp = { g[i], master };
-
 		assert_int_equal(kill(a[i], SIGKILL), 0);
-		if (!t_wait_until(reparented, &rp, WAIT_MS)) {
-			dump_log(d);
-			fail_msg("orphan %ld went to %ld, not to prefork",
-			    (long)g[i], (long)t_proc_ppid(g[i]));
-		}
+		wait_reparented(d, g[i], master);
 	}
+	t_write_file("pid1.go", "");
 	z = (struct no_zombies){ master, g, 2 };
 	if (!t_wait_until(no_zombies, &z, WAIT_MS))
 		fail_msg("zombies left: %zu under prefork", t_zombies(master));
