@@ -157,9 +157,11 @@ void	 master_recycle_timer(struct master *m);
 
 /*
  * master_notify.c: the workers' notify socket opened, the first time a
- * configuration asks for ready = notify (0, or -1).
+ * configuration asks for ready = notify (0, or -1); and what they have
+ * sent there read now, as the socket's watcher does.
  */
 int	 master_listen_workers(struct master *m, const struct conf *c);
+void	 master_hear_workers(struct master *m);
 
 /*
  * master_ctl.c: the control socket opened, moved or closed as the

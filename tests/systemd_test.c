@@ -1915,10 +1915,45 @@ test_heartbeat_timeout(void **state)
 	assert_int_not_equal(b[1], a[1]);
 	/* Three timeouts long: the healthy one is never taken for silent. */
 	observe(1500);
-	assert_true(t_alive(a[0]));
-	assert_false(log_has(d, "worker 0 (pid %ld) silent", (long)a[0]));
+	if (!t_alive(a[0]) || log_has(d, "worker 0 (pid %ld) silent",
+	    (long)a[0])) {
+		dump_log(d);
+		fail_msg("the healthy worker 0 (pid %ld) was lost", (long)a[0]);
+	}
 	t_daemon_signal(d, SIGTERM);
 	wait_exit(d, WAIT_MS, EX_OK);
+}
+
+/*
+ * Path: timer_cb -> pool_tick with heartbeats waiting in the socket.
+ *
+ * A master that runs late (stopped here, for three timeouts, as a busy
+ * machine or a paused VM may leave it) finds its timer due and the
+ * worker's WATCHDOG=1 unread: it must read them before it judges, and
+ * keep the worker, which never stopped beating.
+ */
+static void
+test_heartbeat_master_late(void **state)
+{
+	struct it_pool	*p;
+	char		*ans;
+
+	p = it_start_pool(&(const struct it_pool_opts){ .workers = 1,
+	    .timeouts = TIMEOUTS, .extra = "ready = notify\ntimeout = 500ms\n",
+	    .argv = (const char *const[]){ t_testworker(), "--notify-ready",
+	    "0", "--heartbeat", "100", NULL }, .control = true,
+	    .wait_ready = true });
+	assert_int_equal(kill(p->d->pid, SIGSTOP), 0);
+	/* The window: the worker beats into the socket meanwhile. */
+	observe(1500);
+	assert_int_equal(kill(p->d->pid, SIGCONT), 0);
+	/* Answered once the master has run again, its timer first. */
+	ans = it_ask(p->sock, "status --check");
+	free(ans);
+	if (log_has(p->d, "silent for more than") || !t_alive(p->pids[0])) {
+		dump_log(p->d);
+		fail_msg("a worker that kept beating was taken for silent");
+	}
 }
 
 /*
@@ -2305,6 +2340,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_teardown(test_never_ready_exit69, teardown),
 		cmocka_unit_test_teardown(test_heartbeat_timeout, teardown),
+		cmocka_unit_test_teardown(test_heartbeat_master_late,
+		    teardown),
 		cmocka_unit_test_teardown(test_heartbeat_abort_ignored,
 		    teardown),
 		cmocka_unit_test_teardown(test_hup_sets_timeout, teardown),
