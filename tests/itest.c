@@ -608,6 +608,39 @@ log_pos(const struct t_daemon *d, const char *fmt, ...)
 	return pos;
 }
 
+double
+log_time(const struct t_daemon *d, const char *fmt, ...)
+{
+	char		 needle[512], *log, *at, *line;
+	struct tm	 tm;
+	va_list		 ap;
+	int		 ms = -1;
+	double		 t;
+
+	va_start(ap, fmt);
+	vsnprintf(needle, sizeof(needle), fmt, ap);
+	va_end(ap);
+	log = t_daemon_log(d);
+	if ((at = strstr(log, needle)) == NULL) {
+		free(log);
+		dump_log(d);
+		fail_msg("no \"%s\" in the log", needle);
+	}
+	for (line = at; line > log && line[-1] != '\n'; line--)
+		continue;
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(line, "%d-%d-%d %d:%d:%d.%d", &tm.tm_year, &tm.tm_mon,
+	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+		ms = -1;
+	free(log);
+	if (ms < 0)
+		fail_msg("no timestamp on the line of \"%s\"", needle);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = (double)timegm(&tm) * 1000 + ms;
+	return t;
+}
+
 void
 wait_exit(struct t_daemon *d, unsigned timeout_ms, int status)
 {

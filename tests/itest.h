@@ -228,6 +228,15 @@ long	log_pos(const struct t_daemon *d, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
 /*
+ * When the daemon logged the first line that holds what the format
+ * makes: its timestamp, in ms of the wall clock; the test fails when
+ * the log has no such line. For intervals the master measured itself,
+ * which a test polling the log would see shortened by its own delays.
+ */
+double	log_time(const struct t_daemon *d, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/*
  * Waits at most timeout_ms for the daemon's exit, and fails unless it
  * exited with status and without a sanitizer report.
  */
