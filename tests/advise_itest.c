@@ -31,7 +31,7 @@
 #include "testlib.h"
 #include "util.h"
 
-#define WAIT_MS		10000
+#define WAIT_MS		20000
 /* How long autoscale may take to reach a size, on a slow machine. */
 #define GROW_MS		120000
 #define TIMEOUTS	"graceful_timeout = 1s\nrestart_delay = 50ms\n" \

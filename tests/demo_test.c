@@ -47,7 +47,7 @@
  * each worker is a Python interpreter that takes a while to start on a
  * loaded machine.
  */
-#define WAIT_MS		10000
+#define WAIT_MS		20000
 
 /* The deadline of one request. */
 #define REQUEST_MS	3000

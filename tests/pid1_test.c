@@ -50,7 +50,7 @@
 #include "testlib.h"
 
 /* The deadline of a condition that should hold within milliseconds. */
-#define WAIT_MS		5000
+#define WAIT_MS		20000
 #define GRACEFUL_MS	2000
 #define TIMEOUTS	"graceful_timeout = 2s\nrestart_delay = 50ms\n" \
 	"restart_delay_max = 1s\nmin_uptime = 200ms\n"
