@@ -264,7 +264,8 @@ static void
 test_bursty(void **state)
 {
 	unsigned		q[N] = { 0 };
-	struct shape		sh = { 6, 2, 0.3, q, 0, true, 6, 0, 0, 0, false, 0 };
+	struct shape		sh = { 6, 2, 0.3, q, 0, true, 6, 0, 0, 0,
+				    false, 0 };
 	struct adv_result	r;
 	size_t			i;
 
@@ -425,8 +426,9 @@ figure(const char *word, double *v)
 /*
  * Loads tests/fixtures/advise/name (the master's debug lines, "t T
  * workers N cpu C queue Q limit L serving S psi_cpu P psi_mem M", and
- * " wait W" where the master had it) into s; the answer the master gave, from the "# verdict" line, into want.
- * Returns the number of samples.
+ * " wait W" where the master had it) into s; the answer the master
+ * gave, from the "# verdict" line, into want. Returns the number of
+ * samples.
  */
 static size_t
 load(const char *name, struct adv_sample *s, size_t max,

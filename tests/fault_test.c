@@ -1170,8 +1170,9 @@ victims_read(struct victim *v)
 			v->line[v->len] = '\0';
 			v->len = 0;
 			if ((nl = strstr(v->line, " worker ")) == NULL ||
-			    sscanf(nl, " worker %ld (pid %ld" MSG_SPAWNED, &slot,
-			    &pid) != 2 || strstr(nl, MSG_SPAWNED) == NULL)
+			    strstr(nl, MSG_SPAWNED) == NULL ||
+			    sscanf(nl, " worker %ld (pid %ld", &slot,
+			    &pid) != 2)
 				continue;
 			victims_prune(v);
 			v->cand[v->ncand++] = (pid_t)pid;

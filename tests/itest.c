@@ -253,7 +253,8 @@ it_start_pool(const struct it_pool_opts *o)
 	write_conf(p->conf, o->conf_name != NULL ? o->conf_name : "pool.ini",
 	    "[prefork]\nworkers = %u\n%s%s%s%s%s%s", o->workers,
 	    p->sock[0] != '\0' ? "control = " : "", p->sock,
-	    p->sock[0] != '\0' ? "\n" : "", listen, o->timeouts != NULL ? o->timeouts : "",
+	    p->sock[0] != '\0' ? "\n" : "", listen,
+	    o->timeouts != NULL ? o->timeouts : "",
 	    o->extra != NULL ? o->extra : "");
 	pool_args(o, p->conf, args, nitems(args));
 	if (o->copy) {

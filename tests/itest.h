@@ -55,13 +55,13 @@ struct t_daemon	*start(const char *const env[], const char *const wrapper[],
  * The one pool starter: writes t_tmpdir()/conf_name ("pool.ini" when
  * NULL) with workers, the program's timeouts and the test's extra lines
  * (each NULL or "KEY = VALUE\n" lines), a control socket at
- * control_path, or with control at a path of its own, a listener on a free port of
- * 127.0.0.1 (tcp) or on unix_listen; starts prefork (a copy of the built
- * binary in a directory of its own, with copy: an upgrade replaces it)
- * with env applied as by start(), argv (the test worker when NULL) after
- * "--"; waits for the pool (of expect workers when the configuration
- * makes it other than workers), the control socket and, with
- * wait_ready, each worker's ready line. The teardown ends it.
+ * control_path, or with control at a path of its own, a listener on a
+ * free port of 127.0.0.1 (tcp) or on unix_listen; starts prefork (a copy
+ * of the built binary in a directory of its own, with copy: an upgrade
+ * replaces it) with env applied as by start(), argv (the test worker
+ * when NULL) after "--"; waits for the pool (of expect workers when the
+ * configuration makes it other than workers), the control socket and,
+ * with wait_ready, each worker's ready line. The teardown ends it.
  */
 #define IT_POOL_MAX	64
 
