@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -557,6 +558,9 @@ test_prometheus_scrapes(void **state)
 	if ((prometheus = fork()) == 0) {
 		char	cf[PATH_MAX + 64], st[PATH_MAX + 64];
 
+		/* A test killed runs no teardown: this ends with it. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+			_exit(127);
 		snprintf(cf, sizeof(cf), "--config.file=%s", yml);
 		snprintf(st, sizeof(st), "--storage.tsdb.path=%s", data);
 		if ((fd = open("/dev/null", O_WRONLY)) != -1) {
