@@ -424,20 +424,21 @@ struct roll {
 	char		 worst[512];	/* that sample, pid:slot */
 };
 
-/* The slot of kid, remembered once known. */
+/* The slot of kid, read now and remembered for roll_done(). */
 static int
 roll_slot(struct roll *r, pid_t kid)
 {
 	size_t	i;
 	int	slot;
 
-	for (i = 0; i < r->nknown; i++)
-		if (r->known[i] == kid)
-			return r->slot[i];
-	if ((slot = t_worker_slot(kid)) >= 0 && r->nknown < ROLL_PIDS) {
-		r->known[r->nknown] = kid;
-		r->slot[r->nknown++] = slot;
-	}
+	if ((slot = t_worker_slot(kid)) < 0)
+		return slot;
+	for (i = 0; i < r->nknown && r->known[i] != kid; i++)
+		continue;
+	if (i == r->nknown && r->nknown < ROLL_PIDS)
+		r->known[r->nknown++] = kid;
+	if (i < r->nknown)
+		r->slot[i] = slot;
 	return slot;
 }
 
@@ -486,7 +487,8 @@ roll_done(void *arg)
 	covered = roll_scan(r, sample, sizeof(sample), &done);
 	for (i = 0; i < r->nknown && covered != all; i++)
 		if ((unsigned)r->slot[i] < r->n && t_alive(r->known[i]) &&
-		    t_proc_ppid(r->known[i]) == r->master)
+		    t_proc_ppid(r->known[i]) == r->master &&
+		    t_worker_slot(r->known[i]) == r->slot[i])
 			covered |= 1u << r->slot[i];
 	if (covered != all)
 		covered |= roll_scan(r, again, sizeof(again), &more);
