@@ -157,17 +157,17 @@ promtool_check(const char *path)
 static struct t_daemon *
 start_pool(unsigned n, const char *extra, unsigned *port, pid_t *by_slot)
 {
-	char		 conf[PATH_MAX];
-	struct t_daemon	*d;
+	struct it_pool	*p;
+	char		 keys[512];
 
 	*port = t_free_port();
-	write_conf(conf, "scrape.ini", "[prefork]\nworkers = %u\n"
-	    "metrics_listen = 127.0.0.1:%u\n%s" TIMEOUTS, n, *port, extra);
-	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
-	    t_testworker(), NULL });
-	pool(d, d->pid, n, by_slot);
-	wait_log(d, "metrics: serving");
-	return d;
+	xsnprintf(keys, sizeof(keys), "metrics_listen = 127.0.0.1:%u\n%s",
+	    *port, extra);
+	p = it_start_pool(&(const struct it_pool_opts){ .workers = n,
+	    .timeouts = TIMEOUTS, .extra = keys, .conf_name = "scrape.ini" });
+	memcpy(by_slot, p->pids, n * sizeof(*by_slot));
+	wait_log(p->d, "metrics: serving");
+	return p->d;
 }
 
 /* GET /metrics: the pool, its listener, valid for promtool; HEAD too. */
