@@ -82,7 +82,9 @@ check_series(const struct adv_sample *s, size_t n, struct adv_result *r)
 		    (s[i].has_psi_cpu && s[i - 1].has_psi_cpu &&
 		    !(s[i].psi_cpu >= s[i - 1].psi_cpu)) ||
 		    (s[i].has_psi_mem && s[i - 1].has_psi_mem &&
-		    !(s[i].psi_mem >= s[i - 1].psi_mem))) {
+		    !(s[i].psi_mem >= s[i - 1].psi_mem)) ||
+		    (s[i].has_wait && s[i - 1].has_wait &&
+		    !(s[i].wait >= s[i - 1].wait))) {
 			step(r, "sample %zu: a counter runs backwards", i);
 			return -1;
 		}
@@ -110,7 +112,7 @@ figures(const struct adv_params *p, const struct adv_sample *s, size_t n,
 {
 	const struct adv_sample	*a = &s[0], *z = &s[n - 1];
 	unsigned		 queued = 0, nq = 0, ns = 0;
-	double			 qsum = 0, ssum = 0;
+	double			 qsum = 0, ssum = 0, wsum = 0, busy;
 	size_t			 i;
 
 	r->workers = z->workers;
@@ -133,6 +135,7 @@ figures(const struct adv_params *p, const struct adv_sample *s, size_t n,
 		}
 		if (s[i].mem > 0)
 			r->mem = s[i].mem;
+		wsum += s[i].workers;
 	}
 	/* A listener that shows its queue in most samples counts. */
 	r->has_queue = (size_t)nq * 2 > n;
@@ -149,10 +152,44 @@ figures(const struct adv_params *p, const struct adv_sample *s, size_t n,
 	r->has_psi_mem = a->has_psi_mem && z->has_psi_mem;
 	if (r->has_psi_mem)
 		r->psi_mem = share(z->psi_mem - a->psi_mem, r->window);
+	/* The workers' time: the window times their mean number. */
+	busy = r->window * wsum / (double)n;
+	r->has_wait = a->has_wait && z->has_wait && busy > 0;
+	if (r->has_wait) {
+		r->run = share(z->cpu - a->cpu, busy);
+		r->wait = share(z->wait - a->wait, busy);
+	}
 	r->mem_limit = p->mem_limit;
 	if (r->mem > 0 && p->mem_limit > 0)
 		r->mem_cap = umax(1, (unsigned)umin(1000000,
 		    (unsigned)(p->mem_limit / r->mem)));
+}
+
+/*
+ * Are the CPUs contended? The workers' own waits for a CPU say it best;
+ * without them, the pressure of the cgroup or of the whole machine, for
+ * a pool that computes.
+ */
+static bool
+cpu_contended(struct adv_result *r)
+{
+	if (r->has_wait) {
+		if (r->wait < ADV_WAIT_HIGH ||
+		    r->run + r->wait < ADV_RUNNABLE_MIN)
+			return false;
+		step(r, "cpu: %.0f %% of %g CPUs, but the workers waited for "
+		    "a CPU %.0f %% of their time (ran %.0f %%): the CPUs are "
+		    "contended", r->cpu * 100, r->cpus, r->wait * 100,
+		    r->run * 100);
+		return true;
+	}
+	if (!r->has_psi_cpu || r->psi_cpu < ADV_PSI_CPU_HIGH ||
+	    r->cpu < ADV_CPU_PSI_MIN)
+		return false;
+	step(r, "cpu: %.0f %% of %g CPUs, but CPU pressure %.0f %% >= %.0f %%: "
+	    "the CPUs are contended", r->cpu * 100, r->cpus, r->psi_cpu * 100,
+	    ADV_PSI_CPU_HIGH * 100);
+	return true;
 }
 
 /* The CPU rule: is the pool CPU-bound? */
@@ -164,13 +201,8 @@ cpu_high(struct adv_result *r)
 		    r->cpu * 100, r->cpus, ADV_CPU_HIGH * 100);
 		return true;
 	}
-	if (r->has_psi_cpu && r->psi_cpu >= ADV_PSI_CPU_HIGH &&
-	    r->cpu >= ADV_CPU_PSI_MIN) {
-		step(r, "cpu: %.0f %% of %g CPUs, but CPU pressure %.0f %% >= "
-		    "%.0f %%: the CPUs are contended", r->cpu * 100, r->cpus,
-		    r->psi_cpu * 100, ADV_PSI_CPU_HIGH * 100);
+	if (cpu_contended(r))
 		return true;
-	}
 	step(r, "cpu: %.0f %% of %g CPUs < %.0f %%", r->cpu * 100, r->cpus,
 	    ADV_CPU_HIGH * 100);
 	return false;
@@ -351,6 +383,9 @@ advise_text(const struct adv_result *r, struct buf *b)
 	if (r->has_psi_mem)
 		buf_printf(b, "  %-16s %5.1f %%   of the window\n",
 		    "memory pressure", r->psi_mem * 100);
+	if (r->has_wait)
+		buf_printf(b, "  %-16s %5.1f %%   of the workers' time\n",
+		    "cpu wait", r->wait * 100);
 	if (r->mem > 0) {
 		util_format_bytes(r->mem, per, sizeof(per));
 		util_format_bytes(r->mem_limit, lim, sizeof(lim));
@@ -394,6 +429,7 @@ advise_json(const struct adv_result *r, struct buf *b)
 		buf_printf(b, ",\"in_service\":null");
 	json_share(b, "cpu_pressure", r->has_psi_cpu, r->psi_cpu);
 	json_share(b, "memory_pressure", r->has_psi_mem, r->psi_mem);
+	json_share(b, "cpu_wait", r->has_wait, r->wait);
 	buf_printf(b, ",\"memory_per_worker\":%llu,\"memory_limit\":%llu,"
 	    "\"memory_cap\":%u,\"rules\":[",
 	    (unsigned long long)r->mem, (unsigned long long)r->mem_limit,

@@ -40,6 +40,13 @@
  */
 #define ADV_PSI_CPU_HIGH	0.20
 #define ADV_CPU_PSI_MIN		0.40
+/*
+ * Where the kernel tells how long the workers waited for a CPU, that
+ * replaces pressure: contended when they waited at least ADV_WAIT_HIGH
+ * of their time, and ran or waited at least ADV_RUNNABLE_MIN of it.
+ */
+#define ADV_WAIT_HIGH		0.20
+#define ADV_RUNNABLE_MIN	0.50
 /* Memory pressure above this share: the pool must not grow. */
 #define ADV_PSI_MEM_HIGH	0.10
 /* The fewest samples a verdict is drawn from. */
@@ -59,6 +66,9 @@ struct adv_sample {
 	bool		has_psi_mem;
 	double		psi_cpu;	/* seconds of "some" CPU stall */
 	double		psi_mem;	/* seconds of "some" memory stall */
+	bool		has_wait;
+	double		wait;		/* the workers' seconds waiting for
+					   a CPU */
 	uint64_t	mem;		/* bytes per worker, mean; 0: unknown */
 };
 
@@ -105,6 +115,10 @@ struct adv_result {
 	bool		has_psi_mem;
 	double		psi_cpu;	/* share of the window stalled */
 	double		psi_mem;
+	bool		has_wait;
+	double		run;		/* share of the workers' time on a
+					   CPU... */
+	double		wait;		/* ...and waiting for one */
 	uint64_t	mem;		/* bytes per worker; 0: unknown */
 	uint64_t	mem_limit;
 	unsigned	mem_cap;	/* workers the limit holds; 0: none */

@@ -653,6 +653,12 @@ timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		master_tell(m, "WATCHDOG=1");
 		m->watchdog_at = now + (double)m->sd.watchdog_usec / 2e6;
 	}
+	/*
+	 * libev runs a due timer before the watchers of the same loop
+	 * iteration: a master that ran late reads what its workers said
+	 * before it calls one silent or not ready.
+	 */
+	master_hear_workers(m);
 	pool_tick(&m->pool, now);
 	master_update(m);
 }

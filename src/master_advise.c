@@ -93,55 +93,58 @@ advisor_room(struct advisor *a, size_t n)
 	if ((p = reallocarray(a->slot_pid, n, sizeof(*a->slot_pid))) == NULL)
 		return -1;
 	a->slot_pid = p;
-	if ((p = reallocarray(a->slot_ticks, n,
-	    sizeof(*a->slot_ticks))) == NULL)
+	if ((p = reallocarray(a->slot_cpu, n, sizeof(*a->slot_cpu))) == NULL)
 		return -1;
-	a->slot_ticks = p;
+	a->slot_cpu = p;
 	if ((p = reallocarray(a->pids, n, sizeof(*a->pids))) == NULL)
 		return -1;
 	a->pids = p;
 	if ((p = reallocarray(a->slots, n, sizeof(*a->slots))) == NULL)
 		return -1;
 	a->slots = p;
-	if ((p = reallocarray(a->ticks, n, sizeof(*a->ticks))) == NULL)
+	if ((p = reallocarray(a->cpus, n, sizeof(*a->cpus))) == NULL)
 		return -1;
-	a->ticks = p;
+	a->cpus = p;
 	memset(a->slot_pid + a->cap, 0, (n - a->cap) * sizeof(*a->slot_pid));
-	memset(a->slot_ticks + a->cap, 0,
-	    (n - a->cap) * sizeof(*a->slot_ticks));
+	memset(a->slot_cpu + a->cap, 0, (n - a->cap) * sizeof(*a->slot_cpu));
 	a->cap = n;
 	return 0;
 }
 
 /*
- * The pool's CPU time so far: each worker's group's time since the last
- * sample added to the total, a new worker's all of it. What a worker
- * used between its last sample and its exit is not counted: a period's
- * worth at most.
+ * The pool's CPU time and its waits for a CPU so far: each worker's
+ * group's figures since the last sample added to the totals, a new
+ * worker's all of them. What a worker used between its last sample and
+ * its exit is not counted: a period's worth at most.
  */
 static int
 sample_cpu(struct master *m, struct adv_sample *s)
 {
-	struct advisor	*a = &m->adv;
-	size_t		 i, n;
-	uint64_t	 t, prev;
+	struct advisor		*a = &m->adv;
+	struct sample_cpu	*prev, none = { 0 };
+	size_t			 i, n;
 
 	if (advisor_room(a, m->pool.size + 1) == -1)
 		return -1;
 	n = live_workers(m, a->pids, a->slots);
-	if (n > 0 && sample_groups_cpu("/proc", a->pids, n, a->ticks) == -1)
+	if (n > 0 && sample_groups_cpu("/proc", a->pids, n, a->cpus) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
-		t = a->ticks[i];
 		prev = a->slot_pid[a->slots[i]] == a->pids[i] ?
-		    a->slot_ticks[a->slots[i]] : 0;
-		if (t > prev)
-			a->cpu += (double)(t - prev) / a->hz;
+		    &a->slot_cpu[a->slots[i]] : &none;
+		if (a->cpus[i].ticks > prev->ticks)
+			a->cpu += (double)(a->cpus[i].ticks - prev->ticks) /
+			    a->hz;
+		if (a->cpus[i].wait_ns > prev->wait_ns)
+			a->wait += (double)(a->cpus[i].wait_ns -
+			    prev->wait_ns) / 1e9;
 		a->slot_pid[a->slots[i]] = a->pids[i];
-		a->slot_ticks[a->slots[i]] = t;
+		a->slot_cpu[a->slots[i]] = a->cpus[i];
 	}
 	s->workers = (unsigned)n;
 	s->cpu = a->cpu;
+	s->has_wait = a->has_wait;
+	s->wait = a->has_wait ? a->wait : 0;
 	return 0;
 }
 
@@ -214,11 +217,12 @@ advisor_sample(struct master *m)
 	sample_queues(m, s);
 	sample_psi(a, s);
 	log_debug("advisor: sample t %.3f workers %u cpu %.3f queue %s%u "
-	    "limit %u serving %s%u psi_cpu %s%.3f psi_mem %s%.3f", s->t,
-	    s->workers, s->cpu, s->has_queue ? "" : "-", s->queue,
+	    "limit %u serving %s%u psi_cpu %s%.3f psi_mem %s%.3f wait %s%.3f",
+	    s->t, s->workers, s->cpu, s->has_queue ? "" : "-", s->queue,
 	    s->queue_limit, s->has_serving ? "" : "-", s->serving,
 	    s->has_psi_cpu ? "" : "-", s->psi_cpu,
-	    s->has_psi_mem ? "" : "-", s->psi_mem);
+	    s->has_psi_mem ? "" : "-", s->psi_mem,
+	    s->has_wait ? "" : "-", s->wait);
 }
 
 /*
@@ -458,6 +462,9 @@ master_advise_reset(struct master *m)
 {
 	struct advisor	*a = &m->adv;
 
+	if (!(a->has_wait = sample_has_schedstat("/proc")))
+		log_debug("advisor: no wait for a CPU: /proc/self/schedstat "
+		    "cannot be read");
 	autoscale_reset(&a->as);
 	a->from = master_clock();
 	a->last[0] = '\0';
@@ -487,6 +494,9 @@ master_advise_init(struct master *m)
 		a->psi_mem[0] = '\0';
 		log_debug("advisor: no memory pressure: %s", why);
 	}
+	if (!(a->has_wait = sample_has_schedstat("/proc")))
+		log_debug("advisor: no wait for a CPU: /proc/self/schedstat "
+		    "cannot be read");
 	autoscale_reset(&a->as);
 	a->from = master_clock();
 	master_advise_timer(m);
@@ -502,10 +512,10 @@ master_advise_free(struct master *m)
 		ev_timer_stop(m->loop, &a->timer);
 	free(a->ring);
 	free(a->slot_pid);
-	free(a->slot_ticks);
+	free(a->slot_cpu);
 	free(a->pids);
 	free(a->slots);
-	free(a->ticks);
+	free(a->cpus);
 	memset(a, 0, sizeof(*a));
 }
 

@@ -45,11 +45,13 @@ struct advisor {
 	size_t			 head, n;
 	double			 hz;		/* clock ticks a second */
 	double			 cpu;		/* the pool's CPU seconds */
+	double			 wait;		/* and its waits for one */
+	bool			 has_wait;	/* the kernel tells them */
 	pid_t			*slot_pid;	/* per slot, the worker */
-	uint64_t		*slot_ticks;	/* and its ticks, last seen */
+	struct sample_cpu	*slot_cpu;	/* and its figures, last seen */
 	pid_t			*pids;		/* scratch: the live ones */
 	unsigned		*slots;
-	uint64_t		*ticks;
+	struct sample_cpu	*cpus;
 	size_t			 cap;		/* of each array */
 	char			 psi_cpu[PATH_MAX];	/* "": none */
 	char			 psi_mem[PATH_MAX];
@@ -155,9 +157,11 @@ void	 master_recycle_timer(struct master *m);
 
 /*
  * master_notify.c: the workers' notify socket opened, the first time a
- * configuration asks for ready = notify (0, or -1).
+ * configuration asks for ready = notify (0, or -1); and what they have
+ * sent there read now, as the socket's watcher does.
  */
 int	 master_listen_workers(struct master *m, const struct conf *c);
+void	 master_hear_workers(struct master *m);
 
 /*
  * master_ctl.c: the control socket opened, moved or closed as the

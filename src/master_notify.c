@@ -98,21 +98,29 @@ master_heard(struct master *m, pid_t pid, char *buf, size_t size,
 		pool_ready(&m->pool, pid, now);
 }
 
-static void
-notify_cb(struct ev_loop *loop, ev_io *io, int revents)
+void
+master_hear_workers(struct master *m)
 {
 	/* One message at a time, too large for the stack of a callback. */
 	static char	 buf[NOTIFY_MSG_MAX + 1];
-	struct master	*m = io->data;
 	size_t		 size;
 	pid_t		 pid;
 	int		 r;
 
+	if (!ev_is_active(&m->notify_io))
+		return;
 	while ((r = notify_server_recv(&m->ns, &pid, buf, sizeof(buf),
 	    &size)) == 1)
 		master_heard(m, pid, buf, size, master_clock());
 	if (r == -1)
 		log_warn("notify socket");
-	master_update(m);
 }
 
+static void
+notify_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct master	*m = io->data;
+
+	master_hear_workers(m);
+	master_update(m);
+}

@@ -143,6 +143,20 @@ sample_parse_pgrp(const char *text, size_t len, pid_t *pgrp)
 	return parse_pgrp_state(text, len, pgrp, &state);
 }
 
+int
+sample_parse_schedstat(const char *text, size_t len, uint64_t *run_ns,
+    uint64_t *wait_ns)
+{
+	const char	*p = text, *end = text + len;
+	uint64_t	 slices;
+
+	if (parse_u64(&p, end, run_ns) == -1 ||
+	    parse_u64(&p, end, wait_ns) == -1 ||
+	    parse_u64(&p, end, &slices) == -1)
+		return -1;
+	return p == end || *p == '\n' ? 0 : -1;
+}
+
 /*
  * The value of a "Name:   1234 kB" line that starts at line, in bytes,
  * if line starts with name. Returns 1 when it does and parses, 0 when it
@@ -510,15 +524,19 @@ sample_groups(const char *proc, const pid_t *pgids, size_t n,
 }
 
 /*
- * Adds a member's CPU time, its waited-for children's included, to its
- * groups. A zombie's time is still its own until it is reaped.
+ * Adds a member's CPU time, its waited-for children's included, and its
+ * wait for a CPU to its groups. A zombie's time is still its own until
+ * it is reaped.
  */
 static void
 cpu_add(const struct group_member *m, const struct group_key *k,
     const struct group_key *end, void *out)
 {
 	struct sample_stat	st;
-	uint64_t		t = 0;
+	struct sample_cpu	*c;
+	char			 buf[128];
+	uint64_t		 t = 0, run, wait = 0;
+	ssize_t			 len;
 
 	if (sample_parse_stat(m->stat, m->len, &st) == -1)
 		return;
@@ -526,19 +544,38 @@ cpu_add(const struct group_member *m, const struct group_key *k,
 	add_sat(&t, st.stime);
 	add_sat(&t, st.cutime);
 	add_sat(&t, st.cstime);
-	for (; k < end; k++)
-		add_sat((uint64_t *)out + k->i, t);
+	if ((len = read_proc(m->proc, m->pid, "schedstat", buf,
+	    sizeof(buf))) == -1 ||
+	    sample_parse_schedstat(buf, (size_t)len, &run, &wait) == -1)
+		wait = 0;
+	for (; k < end; k++) {
+		c = (struct sample_cpu *)out + k->i;
+		add_sat(&c->ticks, t);
+		add_sat(&c->wait_ns, wait);
+	}
 }
 
 int
 sample_groups_cpu(const char *proc, const pid_t *pgids, size_t n,
-    uint64_t *ticks)
+    struct sample_cpu *out)
 {
 	size_t	i;
 
 	for (i = 0; i < n; i++)
-		ticks[i] = 0;
-	return groups_scan(proc, pgids, n, cpu_add, ticks);
+		out[i] = (struct sample_cpu){ 0 };
+	return groups_scan(proc, pgids, n, cpu_add, out);
+}
+
+bool
+sample_has_schedstat(const char *proc)
+{
+	char		buf[128];
+	uint64_t	run, wait;
+	ssize_t		len;
+
+	return (len = read_proc(proc, 0, "self/schedstat", buf,
+	    sizeof(buf))) != -1 &&
+	    sample_parse_schedstat(buf, (size_t)len, &run, &wait) == 0;
 }
 
 uint64_t

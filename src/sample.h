@@ -43,6 +43,14 @@ int	sample_parse_stat(const char *text, size_t len, struct sample_stat *s);
 int	sample_parse_pgrp(const char *text, size_t len, pid_t *pgrp);
 
 /*
+ * Parses the text of /proc/PID/schedstat ("RUN WAIT SLICES"): the time
+ * the process ran and the time it waited on a run queue for a CPU, in
+ * ns. Returns 0, or -1 when text is not such a line.
+ */
+int	sample_parse_schedstat(const char *text, size_t len, uint64_t *run_ns,
+	    uint64_t *wait_ns);
+
+/*
  * What /proc/PID/smaps_rollup (or smaps, summed) says, in bytes. The USS
  * (unique set size) is the private pages, Private_Clean + Private_Dirty:
  * what the process would give back if it exited now.
@@ -139,23 +147,39 @@ struct sample_group {
 int	sample_groups(const char *proc, const pid_t *pgids, size_t n,
 	    struct sample_group *out);
 
+/* A process group's CPU, from sample_groups_cpu(). */
+struct sample_cpu {
+	uint64_t	ticks;		/* utime + stime + cutime + cstime */
+	uint64_t	wait_ns;	/* waiting on a run queue for a CPU */
+};
+
 /*
  * The CPU time of the process groups pgids[0..n-1] (the workers' pids)
  * in one scan of the directory proc ("/proc"), as sample_groups() scans
- * it, but reading only each process's stat: cheap enough to call every
- * second. ticks[i] receives, in clock ticks, the sum over the members of
- * group pgids[i] of utime + stime + cutime + cstime (fields 14 to 17),
- * so that a member's children it waited for still count once they are
- * gone, and a zombie counts until it is reaped; an entry <= 0, or a
- * group that no process is in, gets 0. The sum stops at UINT64_MAX. A
- * group's figure may fall: a member that leaves the group, or exits and
- * is reaped by a process outside it, takes its time along; the caller
- * takes a fall as a new start. Allocates a sorted copy of pgids for the
- * time of the call; with no entry > 0, reads nothing. Returns 0, or -1
- * with errno set (proc cannot be read, ENOMEM), ticks then undefined.
+ * it, but reading only each process's stat and schedstat: cheap enough
+ * to call every second. out[i].ticks receives, in clock ticks, the sum
+ * over the members of group pgids[i] of utime + stime + cutime + cstime
+ * (fields 14 to 17), so that a member's children it waited for still
+ * count once they are gone, and a zombie counts until it is reaped;
+ * out[i].wait_ns the sum of the members' waits for a CPU, of those whose
+ * schedstat could be read (its main thread's: the kernel keeps no sum
+ * for the process); an entry <= 0, or a group that no process is in,
+ * gets zeros. The sums stop at UINT64_MAX. A group's figures may fall:
+ * a member that leaves the group, or exits and is reaped by a process
+ * outside it, takes its time along, and a reaped member's wait is
+ * lost; the caller takes a fall as a new start. Allocates a sorted copy
+ * of pgids for the time of the call; with no entry > 0, reads nothing.
+ * Returns 0, or -1 with errno set (proc cannot be read, ENOMEM), out
+ * then undefined.
  */
 int	sample_groups_cpu(const char *proc, const pid_t *pgids, size_t n,
-	    uint64_t *ticks);
+	    struct sample_cpu *out);
+
+/*
+ * Whether this kernel tells how long a process waited for a CPU:
+ * proc/self/schedstat can be read and parses (CONFIG_SCHED_INFO).
+ */
+bool	sample_has_schedstat(const char *proc);
 
 /*
  * The figure of g that m names, in bytes. When g's PSS or USS is

@@ -37,6 +37,8 @@ struct shape {
 	double		psi_cpu;	/* share stalled; < 0: unknown */
 	double		psi_mem;
 	uint64_t	mem;
+	bool		has_wait;
+	double		wait;		/* share of the workers' time */
 };
 
 static void
@@ -59,6 +61,8 @@ build(const struct shape *sh, struct adv_sample *s, size_t n)
 		s[i].has_psi_mem = sh->psi_mem >= 0;
 		s[i].psi_mem = sh->psi_mem * (double)i;
 		s[i].mem = sh->mem;
+		s[i].has_wait = sh->has_wait;
+		s[i].wait = sh->wait * sh->workers * (double)i;
 	}
 }
 
@@ -90,7 +94,7 @@ static void
 test_steady_too_few(void **state)
 {
 	struct shape		sh = { 5, 2, 0.15, NULL, 6, true, 5, 0.01,
-				    0, 0 };
+				    0, 0, false, 0 };
 	struct adv_result	r;
 
 	judge(&sh, &two_cpus, &r);
@@ -106,7 +110,7 @@ static void
 test_too_few_cpu_cap(void **state)
 {
 	struct shape		sh = { 4, 2, 0.50, NULL, 10, true, 4, -1,
-				    -1, 0 };
+				    -1, 0, false, 0 };
 	struct adv_result	r;
 
 	judge(&sh, &two_cpus, &r);
@@ -120,7 +124,7 @@ static void
 test_saturation(void **state)
 {
 	struct shape		sh = { 5, 2, 0.95, NULL, 20, true, 5, 0.05,
-				    0, 0 };
+				    0, 0, false, 0 };
 	struct adv_result	r;
 
 	judge(&sh, &two_cpus, &r);
@@ -133,7 +137,7 @@ static void
 test_cpu_contended(void **state)
 {
 	struct shape		sh = { 5, 2, 0.40, NULL, 8, true, 5, 0.35,
-				    0, 0 };
+				    0, 0, false, 0 };
 	struct adv_result	r;
 
 	judge(&sh, &two_cpus, &r);
@@ -152,12 +156,65 @@ test_cpu_contended(void **state)
 	assert_int_equal(r.verdict, ADV_TOO_FEW);
 }
 
+/*
+ * The workers' own waits for a CPU, where the kernel tells them, decide
+ * instead of pressure: the pool's share of the CPUs is what the others
+ * leave it, whatever it would use.
+ */
+static void
+test_cpu_wait(void **state)
+{
+	static const struct {
+		double		cpu, psi, wait;
+		enum adv_verdict verdict;
+	} cases[] = {
+		/* CPU-bound beside other jobs (tests/hogs): 17 %, 92 %. */
+		{ 0.17, 0.98, 0.92, ADV_CPU_BOUND },
+		/* I/O-bound beside them: its workers sleep, then wait. */
+		{ 0.002, 0.86, 0.03, ADV_TOO_FEW },
+		/* Woken often for little work: waits, but runs little. */
+		{ 0.02, 0.90, 0.30, ADV_TOO_FEW },
+		/* Pressure from others, and the workers never wait. */
+		{ 0.45, 0.35, 0.02, ADV_TOO_FEW },
+		/* No pressure file at all: the waits say it alone. */
+		{ 0.30, -1, 0.60, ADV_CPU_BOUND },
+	};
+	struct shape		sh = { 5, 2, 0, NULL, 8, true, 5, 0, 0, 0,
+				    true, 0 };
+	struct adv_result	r;
+	size_t			i;
+
+	for (i = 0; i < nitems(cases); i++) {
+		sh.cpu = cases[i].cpu;
+		sh.psi_cpu = cases[i].psi;
+		sh.wait = cases[i].wait;
+		judge(&sh, &two_cpus, &r);
+		if (r.verdict != cases[i].verdict)
+			fail_msg("case %zu: %s, not %s", i,
+			    adv_verdict_names[r.verdict],
+			    adv_verdict_names[cases[i].verdict]);
+		assert_true(r.has_wait);
+		assert_true(r.wait > cases[i].wait - 0.001 &&
+		    r.wait < cases[i].wait + 0.001);
+		assert_true(r.run > cases[i].cpu * 2 / 5 - 0.001 &&
+		    r.run < cases[i].cpu * 2 / 5 + 0.001);
+	}
+	assert_true(said(&r, "the workers waited for a CPU 60 % of their "
+	    "time (ran 12 %): the CPUs are contended"));
+	/* The first case, told without the waits: pressure alone misses it. */
+	sh.cpu = cases[0].cpu;
+	sh.psi_cpu = cases[0].psi;
+	sh.has_wait = false;
+	judge(&sh, &two_cpus, &r);
+	assert_int_equal(r.verdict, ADV_TOO_FEW);
+}
+
 /* Idle and oversized: down to the busiest moment plus one. */
 static void
 test_idle_too_many(void **state)
 {
 	struct shape		sh = { 9, 2, 0.02, NULL, 0, true, 1, 0, 0,
-				    0 };
+				    0, false, 0 };
 	struct adv_result	r;
 	struct adv_params	p = two_cpus;
 
@@ -188,7 +245,7 @@ static void
 test_steady_right(void **state)
 {
 	struct shape		sh = { 13, 2, 0.20, NULL, 0, true, 12, 0,
-				    0, 0 };
+				    0, 0, false, 0 };
 	struct adv_result	r;
 
 	judge(&sh, &two_cpus, &r);
@@ -207,7 +264,8 @@ static void
 test_bursty(void **state)
 {
 	unsigned		q[N] = { 0 };
-	struct shape		sh = { 6, 2, 0.3, q, 0, true, 6, 0, 0, 0 };
+	struct shape		sh = { 6, 2, 0.3, q, 0, true, 6, 0, 0, 0,
+				    false, 0 };
 	struct adv_result	r;
 	size_t			i;
 
@@ -233,7 +291,7 @@ test_ramp(void **state)
 {
 	unsigned		q[N];
 	struct shape		sh = { 4, 2, 0.2, q, 0, true, 4, -1, -1,
-				    0 };
+				    0, false, 0 };
 	struct adv_result	r;
 	size_t			i;
 
@@ -250,7 +308,7 @@ static void
 test_memory(void **state)
 {
 	struct shape		sh = { 5, 2, 0.15, NULL, 7, true, 5, 0, 0,
-				    1 * GIB };
+				    1 * GIB, false, 0 };
 	struct adv_params	p = two_cpus;
 	struct adv_result	r;
 
@@ -283,7 +341,7 @@ static void
 test_missing_psi(void **state)
 {
 	struct shape		sh = { 5, 2, 0.15, NULL, 6, true, 5, -1, -1,
-				    0 };
+				    0, false, 0 };
 	struct adv_result	r;
 	struct buf		b = BUF_INIT;
 
@@ -309,16 +367,18 @@ static void
 test_share_capped(void **state)
 {
 	struct shape		sh = { 5, 2, 1.03, NULL, 6, true, 5, 1.0146,
-				    1.2, 0 };
+				    1.2, 0, true, 1.1 };
 	struct adv_result	r;
 	struct buf		b = BUF_INIT;
 
 	judge(&sh, &two_cpus, &r);
-	assert_true(r.cpu == 1 && r.psi_cpu == 1 && r.psi_mem == 1);
+	assert_true(r.cpu == 1 && r.psi_cpu == 1 && r.psi_mem == 1 &&
+	    r.wait == 1);
 	advise_json(&r, &b);
 	assert_non_null(strstr(b.p, "\"cpu\":1.0000,"));
 	assert_non_null(strstr(b.p, "\"cpu_pressure\":1.0000,"));
 	assert_non_null(strstr(b.p, "\"memory_pressure\":1.0000,"));
+	assert_non_null(strstr(b.p, "\"cpu_wait\":1.0000,"));
 	assert_false(b.failed);
 	free(b.p);
 }
@@ -328,7 +388,7 @@ static void
 test_no_tcp_info(void **state)
 {
 	struct shape		sh = { 5, 2, 0.1, NULL, 0, false, -1, 0, 0,
-				    0 };
+				    0, false, 0 };
 	struct adv_result	r;
 
 	judge(&sh, &two_cpus, &r);
@@ -344,7 +404,7 @@ static void
 test_bounds(void **state)
 {
 	struct shape		sh = { 5, 2, 0.15, NULL, 30, true, 5, 0, 0,
-				    0 };
+				    0, false, 0 };
 	struct adv_params	p = two_cpus;
 	struct adv_result	r;
 
@@ -358,7 +418,7 @@ static void
 test_bad_series(void **state)
 {
 	struct shape		sh = { 5, 2, 0.15, NULL, 6, true, 5, 0, 0,
-				    0 };
+				    0, false, 0 };
 	struct adv_sample	s[N];
 	struct adv_result	r;
 
@@ -389,15 +449,16 @@ figure(const char *word, double *v)
 
 /*
  * Loads tests/fixtures/advise/name (the master's debug lines, "t T
- * workers N cpu C queue Q limit L serving S psi_cpu P psi_mem M") into
- * s; the answer the master gave, from the "# verdict" line, into want.
- * Returns the number of samples.
+ * workers N cpu C queue Q limit L serving S psi_cpu P psi_mem M", and
+ * " wait W" where the master had it) into s; the answer the master
+ * gave, from the "# verdict" line, into want. Returns the number of
+ * samples.
  */
 static size_t
 load(const char *name, struct adv_sample *s, size_t max,
     struct adv_result *want)
 {
-	char		 path[256], line[512], w[8][32], verdict[32];
+	char		 path[256], line[512], w[8][32], verdict[32], *p;
 	FILE		*f;
 	size_t		 n = 0;
 	double		 v = 0;
@@ -434,6 +495,8 @@ load(const char *name, struct adv_sample *s, size_t max,
 			s[n].serving = (uint32_t)v;
 		s[n].has_psi_cpu = figure(w[6], &s[n].psi_cpu);
 		s[n].has_psi_mem = figure(w[7], &s[n].psi_mem);
+		if ((p = strstr(line, " wait ")) != NULL)
+			s[n].has_wait = figure(p + 6, &s[n].wait);
 		n++;
 	}
 	fclose(f);
@@ -441,17 +504,19 @@ load(const char *name, struct adv_sample *s, size_t max,
 }
 
 /*
- * Series recorded from real pools of known truth: the verdict and the
- * suggestion the master gave; and again without pressure stall
- * information, which changes neither here.
+ * Series recorded from real pools of known truth, two of them beside
+ * CPU-bound jobs (tests/hogs): the verdict and the suggestion the master
+ * gave; and again without pressure stall information, which changes
+ * neither here.
  */
 static void
 test_recorded(void **state)
 {
 	static const char *const	names[] = { "io-too-few.samples",
-	    "idle-too-many.samples", "cpu-bound.samples" };
+	    "idle-too-many.samples", "cpu-bound.samples",
+	    "cpu-bound-busy.samples", "io-too-few-busy.samples" };
 	static const enum adv_verdict	truth[] = { ADV_TOO_FEW,
-	    ADV_TOO_MANY, ADV_CPU_BOUND };
+	    ADV_TOO_MANY, ADV_CPU_BOUND, ADV_CPU_BOUND, ADV_TOO_FEW };
 	struct adv_sample		s[64];
 	struct adv_result		r, want;
 	size_t				i, j, n;
@@ -631,6 +696,7 @@ main(void)
 		cmocka_unit_test(test_too_few_cpu_cap),
 		cmocka_unit_test(test_saturation),
 		cmocka_unit_test(test_cpu_contended),
+		cmocka_unit_test(test_cpu_wait),
 		cmocka_unit_test(test_idle_too_many),
 		cmocka_unit_test(test_steady_right),
 		cmocka_unit_test(test_bursty),

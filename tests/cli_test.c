@@ -18,7 +18,7 @@
 
 #include "testlib.h"
 
-#define TIMEOUT	10000
+#define TIMEOUT	60000
 
 static void
 run(struct t_run *r, const char *const args[])

@@ -47,7 +47,7 @@
  * each worker is a Python interpreter that takes a while to start on a
  * loaded machine.
  */
-#define WAIT_MS		10000
+#define WAIT_MS		20000
 
 /* The deadline of one request. */
 #define REQUEST_MS	3000
@@ -79,10 +79,7 @@ static_assert(STOP_MS * 2 <= GRACE_MS, "a prompt exit is well within "
 #define CLIENT_DEADLINE_MS	5000
 #define MARGIN_MS		3000
 
-#define CONF								\
-	"[prefork]\n"							\
-	"workers = 2\n"							\
-	"listen = %s\n"							\
+#define KEYS								\
 	"ready = notify\n"						\
 	"ready_timeout = 20s\n"						\
 	"timeout = 2s\n"						\
@@ -120,17 +117,16 @@ need_python(void)
 static struct t_daemon *
 start_demo(const char *addrs, pid_t *pids)
 {
-	char		 conf[PATH_MAX];
-	struct t_daemon	*d;
-	unsigned	 i;
+	struct it_pool	*p;
+	char		 listen[256];
 
-	write_conf(conf, "demo.ini", CONF, addrs);
-	d = start(NULL, NULL, (const char *const[]){ "-c", conf, "--",
-	    "python3", it_http_worker(), NULL });
-	pool(d, d->pid, 2, pids);
-	for (i = 0; i < 2; i++)
-		wait_logf(d, "worker %u (pid %ld) ready", i, (long)pids[i]);
-	return d;
+	xsnprintf(listen, sizeof(listen), "listen = %s\n", addrs);
+	p = it_start_pool(&(const struct it_pool_opts){ .workers = 2,
+	    .timeouts = KEYS, .extra = listen, .argv = (const char *const[]){
+	    "python3", it_http_worker(), NULL }, .conf_name = "demo.ini",
+	    .wait_ready = true });
+	memcpy(pids, p->pids, 2 * sizeof(*pids));
+	return p->d;
 }
 
 /* Where to connect. */

@@ -123,7 +123,7 @@ json_valid(const char *json, const char *expr)
 	    "d = json.load(open(sys.argv[1]))\n"
 	    "assert %s, d\n", expr);
 	t_run(&r, NULL, (const char *const[]){ "python3", "-c", script, path,
-	    NULL }, 10000);
+	    NULL }, 60000);
 	if (r.status != 0)
 		print_error("%s\n", r.err);
 	status = r.status;

@@ -1123,55 +1123,101 @@ test_out_of_fds_notify_listen(void **state)
 #define STORM_RSS_KB	64
 #define STORM_WARMUP	200
 
-/* Picks a random live worker of the master that was not killed yet. */
+/*
+ * The storm's victims: the workers the log says were spawned and that
+ * were not killed yet, read from the log as it grows. Scanning /proc
+ * for each of 5,000 kills made the test, not the master, the storm's
+ * pace: on a busy machine it took minutes.
+ */
 struct victim {
-	pid_t		 master;
-	const pid_t	*recent;	/* killed lately, maybe not reaped */
-	size_t		 nrecent;
-	pid_t		 pid;
+	int	 log;		/* the daemon's log, read from... */
+	char	 line[256];	/* ...a partial line kept */
+	size_t	 len;
+	pid_t	 cand[64];
+	size_t	 ncand;
+	pid_t	 pid;
 };
 
+/* Makes room for one more, dropping the candidates dead already. */
+static void
+victims_prune(struct victim *v)
+{
+	size_t	i;
+
+	for (i = 0; v->ncand == nitems(v->cand) && i < v->ncand;)
+		if (!t_alive(v->cand[i]))
+			v->cand[i] = v->cand[--v->ncand];
+		else
+			i++;
+	assert_true(v->ncand < nitems(v->cand));
+}
+
+/* Takes the spawns the log has added since the last call. */
+static void
+victims_read(struct victim *v)
+{
+	char	buf[4096], *nl;
+	ssize_t	n, i;
+	long	slot, pid;
+
+	while ((n = read(v->log, buf, sizeof(buf))) > 0)
+		for (i = 0; i < n; i++) {
+			if (buf[i] != '\n') {
+				if (v->len < sizeof(v->line) - 1)
+					v->line[v->len++] = buf[i];
+				continue;
+			}
+			v->line[v->len] = '\0';
+			v->len = 0;
+			if ((nl = strstr(v->line, " worker ")) == NULL ||
+			    strstr(nl, MSG_SPAWNED) == NULL ||
+			    sscanf(nl, " worker %ld (pid %ld", &slot,
+			    &pid) != 2)
+				continue;
+			victims_prune(v);
+			v->cand[v->ncand++] = (pid_t)pid;
+		}
+}
+
+/* Picks a random spawned worker that lives and was not killed yet. */
 static bool
 pick_victim(void *arg)
 {
 	struct victim	*v = arg;
-	pid_t		 kids[64], pick[64];
-	size_t		 i, j, n, m = 0;
-	bool		 dead;
+	size_t		 i;
 
-	n = t_children(v->master, kids, nitems(kids));
-	for (i = 0; i < n && i < nitems(kids); i++) {
-		for (dead = false, j = 0; j < v->nrecent; j++)
-			dead = dead || v->recent[j] == kids[i];
-		if (!dead)
-			pick[m++] = kids[i];
+	victims_read(v);
+	while (v->ncand > 0) {
+		i = (size_t)rand() % v->ncand;
+		v->pid = v->cand[i];
+		v->cand[i] = v->cand[--v->ncand];
+		if (t_alive(v->pid))
+			return true;
 	}
-	if (m == 0)
-		return false;
-	v->pid = pick[(size_t)rand() % m];
-	return true;
+	return false;
 }
 
 /*
  * Kills n random workers of d, each one once, and waits until they have
  * died; their pids are added to to. Fails if no live worker shows up
  * within the deadline. Returns how long it spent finding them (ms):
- * scanning /proc, and waiting when every worker was dead.
+ * reading the log, and waiting when every worker was dead.
  */
 static double
 storm(const struct t_daemon *d, unsigned n, struct pids *to)
 {
-	pid_t		 recent[32] = { 0 };
-	struct victim	 v = { d->pid, recent, nitems(recent), 0 };
+	struct victim	 v = { .log = open(d->log, O_RDONLY | O_CLOEXEC) };
 	unsigned	 i;
 	double		 t, picking = 0;
 	bool		 found;
 
+	assert_true(v.log != -1);
 	for (i = 0; i < n; i++) {
 		t = t_now_ms();
 		found = t_wait_until(pick_victim, &v, WAIT_MS);
 		picking += t_now_ms() - t;
 		if (!found) {
+			close(v.log);
 			dump_log(d);
 			fail_msg("no worker alive to kill after %u kills", i);
 		}
@@ -1181,9 +1227,9 @@ storm(const struct t_daemon *d, unsigned n, struct pids *to)
 			i--;
 			continue;
 		}
-		recent[i % nitems(recent)] = v.pid;
 		pids_add(to, v.pid);
 	}
+	close(v.log);
 	/*
 	 * Until a killed worker has died, /proc still shows it running in
 	 * its slot, and a pool sampled now could hold it.

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -56,6 +57,11 @@ static size_t		nheld;
 /* The loads it runs: the teardown stops them. */
 static struct it_load	*loads[4];
 static size_t		nloads;
+/* The pools it_start_pool() started, one per daemon at most. */
+static struct it_pool	pools[nitems(daemons)];
+static size_t		npools;
+/* Names of their own for the sockets and copies, across tests. */
+static unsigned		pool_seq;
 
 void
 it_init(unsigned wait_ms, const char *filter_env, bool no_cores)
@@ -189,7 +195,207 @@ it_teardown(void)
 		free(log);
 	}
 	ndaemons = 0;
+	npools = 0;
 	return clean ? 0 : -1;
+}
+
+/* The command of a pool: after "--", argv or the test worker. */
+static size_t
+pool_args(const struct it_pool_opts *o, const char *conf, const char **args,
+    size_t max)
+{
+	const char *const	 tw[] = { t_testworker(), NULL };
+	const char *const	*v = o->argv != NULL ? o->argv : tw;
+	size_t			 n = 0;
+
+	args[n++] = "-c";
+	args[n++] = conf;
+	args[n++] = "--";
+	for (; *v != NULL; v++) {
+		assert_true(n < max - 1);
+		args[n++] = *v;
+	}
+	args[n] = NULL;
+	return n;
+}
+
+struct it_pool *
+it_start_pool(const struct it_pool_opts *o)
+{
+	struct it_pool	*p;
+	const char	*args[40], *wrap[] = { "/bin/sh", "-c",
+			    "shift; exec \"$0\" \"$@\"", NULL, NULL };
+	char		 listen[PATH_MAX + 32] = "", dir[PATH_MAX], name[32];
+	unsigned	 seq = pool_seq++, n, i;
+
+	n = o->expect > 0 ? o->expect : o->workers;
+	assert_true(n >= 1 && n <= IT_POOL_MAX);
+	assert_true(npools < nitems(pools));
+	p = &pools[npools++];
+	memset(p, 0, sizeof(*p));
+	/*
+	 * A socket of its own per daemon: a worker that the last test's
+	 * teardown made its master replace holds the master's sockets
+	 * until its exec, and would answer at the old path.
+	 */
+	if (o->control_path != NULL)
+		xsnprintf(p->sock, sizeof(p->sock), "%s", o->control_path);
+	else if (o->control)
+		xsnprintf(p->sock, sizeof(p->sock), "%s/control-%u.sock",
+		    t_tmpdir(), seq);
+	if (o->tcp) {
+		p->port = t_free_port();
+		xsnprintf(listen, sizeof(listen), "listen = 127.0.0.1:%u\n",
+		    p->port);
+	} else if (o->unix_listen != NULL)
+		xsnprintf(listen, sizeof(listen), "listen = unix:%s\n",
+		    o->unix_listen);
+	write_conf(p->conf, o->conf_name != NULL ? o->conf_name : "pool.ini",
+	    "[prefork]\nworkers = %u\n%s%s%s%s%s%s", o->workers,
+	    p->sock[0] != '\0' ? "control = " : "", p->sock,
+	    p->sock[0] != '\0' ? "\n" : "", listen,
+	    o->timeouts != NULL ? o->timeouts : "",
+	    o->extra != NULL ? o->extra : "");
+	pool_args(o, p->conf, args, nitems(args));
+	if (o->copy) {
+		/* sh execs the copy in its own place: the daemon's pid. */
+		xsnprintf(name, sizeof(name), "bin%u", seq);
+		xsnprintf(p->bin, sizeof(p->bin), "%s/prefork",
+		    subdir(name, dir));
+		copy_file(t_prefork(), p->bin, SIZE_MAX);
+		wrap[3] = p->bin;
+	} else
+		xsnprintf(p->bin, sizeof(p->bin), "%s", t_prefork());
+	p->d = start(o->env, o->copy ? wrap : NULL, args);
+	pool(p->d, p->d->pid, n, p->pids);
+	if (p->sock[0] != '\0')
+		wait_log(p->d, "control: listening on");
+	for (i = 0; o->wait_ready && i < n; i++)
+		wait_logf(p->d, "worker %u (pid %ld) ready", i,
+		    (long)p->pids[i]);
+	return p;
+}
+
+int
+connect_unix(const char *path)
+{
+	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
+	int			fd, e;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+void
+it_ctl_within(struct t_run *r, const char *sock, unsigned timeout_ms,
+    const char *const words[])
+{
+	const char	*argv[16] = { t_preforkctl(), "-s", sock };
+	size_t		 n = 3;
+
+	for (; *words != NULL; words++) {
+		assert_true(n < nitems(argv) - 1);
+		argv[n++] = *words;
+	}
+	argv[n] = NULL;
+	t_run(r, NULL, argv, timeout_ms);
+	if (r->timed_out) {
+		fprintf(stderr, "%s%s", r->out, r->err);
+		fail_msg("preforkctl %s: no exit within %u ms", argv[3],
+		    timeout_ms);
+	}
+}
+
+void
+it_ctl(struct t_run *r, const char *sock, const char *const words[])
+{
+	it_ctl_within(r, sock, IT_CTL_MS, words);
+}
+
+char *
+it_ctl_raw(const char *sock, const char *req, size_t len,
+    unsigned timeout_ms)
+{
+	char	*answer;
+	int	 fd;
+
+	if ((fd = connect_unix(sock)) == -1)
+		fail_msg("connect %s: %s", sock, strerror(errno));
+	/* A peer refused may be closed before it asks: the answer says. */
+	if (len > 0 && send(fd, req, len, MSG_NOSIGNAL) != (ssize_t)len &&
+	    errno != EPIPE && errno != ECONNRESET)
+		fail_msg("send to %s: %s", sock, strerror(errno));
+	answer = read_all(fd, timeout_ms);
+	close(fd);
+	return answer;
+}
+
+char *
+it_ask(const char *sock, const char *line)
+{
+	char	 req[512], *answer;
+
+	xsnprintf(req, sizeof(req), "%s\n", line);
+	if ((answer = it_ctl_raw(sock, req, strlen(req), it_wait_ms)) ==
+	    NULL)
+		fail_msg("'%s': no answer within %u ms", line, it_wait_ms);
+	return answer;
+}
+
+static bool
+has_child(void *arg)
+{
+	pid_t	kid;
+
+	return t_children(*(pid_t *)arg, &kid, 1) >= 1;
+}
+
+pid_t
+first_child(pid_t parent)
+{
+	pid_t	kid;
+
+	if (!t_wait_until(has_child, &parent, it_wait_ms))
+		fail_msg("pid %ld has no child", (long)parent);
+	assert_true(t_children(parent, &kid, 1) >= 1);
+	return kid;
+}
+
+struct reparented {
+	pid_t	pid;
+	pid_t	to;
+};
+
+static bool
+reparented(void *arg)
+{
+	struct reparented	*r = arg;
+
+	return t_proc_ppid(r->pid) == r->to;
+}
+
+void
+wait_reparented(const struct t_daemon *d, pid_t pid, pid_t to)
+{
+	struct reparented	r = { pid, to };
+
+	if (!t_wait_until(reparented, &r, it_wait_ms)) {
+		dump_log(d);
+		fail_msg("orphan %ld went to %ld, not to %ld", (long)pid,
+		    (long)t_proc_ppid(pid), (long)to);
+	}
 }
 
 void
@@ -401,6 +607,39 @@ log_pos(const struct t_daemon *d, const char *fmt, ...)
 		fail_msg("no \"%s\" in the log", needle);
 	}
 	return pos;
+}
+
+double
+log_time(const struct t_daemon *d, const char *fmt, ...)
+{
+	char		 needle[512], *log, *at, *line;
+	struct tm	 tm;
+	va_list		 ap;
+	int		 ms = -1;
+	double		 t;
+
+	va_start(ap, fmt);
+	vsnprintf(needle, sizeof(needle), fmt, ap);
+	va_end(ap);
+	log = t_daemon_log(d);
+	if ((at = strstr(log, needle)) == NULL) {
+		free(log);
+		dump_log(d);
+		fail_msg("no \"%s\" in the log", needle);
+	}
+	for (line = at; line > log && line[-1] != '\n'; line--)
+		continue;
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(line, "%d-%d-%d %d:%d:%d.%d", &tm.tm_year, &tm.tm_mon,
+	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+		ms = -1;
+	free(log);
+	if (ms < 0)
+		fail_msg("no timestamp on the line of \"%s\"", needle);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = (double)timegm(&tm) * 1000 + ms;
+	return t;
 }
 
 void

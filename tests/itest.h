@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The vocabulary of the integration tests (master_test, systemd_test,
- * fault_test): start prefork in the background with a clean environment,
- * remember the workers seen so that the teardown ends whatever a failed
- * test left, wait on the log, the pool and exits with a deadline, put a
- * load on the test worker's sockets, and fail on a sanitizer report.
- * Built on testlib.
+ * The vocabulary of the integration tests: start prefork in the
+ * background with a clean environment (start(), or a whole pool with
+ * it_start_pool()), speak to its control socket (it_ctl()), remember the
+ * workers seen so that the teardown ends whatever a failed test left,
+ * wait on the log, the pool and exits with a deadline, put a load on the
+ * test worker's sockets, and fail on a sanitizer report. Built on
+ * testlib.
  */
 #ifndef PREFORK_ITEST_H
 #define PREFORK_ITEST_H
 
 #include <sys/types.h>
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +50,76 @@ void	xsnprintf(char *buf, size_t len, const char *fmt, ...)
  */
 struct t_daemon	*start(const char *const env[], const char *const wrapper[],
 		    const char *const args[]);
+
+/*
+ * The one pool starter: writes t_tmpdir()/conf_name ("pool.ini" when
+ * NULL) with workers, the program's timeouts and the test's extra lines
+ * (each NULL or "KEY = VALUE\n" lines), a control socket at
+ * control_path, or with control at a path of its own, a listener on a
+ * free port of 127.0.0.1 (tcp) or on unix_listen; starts prefork (a copy
+ * of the built binary in a directory of its own, with copy: an upgrade
+ * replaces it) with env applied as by start(), argv (the test worker
+ * when NULL) after "--"; waits for the pool (of expect workers when the
+ * configuration makes it other than workers), the control socket and,
+ * with wait_ready, each worker's ready line. The teardown ends it.
+ */
+#define IT_POOL_MAX	64
+
+struct it_pool_opts {
+	unsigned		 workers;	/* 1 to IT_POOL_MAX */
+	unsigned		 expect;	/* the pool, if not workers */
+	const char		*timeouts;
+	const char		*extra;
+	const char *const	*argv;
+	const char *const	*env;
+	const char		*conf_name;
+	bool			 control;
+	const char		*control_path;
+	bool			 tcp;
+	const char		*unix_listen;
+	bool			 copy;
+	bool			 wait_ready;
+};
+
+struct it_pool {
+	struct t_daemon	*d;
+	pid_t		 pids[IT_POOL_MAX];	/* by slot */
+	char		 conf[PATH_MAX];
+	char		 sock[PATH_MAX];	/* "" without control */
+	char		 bin[PATH_MAX];		/* the copy, with copy */
+	unsigned	 port;			/* with tcp */
+};
+
+struct it_pool	*it_start_pool(const struct it_pool_opts *o);
+
+/*
+ * The one control client. it_ctl() runs preforkctl -s sock words...
+ * (NULL-terminated) into r (t_run_free() it), and fails the test when it
+ * has not exited within IT_CTL_MS (it_ctl_within(): timeout_ms), longer
+ * than preforkctl's own deadlines but for done commands. it_ctl_raw()
+ * speaks the socket itself: len bytes of req, then the answer up to the
+ * close, at most timeout_ms; returns it (the caller frees), or NULL when
+ * it did not come; a connection refused fails the test. it_ask() sends
+ * one request line and fails the test without an answer in it_wait_ms.
+ */
+#define IT_CTL_MS	60000
+
+void	it_ctl(struct t_run *r, const char *sock, const char *const words[]);
+void	it_ctl_within(struct t_run *r, const char *sock, unsigned timeout_ms,
+	    const char *const words[]);
+char	*it_ctl_raw(const char *sock, const char *req, size_t len,
+	    unsigned timeout_ms);
+char	*it_ask(const char *sock, const char *line);
+
+/* A connection to the unix socket at path, or -1 with errno set. */
+int	connect_unix(const char *path);
+
+/*
+ * The first live child of parent, waited for (it_wait_ms). And a wait
+ * until pid's parent is to, showing d's log when it does not come.
+ */
+pid_t	first_child(pid_t parent);
+void	wait_reparented(const struct t_daemon *d, pid_t pid, pid_t to);
 
 /* Copies the test worker's program to path, executable (0755). */
 void	copy_testworker(const char *path);
@@ -153,6 +225,15 @@ bool	log_has(const struct t_daemon *d, const char *fmt, ...)
 
 /* Where the log first says it, failing the test when it does not. */
 long	log_pos(const struct t_daemon *d, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/*
+ * When the daemon logged the first line that holds what the format
+ * makes: its timestamp, in ms of the wall clock; the test fails when
+ * the log has no such line. For intervals the master measured itself,
+ * which a test polling the log would see shortened by its own delays.
+ */
+double	log_time(const struct t_daemon *d, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
 /*

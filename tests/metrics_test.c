@@ -72,7 +72,7 @@ promtool_accepts(const char *name, const char *text)
 	    "command -v promtool >/dev/null", NULL };
 	char			 cmd[4200];
 
-	t_run(&r, NULL, check, 5000);
+	t_run(&r, NULL, check, 60000);
 	if (r.status != 0) {
 		t_run_free(&r);
 		print_message("skipped: promtool is not installed (Debian: "
@@ -85,7 +85,7 @@ promtool_accepts(const char *name, const char *text)
 	{
 		const char *const	argv[] = { "sh", "-c", cmd, NULL };
 
-		t_run(&r, NULL, argv, 20000);
+		t_run(&r, NULL, argv, 60000);
 	}
 	if (r.status != 0)
 		fail_msg("promtool check metrics: exit %d: %s%s", r.status,

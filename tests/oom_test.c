@@ -33,7 +33,7 @@
 #include "messages.h"
 #include "testlib.h"
 
-#define WAIT_MS		10000
+#define WAIT_MS		20000
 #define V1_MEMORY	"/sys/fs/cgroup/memory"
 #define TIMEOUTS	"graceful_timeout = 2s\nrestart_delay = 50ms\n" \
 	"restart_delay_max = 1s\nmin_uptime = 100ms\n"

@@ -50,14 +50,14 @@
 #include "testlib.h"
 
 /* The deadline of a condition that should hold within milliseconds. */
-#define WAIT_MS		5000
+#define WAIT_MS		20000
 #define GRACEFUL_MS	2000
 #define TIMEOUTS	"graceful_timeout = 2s\nrestart_delay = 50ms\n" \
 	"restart_delay_max = 1s\nmin_uptime = 200ms\n"
 
 /* The container runtime's part: a PID namespace, and /proc for it. */
 static const char *const unshare_argv[] = { "unshare", "--pid", "--fork",
-	"--mount-proc", NULL };
+	"--kill-child", "--mount-proc", NULL };
 static const char *const unshare_argv_true[] = { "unshare", "--pid",
 	"--fork", "--mount-proc", "true", NULL };
 
@@ -87,41 +87,6 @@ pidns_unusable(void)
 		    r.err);
 	t_run_free(&r);
 	return r.status != 0 ? why : NULL;
-}
-
-/* For t_wait_until(): the process *(pid_t *)arg has a child. */
-static bool
-has_child(void *arg)
-{
-	pid_t	kid;
-
-	return t_children(*(pid_t *)arg, &kid, 1) >= 1;
-}
-
-/* The first child of parent, once there is one. */
-static pid_t
-first_child(pid_t parent)
-{
-	pid_t	kid;
-
-	if (!t_wait_until(has_child, &parent, WAIT_MS))
-		fail_msg("pid %ld has no child", (long)parent);
-	assert_true(t_children(parent, &kid, 1) >= 1);
-	return kid;
-}
-
-struct reparented {
-	pid_t	pid;
-	pid_t	to;
-};
-
-/* For t_wait_until(): the parent of a reparented's pid is its to. */
-static bool
-reparented(void *arg)
-{
-	struct reparented	*r = arg;
-
-	return t_proc_ppid(r->pid) == r->to;
 }
 
 /*
@@ -446,9 +411,10 @@ test_pid1_healthz(void **state)
 /*
  * PID 1 reaps what its workers leave. The one worker slot runs, the
  * first time, a worker that forks a grandchild (out of its session, as a
- * daemon would) and exits 0; its replacement forks one that would run
- * for ten minutes, and stays. The first grandchild goes to prefork when
- * its worker exits, and once it exits is reaped: nothing of it is left,
+ * daemon would) and exits 0 at SIGTERM; its replacement forks one that
+ * would run for ten minutes, and stays. The first grandchild goes to
+ * prefork when its worker exits, and once it exits (when the test has
+ * seen it there) is reaped: nothing of it is left,
  * and no zombie in the namespace. At SIGTERM prefork stops the second
  * one itself (the log says so, and that it reaped it) before it exits 0:
  * the kernel's end of the namespace, which would kill it anyway, is not
@@ -457,21 +423,22 @@ test_pid1_healthz(void **state)
 static void
 test_pid1_reaps_orphans(void **state)
 {
-	char		 conf[PATH_MAX], once[PATH_MAX], script[3 * PATH_MAX];
+	char		 conf[PATH_MAX], once[PATH_MAX], script[4 * PATH_MAX];
+	char		 go[PATH_MAX];
 	struct t_daemon	*d;
 	pid_t		 master, w1[1], w2[1], g1, g2, guard;
 	long		 ng1, ng2, nw2;
 	ino_t		 ns;
-	struct reparented rp;
 
 	xsnprintf(once, sizeof(once), "%s/once", t_tmpdir());
+	xsnprintf(go, sizeof(go), "%s/orphan.go", t_tmpdir());
 	/*
 	 * Only built-ins before the exec: a worker's only child is to be
 	 * the grandchild it forks.
 	 */
 	xsnprintf(script, sizeof(script), "if [ ! -e '%s' ]; then : > '%s'; "
-	    "exec '%s' --orphan 2500 --exit 0 --after 500; fi; "
-	    "exec '%s' --orphan 600000", once, once, t_testworker(),
+	    "exec '%s' --orphan 600000 --orphan-until '%s'; fi; "
+	    "exec '%s' --orphan 600000", once, once, t_testworker(), go,
 	    t_testworker());
 	write_conf(conf, "orphans.ini", "[prefork]\nworkers = 1\n" TIMEOUTS);
 	d = start(NULL, unshare_argv, (const char *const[]){ "-l", "debug",
@@ -482,14 +449,13 @@ test_pid1_reaps_orphans(void **state)
 	remember(&g1, 1);
 	assert_true((ng1 = ns_pid(g1)) > 1);
 
-	/* Its worker exits at 500 ms: the grandchild is prefork's now. */
+	/* Its worker, booted, exits 0: the grandchild is prefork's now. */
+	wait_lived(w1, 1, 200);
+	assert_int_equal(kill(w1[0], SIGTERM), 0);
 	wait_gone(w1[0], WAIT_MS);
-	rp = (struct reparented){ g1, master };
-	if (!t_wait_until(reparented, &rp, WAIT_MS))
-		fail_msg("orphan %ld (pid %ld inside) went to %ld, not to "
-		    "prefork (%ld)", (long)g1, ng1, (long)t_proc_ppid(g1),
-		    (long)master);
-	/* It exits at 2.5 s, and prefork reaps it. */
+	wait_reparented(d, g1, master);
+	/* It exits when told, and prefork reaps it. */
+	t_write_file("orphan.go", "");
 	wait_logf(d, "reaped pid %ld, not a worker: exited with code 0", ng1);
 	assert_int_equal(t_proc_state(g1), 0);
 	if (!t_wait_until(ns_no_zombie, &ns, WAIT_MS)) {

@@ -39,7 +39,7 @@
 #include "testlib.h"
 #include "util.h"
 
-#define WAIT_MS		5000
+#define WAIT_MS		20000
 /* How long a preforkctl run may take: its own deadlines are shorter. */
 #define RUN_MS		15000
 /* How long a fake master waits for its client, then gives up. */

@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <sched.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -288,32 +289,59 @@ test_groups_fixture(void **state)
  * zombie (768: its time is its own until it is reaped), the member gone
  * after its stat (1024: the stat is all this reads); not the dead
  * process ('X') nor the impostors. Group 500's sum stops at UINT64_MAX.
+ * The waits of schedstat are powers of two as well; the member gone has
+ * none, and group 500's second member a schedstat that does not parse.
  */
 static void
 test_groups_cpu_fixture(void **state)
 {
 	static const pid_t	pgids[] = { 200, 100, 400, 0, 100, -5, 500 };
-	uint64_t		ticks[nitems(pgids)];
+	struct sample_cpu	c[nitems(pgids)];
 
-	memset(ticks, 0xa5, sizeof(ticks));
+	memset(c, 0xa5, sizeof(c));
 	assert_int_equal(sample_groups_cpu(t_fixture("proc-groups"), pgids,
-	    nitems(pgids), ticks), 0);
-	assert_int_equal(ticks[0], 2048 + 4096 + 8192);
-	assert_int_equal(ticks[1], 15 + 240 + 768 + 1024);
-	assert_int_equal(ticks[2], 0);
-	assert_int_equal(ticks[3], 0);
-	assert_int_equal(ticks[4], ticks[1]);
-	assert_int_equal(ticks[5], 0);
-	assert_true(ticks[6] == UINT64_MAX);
+	    nitems(pgids), c), 0);
+	assert_int_equal(c[0].ticks, 2048 + 4096 + 8192);
+	assert_int_equal(c[0].wait_ns, 8 + 16);
+	assert_int_equal(c[1].ticks, 15 + 240 + 768 + 1024);
+	assert_int_equal(c[1].wait_ns, 1 + 2 + 4);
+	assert_int_equal(c[2].ticks, 0);
+	assert_int_equal(c[2].wait_ns, 0);
+	assert_int_equal(c[3].ticks, 0);
+	assert_int_equal(c[4].ticks, c[1].ticks);
+	assert_int_equal(c[4].wait_ns, c[1].wait_ns);
+	assert_int_equal(c[5].ticks, 0);
+	assert_true(c[6].ticks == UINT64_MAX);
+	assert_true(c[6].wait_ns == UINT64_MAX);
 	/* Nothing asked: nothing read, not even a proc that is not there. */
-	ticks[0] = 7;
+	c[0].ticks = 7;
 	assert_int_equal(sample_groups_cpu(t_fixture("no-such-proc"), pgids,
-	    0, ticks), 0);
-	assert_int_equal(ticks[0], 7);
+	    0, c), 0);
+	assert_int_equal(c[0].ticks, 7);
 	errno = 0;
 	assert_int_equal(sample_groups_cpu(t_fixture("no-such-proc"), pgids,
-	    nitems(pgids), ticks), -1);
+	    nitems(pgids), c), -1);
 	assert_int_equal(errno, ENOENT);
+}
+
+/* schedstat: three numbers; anything else is refused. */
+static void
+test_parse_schedstat(void **state)
+{
+	static const char	*const bad[] = { "", "1 2", "1 2 x\n", "-1 2 3",
+	    "1 2 3 4\n", "1 2 99999999999999999999\n" };
+	uint64_t		run, wait;
+	size_t			i;
+
+	assert_int_equal(sample_parse_schedstat("3529830696 1221289061 "
+	    "9805\n", 32, &run, &wait), 0);
+	assert_true(run == 3529830696u && wait == 1221289061u);
+	assert_int_equal(sample_parse_schedstat("0 0 0", 5, &run, &wait), 0);
+	for (i = 0; i < nitems(bad); i++)
+		assert_int_equal(sample_parse_schedstat(bad[i], strlen(bad[i]),
+		    &run, &wait), -1);
+	assert_true(sample_has_schedstat(t_fixture("proc-groups")));
+	assert_false(sample_has_schedstat(t_fixture("no-such-proc")));
 }
 
 static void
@@ -494,10 +522,10 @@ static bool
 cpu_reached(void *arg)
 {
 	const struct cpu_wait	*w = arg;
-	uint64_t		 ticks = 0;
+	struct sample_cpu	 c;
 
-	return sample_groups_cpu("/proc", &w->pgid, 1, &ticks) == 0 &&
-	    ticks >= w->want;
+	return sample_groups_cpu("/proc", &w->pgid, 1, &c) == 0 &&
+	    c.ticks >= w->want;
 }
 
 /*
@@ -509,12 +537,13 @@ cpu_reached(void *arg)
 static void
 test_groups_cpu_live(void **state)
 {
-	struct cpu_wait	w;
-	uint64_t	ticks[2], t0;
-	pid_t		pgids[2];
-	long		hz = sysconf(_SC_CLK_TCK);
-	int		go[2], done[2];
-	char		c;
+	struct sample_cpu	cpu[2];
+	struct cpu_wait		w;
+	uint64_t		t0;
+	pid_t			pgids[2];
+	long			hz = sysconf(_SC_CLK_TCK);
+	int			go[2], done[2];
+	char			c;
 
 	assert_true(hz > 0);
 	assert_int_equal(pipe(go), 0);
@@ -532,9 +561,9 @@ test_groups_cpu_live(void **state)
 	assert_int_equal(read(done[0], &c, 1), 1);
 	pgids[0] = live_leader;
 	pgids[1] = 0x7ffffff0;
-	assert_int_equal(sample_groups_cpu("/proc", pgids, 2, ticks), 0);
-	t0 = ticks[0];
-	assert_int_equal(ticks[1], 0);
+	assert_int_equal(sample_groups_cpu("/proc", pgids, 2, cpu), 0);
+	t0 = cpu[0].ticks;
+	assert_int_equal(cpu[1].ticks, 0);
 	assert_int_equal(write(go[1], "x", 1), 1);
 	w = (struct cpu_wait){ live_leader, t0 + BURN_SHOWN(hz) };
 	assert_true(t_wait_until(cpu_reached, &w, 10000));
@@ -544,8 +573,78 @@ test_groups_cpu_live(void **state)
 	close(go[1]);
 	close(done[0]);
 	/* The burner is gone: only the leader's cutime holds its time. */
-	assert_int_equal(sample_groups_cpu("/proc", pgids, 1, ticks), 0);
-	assert_true(ticks[0] >= t0 + BURN_SHOWN(hz));
+	assert_int_equal(sample_groups_cpu("/proc", pgids, 1, cpu), 0);
+	assert_true(cpu[0].ticks >= t0 + BURN_SHOWN(hz));
+}
+
+/* Two spinners in a group of their own, on one CPU: each waits. */
+static void
+spinners_run(int wfd)
+{
+	volatile unsigned long	spin = 0;
+	cpu_set_t		set;
+	pid_t			pid;
+	int			cpu;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || setpgid(0, 0) == -1 ||
+	    sched_getaffinity(0, sizeof(set), &set) == -1)
+		_exit(1);
+	for (cpu = 0; cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &set); cpu++)
+		continue;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	/*
+	 * Only the leader answers (the test closes the pipe after one byte);
+	 * the other dies with it, as the leader dies with the test.
+	 */
+	if (sched_setaffinity(0, sizeof(set), &set) == -1 ||
+	    (pid = fork()) == -1 || (pid > 0 && write(wfd, "r", 1) != 1) ||
+	    (pid == 0 && prctl(PR_SET_PDEATHSIG, SIGKILL) == -1))
+		_exit(1);
+	for (;;)
+		spin++;
+}
+
+struct wait_reached {
+	pid_t		pgid;
+	uint64_t	ns;
+};
+
+static bool
+wait_reached(void *arg)
+{
+	const struct wait_reached	*w = arg;
+	struct sample_cpu		 c;
+
+	return sample_groups_cpu("/proc", &w->pgid, 1, &c) == 0 &&
+	    c.wait_ns >= w->ns;
+}
+
+/*
+ * The real /proc: two processes of one group that spin on the same CPU
+ * take turns, so that the group's wait for a CPU grows (100 ms of it).
+ */
+static void
+test_groups_wait_live(void **state)
+{
+	struct wait_reached	w;
+	int			fds[2];
+	char			c;
+
+	if (!sample_has_schedstat("/proc"))
+		skip();
+	assert_int_equal(pipe(fds), 0);
+	if ((live_leader = fork()) == 0) {
+		close(fds[0]);
+		spinners_run(fds[1]);
+	}
+	assert_true(live_leader > 0);
+	close(fds[1]);
+	assert_true(t_wait_fd(fds[0], POLLIN, t_now_ms() + 10000));
+	assert_int_equal(read(fds[0], &c, 1), 1);
+	close(fds[0]);
+	w = (struct wait_reached){ live_leader, 100000000 };
+	assert_true(t_wait_until(wait_reached, &w, 20000));
 }
 
 /* A listener with a backlog of 7 and 3 connections nobody accepted. */
@@ -598,9 +697,11 @@ main(void)
 		cmocka_unit_test(test_proc_self),
 		cmocka_unit_test(test_groups_fixture),
 		cmocka_unit_test(test_groups_cpu_fixture),
+		cmocka_unit_test(test_parse_schedstat),
 		cmocka_unit_test(test_group_bytes),
 		cmocka_unit_test_teardown(test_groups_live, live_teardown),
 		cmocka_unit_test_teardown(test_groups_cpu_live, live_teardown),
+		cmocka_unit_test_teardown(test_groups_wait_live, live_teardown),
 		cmocka_unit_test(test_listen_queue),
 	};
 

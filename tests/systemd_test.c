@@ -54,10 +54,10 @@
  * generous, for a loaded machine or a sanitizer build. A test that
  * passes waits only as long as the condition takes.
  */
-#define WAIT_MS		5000
+#define WAIT_MS		20000
 
 /* The deadline of one request to a worker. */
-#define REQUEST_MS	3000
+#define REQUEST_MS	15000
 
 /* Short timeouts, so that the program runs in seconds. */
 #define DELAYS								\
@@ -967,9 +967,9 @@ cmp_double(const void *a, const void *b)
  * 150 ms, or none at all when !expect. The window starts once prefork
  * is ready (it may be as late as it likes). A loaded machine can only
  * delay a ping (or its reading here, which can make the next gap look
- * shorter), so the bounds are: never more than the window allows, no
- * two much closer than 150 ms, and the median gap nearer 150 ms than
- * 300 ms (WATCHDOG_USEC itself, where systemd would act).
+ * as short as it likes), so the bounds are: never more than the window
+ * allows, and the median gap nearer 150 ms than 300 ms (WATCHDOG_USEC
+ * itself, where systemd would act).
  */
 static void
 watchdog_case(const char *const env[], const char *const wrapper[],
@@ -1015,7 +1015,7 @@ watchdog_case(const char *const env[], const char *const wrapper[],
 	if (!expect) {
 		assert_int_equal(fake_sd_tally(&fsd, 0, to, "WATCHDOG=1"), 0);
 	} else if (n > (unsigned)((t1 - t0) / period_ms) + 1 || n < 3 ||
-	    gaps[0] < period_ms * 2 / 3 || gaps[ngaps / 2] > period_ms * 1.5) {
+	    gaps[ngaps / 2] > period_ms * 1.5) {
 		fake_sd_dump(&fsd);
 		fail_msg("%u WATCHDOG=1 in %.0f ms: not one every %u ms", n,
 		    t1 - t0, period_ms);
@@ -1915,10 +1915,45 @@ test_heartbeat_timeout(void **state)
 	assert_int_not_equal(b[1], a[1]);
 	/* Three timeouts long: the healthy one is never taken for silent. */
 	observe(1500);
-	assert_true(t_alive(a[0]));
-	assert_false(log_has(d, "worker 0 (pid %ld) silent", (long)a[0]));
+	if (!t_alive(a[0]) || log_has(d, "worker 0 (pid %ld) silent",
+	    (long)a[0])) {
+		dump_log(d);
+		fail_msg("the healthy worker 0 (pid %ld) was lost", (long)a[0]);
+	}
 	t_daemon_signal(d, SIGTERM);
 	wait_exit(d, WAIT_MS, EX_OK);
+}
+
+/*
+ * Path: timer_cb -> pool_tick with heartbeats waiting in the socket.
+ *
+ * A master that runs late (stopped here, for three timeouts, as a busy
+ * machine or a paused VM may leave it) finds its timer due and the
+ * worker's WATCHDOG=1 unread: it must read them before it judges, and
+ * keep the worker, which never stopped beating.
+ */
+static void
+test_heartbeat_master_late(void **state)
+{
+	struct it_pool	*p;
+	char		*ans;
+
+	p = it_start_pool(&(const struct it_pool_opts){ .workers = 1,
+	    .timeouts = TIMEOUTS, .extra = "ready = notify\ntimeout = 500ms\n",
+	    .argv = (const char *const[]){ t_testworker(), "--notify-ready",
+	    "0", "--heartbeat", "100", NULL }, .control = true,
+	    .wait_ready = true });
+	assert_int_equal(kill(p->d->pid, SIGSTOP), 0);
+	/* The window: the worker beats into the socket meanwhile. */
+	observe(1500);
+	assert_int_equal(kill(p->d->pid, SIGCONT), 0);
+	/* Answered once the master has run again, its timer first. */
+	ans = it_ask(p->sock, "status --check");
+	free(ans);
+	if (log_has(p->d, "silent for more than") || !t_alive(p->pids[0])) {
+		dump_log(p->d);
+		fail_msg("a worker that kept beating was taken for silent");
+	}
 }
 
 /*
@@ -1985,7 +2020,7 @@ test_heartbeat_abort_ignored(void **state)
 	struct t_daemon	*d;
 	pid_t		 a[1], b[1];
 	long		 abrt, kill9;
-	double		 t0, t1;
+	double		 grace;
 
 	write_conf(conf, "abrt.ini", "[prefork]\nworkers = 1\n"
 	    "ready = notify\ntimeout = 500ms\n" TIMEOUTS);
@@ -1995,17 +2030,17 @@ test_heartbeat_abort_ignored(void **state)
 	pool(d, d->pid, 1, a);
 	wait_logf(d, "worker 0 (pid %ld) silent for more than 0.5s: SIGABRT",
 	    (long)a[0]);
-	t0 = t_now_ms();
 	wait_logf(d, "worker 0 (pid %ld) still running at its deadline: "
 	    "SIGKILL", (long)a[0]);
-	t1 = t_now_ms();
 	wait_logf(d, "worker 0 (pid %ld) exited on signal 9", (long)a[0]);
 	abrt = log_pos(d, "SIGABRT");
 	kill9 = log_pos(d, "still running at its deadline");
 	assert_true(abrt < kill9);
-	print_message("SIGKILL seen %.0f ms after SIGABRT was\n", t1 - t0);
-	/* The grace is 1 s; the log is polled, so it can look shorter. */
-	assert_true(t1 - t0 >= 800);
+	/* The grace is 1 s, by the master's own clock: its log's. */
+	grace = log_time(d, "still running at its deadline") -
+	    log_time(d, "SIGABRT");
+	print_message("SIGKILL logged %.0f ms after SIGABRT\n", grace);
+	assert_true(grace >= 900);
 	pool(d, d->pid, 1, b);
 	assert_int_not_equal(b[0], a[0]);
 	t_daemon_signal(d, SIGTERM);
@@ -2161,12 +2196,12 @@ load_drain(struct load *l)
  * they start, but only once the test lets them (their ready file): the
  * roll is held at its first slot until 200 requests went through it,
  * however slow the machine, and the old worker of that slot must serve
- * on meanwhile. Then it runs its course under the load. Bounded: 20 s.
+ * on meanwhile. Then it runs its course under the load. Bounded: 120 s.
  */
 static void
 zero_downtime(const char *name, int sig, const char *env_after)
 {
-	const double	 limit_ms = 20000;
+	const double	 limit_ms = 120000;
 	char		 conf[PATH_MAX], file[64], dir[PATH_MAX];
 	char		 gate[PATH_MAX], gate_rel[PATH_MAX];
 	unsigned	 during = 0, at_gate, i;
@@ -2305,6 +2340,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_teardown(test_never_ready_exit69, teardown),
 		cmocka_unit_test_teardown(test_heartbeat_timeout, teardown),
+		cmocka_unit_test_teardown(test_heartbeat_master_late,
+		    teardown),
 		cmocka_unit_test_teardown(test_heartbeat_abort_ignored,
 		    teardown),
 		cmocka_unit_test_teardown(test_hup_sets_timeout, teardown),

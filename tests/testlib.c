@@ -204,7 +204,7 @@ t_run(struct t_run *r, const char *const env[], const char *const argv[],
 	size_t		 outlen = 0, errlen = 0;
 	struct pollfd	 pfd[2];
 	double		 deadline;
-	pid_t		 pid;
+	pid_t		 pid, parent = getpid();
 	bool		 open_out = true, open_err = true;
 
 	memset(r, 0, sizeof(*r));
@@ -218,6 +218,10 @@ t_run(struct t_run *r, const char *const env[], const char *const argv[],
 	if (pid == 0) {
 		int	null = open("/dev/null", O_RDONLY);
 
+		/* A test killed takes this along: no teardown runs then. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+		    getppid() != parent)
+			_exit(127);
 		t_apply_env(env);
 		dup2(null, 0);
 		dup2(out[1], 1);
@@ -435,6 +439,7 @@ t_daemon_start(struct t_daemon *d, const char *const env[],
 {
 	const char	*argv[96];
 	size_t		 n = 0;
+	pid_t		 parent = getpid();
 	int		 fd;
 
 	memset(d, 0, sizeof(*d));
@@ -455,6 +460,10 @@ t_daemon_start(struct t_daemon *d, const char *const env[],
 	if (d->pid == 0) {
 		int	null = open("/dev/null", O_RDONLY);
 
+		/* A test killed takes its daemon along: no teardown runs. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+		    getppid() != parent)
+			_exit(127);
 		t_apply_env(env);
 		dup2(null, 0);
 		dup2(fd, 1);

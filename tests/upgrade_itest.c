@@ -34,7 +34,10 @@
 #include "testlib.h"
 #include "util.h"
 
-#define WAIT_MS		10000
+#define WAIT_MS		20000
+/* preforkctl's deadline for an upgrade, whose checks may take 10 s each. */
+#define UPGRADE_S	"60"
+#define UPGRADE_MS	60000
 #define TIMEOUTS	"graceful_timeout = 1s\nrestart_delay = 50ms\n" \
 	"min_uptime = 200ms\n"
 
@@ -48,8 +51,8 @@ teardown(void **state)
 /* A running pool, its copy of prefork, its socket and port. */
 struct up {
 	struct t_daemon	*d;
-	char		 bin[PATH_MAX];
-	char		 sock[PATH_MAX];
+	const char	*bin;
+	const char	*sock;
 	unsigned	 port;
 	pid_t		 slots[3];
 };
@@ -87,29 +90,15 @@ install_script(const struct up *u, const char *text)
 static void
 start_up(struct up *u)
 {
-	static unsigned	 n;
-	char		 dir[PATH_MAX], name[32], conf[PATH_MAX];
-	char		 cmd[PATH_MAX + 64];
+	struct it_pool	*p;
 
-	/* A directory and a socket of its own per test (see advise_itest). */
-	memset(u, 0, sizeof(*u));
-	xsnprintf(name, sizeof(name), "bin%u", n);
-	xsnprintf(u->bin, sizeof(u->bin), "%s/prefork", subdir(name, dir));
-	(void)install(u, SIZE_MAX);
-	xsnprintf(u->sock, sizeof(u->sock), "%s/control-%u.sock",
-	    t_tmpdir(), n++);
-	u->port = t_free_port();
-	xsnprintf(cmd, sizeof(cmd), "%s --serve --serve-delay 5",
-	    t_testworker());
-	write_conf(conf, "up.ini", "[prefork]\nworkers = 3\ncontrol = %s\n"
-	    "listen = 127.0.0.1:%u\nbacklog = 256\ncommand = %s\n" TIMEOUTS,
-	    u->sock, u->port, cmd);
-	/* sh execs the copy in its own place: the daemon's pid is its. */
-	u->d = start(NULL, (const char *const[]){ "/bin/sh", "-c",
-	    "shift; exec \"$0\" \"$@\"", u->bin, NULL },
-	    (const char *const[]){ "-c", conf, NULL });
-	pool(u->d, u->d->pid, 3, u->slots);
-	wait_log(u->d, "control: listening on");
+	p = it_start_pool(&(const struct it_pool_opts){ .workers = 3,
+	    .timeouts = TIMEOUTS, .extra = "backlog = 256\n",
+	    .argv = (const char *const[]){ t_testworker(), "--serve",
+	    "--serve-delay", "5", NULL }, .conf_name = "up.ini",
+	    .control = true, .tcp = true, .copy = true });
+	*u = (struct up){ p->d, p->bin, p->sock, p->port, { p->pids[0],
+	    p->pids[1], p->pids[2] } };
 }
 
 /* preforkctl upgrade; its exit status, its output in out. */
@@ -119,8 +108,8 @@ upgrade(const struct up *u, char *out, size_t len)
 	struct t_run	r;
 	int		status;
 
-	t_run(&r, NULL, (const char *const[]){ t_preforkctl(), "-s",
-	    u->sock, "-t", "30", "upgrade", NULL }, 40000);
+	it_ctl_within(&r, u->sock, UPGRADE_MS + 10000, (const char *const[]){
+	    "-t", UPGRADE_S, "upgrade", NULL });
 	snprintf(out, len, "%s%s", r.out, r.err);
 	print_message("upgrade: exit %d: %s", r.status, out);
 	status = r.status;
@@ -273,27 +262,31 @@ reaped(void *pid)
 
 /*
  * A SIGHUP sent while the new image starts (a wrapper holds it back
- * half a second, the signals blocked as the master left them) is
- * honoured by the new image: a reload, after the takeover; a worker
- * killed meanwhile is reaped by the new image and replaced. The wrapper
- * is the new binary as the master sees it: it passes the checks.
+ * until the test has sent it, the signals blocked as the master left
+ * them) is honoured by the new image: a reload, after the takeover; a
+ * worker killed meanwhile is reaped by the new image and replaced. The
+ * wrapper is the new binary as the master sees it: it passes the checks.
  */
 static void
 test_hup_during_upgrade(void **state)
 {
 	struct up	 u;
-	char		 text[PATH_MAX * 2], real[PATH_MAX + 8], out[1024];
+	char		 text[PATH_MAX * 4], real[PATH_MAX + 8], out[1024];
+	char		 go[PATH_MAX];
 	pid_t		 pid, now[3];
 
 	start_up(&u);
 	xsnprintf(real, sizeof(real), "%s.real", u.bin);
+	xsnprintf(go, sizeof(go), "%s/upgrade.go", t_tmpdir());
 	copy_file(t_prefork(), real, SIZE_MAX);
 	/* Not sh, which unblocks the signals: python keeps the mask. */
 	xsnprintf(text, sizeof(text), "#!/usr/bin/python3\n"
 	    "import os, sys, time\n"
 	    "if sys.argv[1:2] == ['--upgrade-state']:\n"
-	    "    time.sleep(0.5)\n"
-	    "os.execv('%s', ['%s'] + sys.argv[1:])\n", real, real);
+	    "    end = time.monotonic() + 60\n"
+	    "    while not os.path.exists('%s') and time.monotonic() < end:\n"
+	    "        time.sleep(0.01)\n"
+	    "os.execv('%s', ['%s'] + sys.argv[1:])\n", go, real, real);
 	install_script(&u, text);
 	if ((pid = fork()) == 0) {
 		(void)upgrade(&u, out, sizeof(out));
@@ -304,6 +297,8 @@ test_hup_during_upgrade(void **state)
 	/* While no image runs: a signal, and a worker's death. */
 	assert_int_equal(kill(u.d->pid, SIGHUP), 0);
 	assert_int_equal(kill(u.slots[0], SIGKILL), 0);
+	wait_gone(u.slots[0], WAIT_MS);
+	t_write_file("upgrade.go", "");
 	wait_log(u.d, "took over");
 	wait_log(u.d, "SIGHUP");
 	assert_true(log_pos(u.d, "SIGHUP") > log_pos(u.d, "took over"));
@@ -316,7 +311,7 @@ test_hup_during_upgrade(void **state)
 	assert_int_not_equal(now[0], u.slots[0]);
 	assert_int_equal(now[1], u.slots[1]);
 	assert_int_equal(now[2], u.slots[2]);
-	assert_true(t_wait_until(reaped, &pid, WAIT_MS));
+	assert_true(t_wait_until(reaped, &pid, UPGRADE_MS + 10000));
 }
 
 int
@@ -330,6 +325,6 @@ main(void)
 		cmocka_unit_test_teardown(test_hup_during_upgrade, teardown),
 	};
 
-	it_init(WAIT_MS, "UPGRADE_ITEST_ONLY", true);
+	it_init(WAIT_MS, "UPGRADE_ITEST", true);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,6 +36,7 @@
 
 #include <cmocka.h>
 
+#include "itest.h"
 #include "messages.h"
 #include "testlib.h"
 
@@ -47,8 +48,11 @@
 #endif
 #endif
 
-/* valgrind makes the master about 20 times slower: generous deadlines. */
-#define WAIT_MS		30000
+/*
+ * valgrind makes the master about 20 times slower, and a machine without
+ * KVM as much again: generous deadlines.
+ */
+#define WAIT_MS		180000
 
 /* min_uptime: a worker younger than that, killed, did not boot. */
 #define MIN_UPTIME_MS	200
@@ -61,13 +65,13 @@
 	"restart_delay = 50ms\n"					\
 	"restart_delay_max = 1s\n"
 
-static struct t_daemon	daemon_;
+static struct t_daemon	*daemon_;
 
 static int
 teardown(void **state)
 {
-	t_daemon_cleanup(&daemon_);
-	return 0;
+	(void)state;
+	return it_teardown();
 }
 
 static bool
@@ -84,64 +88,12 @@ valgrind_installed(void)
 }
 
 static const char *
-write_conf(unsigned workers)
+write_valgrind_conf(unsigned workers)
 {
 	char	text[512];
 
 	snprintf(text, sizeof(text), CONF, workers);
 	return t_write_file("valgrind.ini", text);
-}
-
-/* The whole log on stderr (cmocka's messages are cut at 1 KiB). */
-static void
-dump_log(void)
-{
-	char	*log = t_daemon_log(&daemon_);
-
-	fflush(stdout);
-	fprintf(stderr, "--- %s ---\n%s--- end of %s ---\n", daemon_.log, log,
-	    daemon_.log);
-	fflush(stderr);
-	free(log);
-}
-
-static void
-pool(unsigned n, pid_t *by_slot)
-{
-	if (!t_wait_pool(daemon_.pid, n, by_slot, WAIT_MS)) {
-		dump_log();
-		fail_msg("no pool of %u under valgrind", n);
-	}
-}
-
-static void
-wait_log(const char *needle)
-{
-	if (!t_daemon_log_wait(&daemon_, needle, WAIT_MS))
-		fail_msg("no \"%s\" in the log", needle);
-}
-
-static bool
-gone(void *arg)
-{
-	return !t_alive(*(pid_t *)arg);
-}
-
-struct aged {
-	const pid_t	*pids;
-	unsigned	 n;
-};
-
-static bool
-aged(void *arg)
-{
-	struct aged	*a = arg;
-	unsigned	 i;
-
-	for (i = 0; i < a->n; i++)
-		if (t_proc_age_ms(a->pids[i]) < MIN_UPTIME_MS + 20)
-			return false;
-	return true;
 }
 
 /* No pid of a is in b. */
@@ -182,10 +134,6 @@ static const char *const valgrind[] = { "valgrind", "--quiet",
     "--errors-for-leak-kinds=definite,indirect,possible",
     "--track-fds=no", NULL };
 
-static const char *const clean_env[] = { "NOTIFY_SOCKET", "LISTEN_FDS",
-    "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID",
-    "JOURNAL_STREAM", "PREFORK_SYSROOT", NULL };
-
 static void
 need_valgrind(void)
 {
@@ -206,55 +154,36 @@ expect_clean_exit(void)
 {
 	char	*log;
 
-	if (!t_daemon_wait(&daemon_, WAIT_MS))
+	if (!t_daemon_wait(daemon_, WAIT_MS))
 		fail_msg("prefork did not exit under valgrind");
-	log = t_daemon_log(&daemon_);
-	if (daemon_.status != 0 || has_valgrind_report(log)) {
-		dump_log();
+	log = t_daemon_log(daemon_);
+	if (daemon_->status != 0 || has_valgrind_report(log)) {
+		dump_log(daemon_);
 		fail_msg("valgrind exited %d (99: errors or leaks)",
-		    daemon_.status);
+		    daemon_->status);
 	}
 	assert_non_null(strstr(log, MSG_EXITING " 0"));
 	free(log);
-}
-
-/* A loopback TCP port nobody listens on now. */
-static unsigned
-free_port(void)
-{
-	struct sockaddr_in	sin = { .sin_family = AF_INET };
-	socklen_t		len = sizeof(sin);
-	int			fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd != -1);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	close(fd);
-	return ntohs(sin.sin_port);
 }
 
 /* One request to the pool on port: the answer names a worker. */
 static bool
 served(void *arg)
 {
-	struct sockaddr_in	 sin = { .sin_family = AF_INET };
-	char			 buf[128];
-	ssize_t			 n;
-	int			 fd;
-	bool			 ok = false;
+	char	*ans;
+	bool	 ok;
+	int	 fd;
 
-	sin.sin_port = htons((uint16_t)*(unsigned *)arg);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = connect_port(*(unsigned *)arg)) == -1)
 		return false;
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    write(fd, "hello\n", 6) == 6 &&
-	    (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
-		buf[n] = '\0';
-		ok = strncmp(buf, "worker ", 7) == 0;
+	if (write(fd, "hello\n", 6) != 6) {
+		close(fd);
+		return false;
 	}
+	ans = read_all(fd, WAIT_MS);
 	close(fd);
+	ok = ans != NULL && strncmp(ans, "worker ", 7) == 0;
+	free(ans);
 	return ok;
 }
 
@@ -287,7 +216,7 @@ test_valgrind_sockets_notify(void **state)
 {
 	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
 	char			 conf[PATH_MAX], notify[PATH_MAX + 32];
-	unsigned		 port = free_port(), port2 = free_port();
+	unsigned		 port = t_free_port(), port2 = t_free_port();
 	int			 fd;
 
 	need_valgrind();
@@ -297,23 +226,22 @@ test_valgrind_sockets_notify(void **state)
 	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	snprintf(notify, sizeof(notify), "NOTIFY_SOCKET=%s", sun.sun_path);
 	snprintf(conf, sizeof(conf), "%s", write_sockets_conf(port));
-	t_daemon_start(&daemon_, (const char *const[]){ "LISTEN_FDS",
-	    "LISTEN_PID", "WATCHDOG_PID", "PREFORK_SYSROOT", notify,
+	daemon_ = start((const char *const[]){ notify,
 	    "WATCHDOG_USEC=2000000", NULL }, valgrind,
 	    (const char *const[]){ "-c", conf, NULL });
 
-	wait_log(MSG_POOL_READY ": 2 workers");
+	wait_log(daemon_, MSG_POOL_READY ": 2 workers");
 	assert_true(t_wait_until(served, &port, WAIT_MS));
-	t_daemon_signal(&daemon_, SIGUSR2);
-	wait_log(MSG_ROLL_DONE);
+	t_daemon_signal(daemon_, SIGUSR2);
+	wait_log(daemon_, MSG_ROLL_DONE);
 	assert_true(t_wait_until(served, &port, WAIT_MS));
 
 	write_sockets_conf(port2);
-	t_daemon_signal(&daemon_, SIGHUP);
-	wait_log("changed: rolling restart");
+	t_daemon_signal(daemon_, SIGHUP);
+	wait_log(daemon_, "changed: rolling restart");
 	assert_true(t_wait_until(served, &port2, WAIT_MS));
 
-	t_daemon_signal(&daemon_, SIGTERM);
+	t_daemon_signal(daemon_, SIGTERM);
 	expect_clean_exit();
 	close(fd);
 	unlink(sun.sun_path);
@@ -333,7 +261,7 @@ run_failing(const char *const args[], int want, const char *say)
 	for (i = 0; args[i] != NULL; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	t_run(&r, clean_env, argv, WAIT_MS);
+	t_run(&r, it_clean_env, argv, WAIT_MS);
 	assert_false(r.timed_out);
 	if (r.status != want || has_valgrind_report(r.err) ||
 	    strstr(r.err, say) == NULL)
@@ -352,8 +280,8 @@ test_valgrind_failures(void **state)
 {
 	char		 bad[PATH_MAX], pidfile[PATH_MAX], conf[PATH_MAX];
 	char		 text[256];
-	struct t_daemon	 holder;
-	unsigned	 busy = free_port();
+	struct t_daemon	*holder;
+	unsigned	 busy = t_free_port();
 	int		 fd;
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 
@@ -388,15 +316,11 @@ test_valgrind_failures(void **state)
 
 	/* A pidfile held by a running prefork. */
 	snprintf(pidfile, sizeof(pidfile), "%s/held.pid", t_tmpdir());
-	t_daemon_start(&holder, clean_env, NULL, (const char *const[]){
-	    "-p", pidfile, "-w", "1", "--", t_testworker(), NULL });
-	if (!t_daemon_log_wait(&holder, MSG_POOL_READY, WAIT_MS)) {
-		t_daemon_cleanup(&holder);
-		fail_msg("the pidfile holder did not start");
-	}
+	holder = start(NULL, NULL, (const char *const[]){ "-p", pidfile,
+	    "-w", "1", "--", t_testworker(), NULL });
+	wait_log(holder, MSG_POOL_READY);
 	run_failing((const char *const[]){ "-p", pidfile, "-w", "1", "--",
 	    t_testworker(), NULL }, 73, "held by a running prefork");
-	t_daemon_cleanup(&holder);
 }
 
 /*
@@ -408,47 +332,47 @@ static void
 test_valgrind_scenario(void **state)
 {
 	char		 conf[PATH_MAX];
+	struct t_daemon	*d;
 	pid_t		 a[3], b[5], c[3];
-	struct aged	 ag = { a, 3 };
 
 	need_valgrind();
-	snprintf(conf, sizeof(conf), "%s", write_conf(3));
-	t_daemon_start(&daemon_, clean_env, valgrind, (const char *const[]){
-	    "-c", conf, "--", t_testworker(), NULL });
+	snprintf(conf, sizeof(conf), "%s", write_valgrind_conf(3));
+	d = daemon_ = start(NULL, valgrind, (const char *const[]){ "-c",
+	    conf, "--", t_testworker(), NULL });
 
 	/* Replacement: two workers killed, once they have booted. */
-	pool(3, a);
-	assert_true(t_wait_until(aged, &ag, WAIT_MS));
+	pool(d, d->pid, 3, a);
+	wait_lived(a, 3, MIN_UPTIME_MS);
 	assert_int_equal(kill(a[0], SIGKILL), 0);
 	assert_int_equal(kill(a[2], SIGKILL), 0);
-	assert_true(t_wait_until(gone, &a[0], WAIT_MS));
-	assert_true(t_wait_until(gone, &a[2], WAIT_MS));
-	pool(3, b);
+	wait_gone(a[0], WAIT_MS);
+	wait_gone(a[2], WAIT_MS);
+	pool(d, d->pid, 3, b);
 	assert_int_equal(b[1], a[1]);
 
 	/* Reload: grow to 5, then shrink to 2. */
-	write_conf(5);
-	t_daemon_signal(&daemon_, SIGHUP);
-	pool(5, b);
-	write_conf(2);
-	t_daemon_signal(&daemon_, SIGHUP);
-	pool(2, b);
-	wait_log("SIGHUP: 5 -> 2 workers");
+	write_valgrind_conf(5);
+	t_daemon_signal(d, SIGHUP);
+	pool(d, d->pid, 5, b);
+	write_valgrind_conf(2);
+	t_daemon_signal(d, SIGHUP);
+	pool(d, d->pid, 2, b);
+	wait_log(d, "SIGHUP: 5 -> 2 workers");
 
 	/* One more, one less. */
-	t_daemon_signal(&daemon_, SIGTTIN);
-	pool(3, b);
-	t_daemon_signal(&daemon_, SIGTTOU);
-	wait_log("SIGTTOU: 3 -> 2 workers");
-	pool(2, b);
+	t_daemon_signal(d, SIGTTIN);
+	pool(d, d->pid, 3, b);
+	t_daemon_signal(d, SIGTTOU);
+	wait_log(d, "SIGTTOU: 3 -> 2 workers");
+	pool(d, d->pid, 2, b);
 
 	/* A rolling restart, to its end. */
-	t_daemon_signal(&daemon_, SIGUSR2);
-	wait_log(MSG_ROLL_DONE);
-	pool(2, c);
+	t_daemon_signal(d, SIGUSR2);
+	wait_log(d, MSG_ROLL_DONE);
+	pool(d, d->pid, 2, c);
 	assert_true(all_new(b, 2, c, 2));
 
-	t_daemon_signal(&daemon_, SIGTERM);
+	t_daemon_signal(d, SIGTERM);
 	/* Reports come from the master, or a child between fork and exec. */
 	expect_clean_exit();
 }
@@ -463,5 +387,6 @@ main(void)
 		cmocka_unit_test_teardown(test_valgrind_failures, teardown),
 	};
 
+	it_init(WAIT_MS, "VALGRIND_TEST", false);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

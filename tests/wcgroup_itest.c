@@ -36,7 +36,7 @@
 #include "testlib.h"
 #include "util.h"
 
-#define WAIT_MS		5000
+#define WAIT_MS		20000
 #define APP		"/sys/fs/cgroup/system.slice/app.service"
 #define TIMEOUTS							\
 	"graceful_timeout = 500ms\n"					\

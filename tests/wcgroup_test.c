@@ -55,12 +55,12 @@ copy_fixture(const char *name, char *root)
 	n = snprintf(root, PATH_MAX, "%s/%s.%u", t_tmpdir(), name, ++ncopies);
 	assert_true(n > 0 && n < PATH_MAX);
 	t_run(&r, NULL, (const char *const[]){ "cp", "-R", t_fixture(name),
-	    root, NULL }, 10000);
+	    root, NULL }, 60000);
 	assert_int_equal(r.status, 0);
 	t_run_free(&r);
 	/* The fixtures may be read-only (make distcheck): the copy is not. */
 	t_run(&r, NULL, (const char *const[]){ "chmod", "-R", "u+w", root,
-	    NULL }, 10000);
+	    NULL }, 60000);
 	assert_int_equal(r.status, 0);
 	t_run_free(&r);
 	return root;

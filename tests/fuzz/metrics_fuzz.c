@@ -163,7 +163,7 @@ fuzz_parsers(const uint8_t *data, size_t size)
 	struct sample_stat	st;
 	struct sample_mem	m;
 	struct sample_psi	psi;
-	uint64_t		rss;
+	uint64_t		rss, run, wait;
 	pid_t			pgrp;
 	char			*buf;
 
@@ -179,6 +179,7 @@ fuzz_parsers(const uint8_t *data, size_t size)
 		FUZZ_CHECK(m.has_uss || m.uss == 0);
 	}
 	(void)sample_parse_status_rss(buf, size, &rss);
+	(void)sample_parse_schedstat(buf, size, &run, &wait);
 	if (sample_parse_psi(buf, size, &psi) == 0)
 		FUZZ_CHECK(psi.has_full || psi.full_us == 0);
 	free(buf);

@@ -13,6 +13,9 @@
  *   --orphan MS       fork a grandchild that calls setsid(), points 0,
  *                     1, 2 at /dev/null, closes every other fd, sleeps MS
  *                     and exits 0: an orphan for the master to reap
+ *   --orphan-until FILE
+ *                     the --orphan grandchild exits as soon as FILE
+ *                     exists (looked for every 10 ms), MS at the latest
  *   --ignore-term     SIGTERM is ignored (a stubborn worker)
  *   --ignore-signal SIG
  *                     SIG (a number or a name, as for --signal) is
@@ -159,6 +162,7 @@ struct options {
 	long		 after_ms;
 	long		 term_delay_ms;
 	long		 orphan_ms;	/* -1: no orphan */
+	const char	*orphan_until;	/* NULL: MS only */
 	long		 notify_ready_ms;	/* -1: never */
 	long		 heartbeat_ms;		/* 0: none */
 	long		 heartbeat_stop_ms;	/* -1: never stops */
@@ -205,7 +209,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: testworker [--report DIR] [--crash-if FILE] "
 	    "[--leave-group]\n"
-	    "                  [--orphan MS] [--ignore-term] "
+	    "                  [--orphan MS [--orphan-until FILE]] "
+	    "[--ignore-term] "
 	    "[--term-delay MS]\n"
 	    "                  [--exit CODE | --signal SIG [--core] | "
 	    "--eat-memory MB]\n"
@@ -263,6 +268,7 @@ static void
 parse_options(int argc, char *argv[], struct options *o)
 {
 	enum { O_REPORT = 256, O_CRASH_IF, O_LEAVE_GROUP, O_ORPHAN,
+	    O_ORPHAN_UNTIL,
 	    O_IGNORE_TERM, O_TERM_DELAY, O_EXIT, O_SIGNAL, O_CORE, O_AFTER,
 	    O_TOUCH, O_TOUCH_PID, O_ON_USR1, O_SERVE, O_NOTIFY_READY,
 	    O_HEARTBEAT, O_HEARTBEAT_STOP, O_NOTIFY_CHILD, O_IGNORE_SIGNAL,
@@ -273,6 +279,7 @@ parse_options(int argc, char *argv[], struct options *o)
 		{ "crash-if", required_argument, NULL, O_CRASH_IF },
 		{ "leave-group", no_argument, NULL, O_LEAVE_GROUP },
 		{ "orphan", required_argument, NULL, O_ORPHAN },
+		{ "orphan-until", required_argument, NULL, O_ORPHAN_UNTIL },
 		{ "ignore-term", no_argument, NULL, O_IGNORE_TERM },
 		{ "ignore-signal", required_argument, NULL, O_IGNORE_SIGNAL },
 		{ "term-delay", required_argument, NULL, O_TERM_DELAY },
@@ -314,6 +321,9 @@ parse_options(int argc, char *argv[], struct options *o)
 			break;
 		case O_ORPHAN:
 			o->orphan_ms = parse_number(optarg, INT_MAX);
+			break;
+		case O_ORPHAN_UNTIL:
+			o->orphan_until = optarg;
 			break;
 		case O_IGNORE_TERM:
 			o->ignore_term = true;
@@ -565,7 +575,7 @@ report_write(const char *dir)
  * of the worker's fds, so that it keeps no pipe of the tests open.
  */
 static void
-orphan(long ms)
+orphan(long ms, const char *until)
 {
 	pid_t	pid;
 	int	fd, null, max;
@@ -585,7 +595,10 @@ orphan(long ms)
 		max = 65536;
 	for (fd = 3; fd < max; fd++)
 		close(fd);
-	sleep_ms(ms);
+	if (until == NULL)
+		sleep_ms(ms);
+	for (; until != NULL && ms > 0 && access(until, F_OK) == -1; ms -= 10)
+		sleep_ms(10);
 	_exit(0);
 }
 
@@ -1055,7 +1068,7 @@ main(int argc, char *argv[])
 	if (o.leave_group && setpgid(0, getpgid(getppid())) == -1)
 		die("setpgid", NULL);
 	if (o.orphan_ms >= 0)
-		orphan(o.orphan_ms);
+		orphan(o.orphan_ms, o.orphan_until);
 
 	/*
 	 * SIGTERM, SIGALRM and SIGUSR1 are blocked except inside
