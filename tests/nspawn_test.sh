@@ -160,15 +160,18 @@ if [ -n "$deb" ]; then
 	# The package, and the next version of it: the same files repacked
 	# with a higher version, so that dpkg writes each anew.
 	conf=/etc/prefork
-	mkdir -p "$work/debs" "$work/next"
-	cp "$deb" "$work/debs/prefork.deb"
+	mkdir -p "$work/debs/next" "$work/next"
+	deb_in=/debs/$(basename "$deb")
+	cp "$deb" "$work$deb_in"
 	dpkg-deb -R "$deb" "$work/next"
 	version=$(dpkg-deb --field "$deb" Version)
-	sed -i "s/^Version: .*/Version: $version+nspawn1/" \
-	    "$work/next/DEBIAN/control"
-	dpkg-deb -b "$work/next" "$work/debs/prefork-next.deb" >/dev/null
+	next=$version+nspawn1
+	deb_next=/debs/next/prefork_${next}_$(dpkg-deb --field "$deb" \
+	    Architecture).deb
+	sed -i "s/^Version: .*/Version: $next/" "$work/next/DEBIAN/control"
+	dpkg-deb -b "$work/next" "$work$deb_next" >/dev/null
 	rm -rf "$work/next"
-	echo "the package: $deb ($version), the next: $version+nspawn1"
+	echo "the package: $deb ($version), the next: $next"
 	set -- --bind-ro="$work/debs:/debs"
 else
 	# What make install puts in place; the sub-make must not look for
@@ -230,8 +233,8 @@ After=multi-user.target
 [Service]
 Type=exec
 Environment=CONFDIR=$conf
-Environment=PREFORK_TEST_DEB=${deb:+/debs/prefork.deb}
-Environment=PREFORK_TEST_DEB_NEXT=${deb:+/debs/prefork-next.deb}
+Environment=PREFORK_TEST_DEB=${deb:+$deb_in}
+Environment=PREFORK_TEST_DEB_NEXT=${deb:+$deb_next}
 ExecStart=/bin/sh /usr/local/share/prefork-test/inside.sh
 UNIT
 

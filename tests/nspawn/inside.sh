@@ -37,8 +37,8 @@ trap '[ -f /results/status ] ||
 
 fail() {
 	echo "FAIL: $*"
-	for u in prefork@demo prefork@nope prefork@app prefork.service \
-	    prefork.socket; do
+	for u in prefork@demo prefork@nope prefork@app prefork@up \
+	    prefork.service prefork.socket; do
 		systemctl status --no-pager "$u" 2>&1 | head -20
 		journalctl -b --no-pager -o short-monotonic -u "$u" | tail -40
 	done
@@ -128,6 +128,11 @@ lifetime_of() {
 	    -p ActiveEnterTimestamp -p InvocationID "$1"
 }
 
+# The control socket of a shipped unit: in its RuntimeDirectory=.
+sock_of() {
+	echo "/run/$(prop "$1" RuntimeDirectory)/control.sock"
+}
+
 # The inode of the file that process PID runs.
 exe_inode() {
 	stat -L -c %i "/proc/$1/exe"
@@ -157,8 +162,10 @@ cat /proc/self/cgroup
 systemd --version | head -1
 
 if [ -n "$deb" ]; then
-	step "dpkg -i the package: the units installed, none enabled or started"
-	timeout 120 dpkg -i "$deb" || fail "dpkg -i $deb"
+	# As the README, "Installing from a package", writes it.
+	step "apt install ./prefork_*.deb: the units installed, none enabled or started"
+	(cd "$(dirname "$deb")" && timeout 120 apt install ./prefork_*.deb) ||
+		fail "apt install $deb"
 	for f in /usr/bin/prefork /usr/bin/preforkctl \
 	    /lib/systemd/system/prefork.service \
 	    /lib/systemd/system/prefork@.service \
@@ -385,50 +392,73 @@ wait_until 30 "prefork@app: not active after the upgrade" \
 	fail "the workers changed: $before, now $(slots_of /run/prefork-app/control.sock)"
 
 if [ -n "$deb" ]; then
+	# Three pools: prefork.service (which debhelper's default would
+	# restart) and prefork@up, upgraded in place; prefork@demo, whose
+	# file the new binary's --check refuses (a duplicate key), so that
+	# its master refuses the upgrade and runs on.
 	step "dpkg -i the next version: pools upgraded in place, none restarted"
-	timeout 60 systemctl start prefork@demo || fail "start prefork@demo"
-	wait_until 30 "prefork@demo: no 3/3 workers ready" \
-		status_has prefork@demo "3/3 workers ready"
-	app=$(prop prefork@app MainPID) demo=$(prop prefork@demo MainPID)
-	app_life=$(lifetime_of prefork@app) demo_life=$(lifetime_of prefork@demo)
-	app_slots=$(slots_of /run/prefork-app/control.sock)
-	demo_slots=$(slots_of /run/prefork-demo/control.sock)
-	old_exe=$(exe_inode "$app")
-	[ "$(exe_inode "$demo")" = "$old_exe" ] || fail "two binaries before"
-	echo "$app_life"
-	echo "$app_slots"
-	# prefork@demo's new binary refuses its configuration (--check: a
-	# duplicate key), so the master refuses the upgrade.
-	echo "workers = none" >>"$conf/demo.ini"
+	systemctl disable --now prefork@app || fail "disable --now prefork@app"
+	sed 's/:8001$/:8002/' "$conf/demo.ini" >"$conf/up.ini"
+	good="prefork.service prefork@up.service" bad=prefork@demo.service
+	timeout 60 systemctl start $good $bad || fail "start $good $bad"
+	mkdir -p /run/before
+	for u in $good $bad; do
+		wait_until 30 "$u: no 3/3 workers ready" \
+			status_has "$u" "3/3 workers ready"
+		lifetime_of "$u" >"/run/before/$u.life"
+		slots_of "$(sock_of "$u")" >"/run/before/$u.slots"
+		[ "$(wc -l <"/run/before/$u.slots")" -eq 3 ] ||
+			fail "$u: not 3 workers: $(cat "/run/before/$u.slots")"
+		[ "$(exe_inode "$(prop "$u" MainPID)")" = \
+		    "$(stat -c %i /usr/bin/prefork)" ] ||
+			fail "$u does not run /usr/bin/prefork before"
+		echo "$u:" $(cat "/run/before/$u.life" "/run/before/$u.slots")
+	done
+	old_exe=$(stat -c %i /usr/bin/prefork)
+	echo "workers = 1" >>"$conf/demo.ini"
 	timeout 300 dpkg -i "$deb_next" >/results/dpkg.out 2>&1 ||
 		fail "dpkg -i $deb_next: $(cat /results/dpkg.out)"
 	cat /results/dpkg.out
 	dpkg-query -W -f '${Version}\n' prefork
-	grep -q "^prefork: prefork@app.service: upgraded: prefork .* -> .*, pid $app, 3 workers kept$" \
-		/results/dpkg.out || fail "the postinst did not upgrade prefork@app"
-	grep -q "^prefork: prefork@demo.service not upgraded in place, it still runs the old binary: .*$conf/demo.ini" \
-		/results/dpkg.out || fail "the postinst did not say why prefork@demo was not upgraded"
-	for u in prefork@app prefork@demo; do
+	new_exe=$(stat -c %i /usr/bin/prefork)
+	[ "$new_exe" != "$old_exe" ] ||
+		fail "dpkg did not write a new /usr/bin/prefork"
+	for u in $good $bad; do
+		main=$(sed -n 's/^MainPID=//p' "/run/before/$u.life")
+		if [ "$u" = "$bad" ]; then
+			grep -q "^prefork: $u not upgraded in place, it still runs the old binary: .*$conf/demo.ini" \
+			    /results/dpkg.out ||
+				fail "the postinst did not say why $u was not upgraded"
+			want=$old_exe
+		else
+			grep -q "^prefork: $u: upgraded: prefork .* -> .*, pid $main, 3 workers kept$" \
+			    /results/dpkg.out ||
+				fail "the postinst did not upgrade $u"
+			want=$new_exe
+		fi
 		wait_until 30 "$u: not active after the package upgrade" \
 			prop_is "$u" ActiveState active
+		[ "$(lifetime_of "$u")" = "$(cat "/run/before/$u.life")" ] ||
+			fail "$u restarted: $(cat "/run/before/$u.life"), now $(lifetime_of "$u")"
+		[ "$(slots_of "$(sock_of "$u")")" = "$(cat "/run/before/$u.slots")" ] ||
+			fail "$u: the workers changed: $(cat "/run/before/$u.slots"), now $(slots_of "$(sock_of "$u")")"
+		[ "$(exe_inode "$main")" = "$want" ] ||
+			fail "$u runs the wrong binary: $(ls -l /proc/"$main"/exe)"
+		ls -l /proc/"$main"/exe
 	done
-	[ "$(lifetime_of prefork@app)" = "$app_life" ] ||
-		fail "prefork@app restarted: $app_life, now $(lifetime_of prefork@app)"
-	[ "$(lifetime_of prefork@demo)" = "$demo_life" ] ||
-		fail "prefork@demo restarted: $demo_life, now $(lifetime_of prefork@demo)"
-	[ "$(slots_of /run/prefork-app/control.sock)" = "$app_slots" ] ||
-		fail "prefork@app's workers changed: $app_slots, now $(slots_of /run/prefork-app/control.sock)"
-	[ "$(slots_of /run/prefork-demo/control.sock)" = "$demo_slots" ] ||
-		fail "prefork@demo's workers changed: $demo_slots, now $(slots_of /run/prefork-demo/control.sock)"
-	new_exe=$(stat -c %i /usr/bin/prefork)
-	[ "$new_exe" != "$old_exe" ] || fail "dpkg did not write a new /usr/bin/prefork"
-	[ "$(exe_inode "$app")" = "$new_exe" ] ||
-		fail "prefork@app does not run the new binary: $(ls -l /proc/"$app"/exe)"
-	[ "$(exe_inode "$demo")" = "$old_exe" ] ||
-		fail "prefork@demo does not run the old binary: $(ls -l /proc/"$demo"/exe)"
-	ls -l /proc/"$app"/exe /proc/"$demo"/exe
-	served 8000 || fail "prefork@app does not answer after the package upgrade"
-	served 8001 || fail "prefork@demo does not answer after the package upgrade"
+	for port in 8000 8001 8002; do
+		served "$port" || fail "no answer on $port after the package upgrade"
+	done
+
+	step "dpkg -r: every pool stopped"
+	timeout 120 dpkg -r prefork || fail "dpkg -r prefork"
+	for u in $good $bad; do
+		prop_is "$u" ActiveState inactive ||
+			fail "$u is $(prop "$u" ActiveState) after dpkg -r"
+	done
+	if pgrep -x prefork; then
+		fail "a master survived dpkg -r"
+	fi
 fi
 
 finish ok
