@@ -41,7 +41,8 @@ static struct {
 	char		*path;
 	unsigned long	 dropped;	/* lines not written to fd */
 	int		 drop_errno;	/* why the last one was not */
-} logger = { LOG_LEVEL_INFO, false, -1, NULL, 0, 0 };
+	bool		 torn;		/* a cut line could not be cut off */
+} logger = { LOG_LEVEL_INFO, false, -1, NULL, 0, 0, false };
 
 /*
  * The log file is opened as safefile_open() does: never through a link
@@ -187,15 +188,26 @@ log_prefix(char *buf, size_t size, enum log_level level, bool file)
  * Writes a whole line, or nothing: a short write (a full disk) is
  * finished, and a line that still cannot be finished is cut off the log
  * file again, so that no torn line is left for the next to run into.
- * Returns whether the line was written.
+ * Where the file refuses the cut (an append-only file), the next line
+ * first ends the torn one. Returns whether the line was written.
  */
 static bool
 log_write(int fd, const char *buf, size_t len, bool file)
 {
 	size_t	done = 0;
-	ssize_t	n;
+	ssize_t	n = 0;
 	off_t	end;
 
+	if (file && logger.torn) {
+		while ((n = write(fd, "\n", 1)) == -1 && errno == EINTR)
+			continue;
+		if (n != 1) {
+			logger.drop_errno = n == 0 ? ENOSPC : errno;
+			logger.dropped++;
+			return false;
+		}
+		logger.torn = false;
+	}
 	while (done < len) {
 		n = write(fd, buf + done, len - done);
 		if (n == -1 && errno == EINTR)
@@ -210,9 +222,11 @@ log_write(int fd, const char *buf, size_t len, bool file)
 		return false;
 	logger.drop_errno = n == 0 ? ENOSPC : errno;
 	/* O_APPEND: the offset is the end of the file, after our part. */
-	if (done > 0 && (end = lseek(fd, 0, SEEK_CUR)) != -1 &&
-	    end >= (off_t)done)
-		(void)ftruncate(fd, end - (off_t)done);
+	if (done > 0) {
+		end = lseek(fd, 0, SEEK_CUR);
+		if (end < (off_t)done || ftruncate(fd, end - (off_t)done) == -1)
+			logger.torn = true;
+	}
 	logger.dropped++;
 	return false;
 }

@@ -424,7 +424,8 @@ ask_as_nobody(const char *sock, gid_t gid)
 		/* A refused peer may be closed before it asks: no matter. */
 		(void)send(fd, "status --check\n", 15, MSG_NOSIGNAL);
 		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			(void)write(p[1], buf, (size_t)n);
+			if (write(p[1], buf, (size_t)n) != n)
+				_exit(4);
 		_exit(0);
 	}
 	assert_true(pid > 0);

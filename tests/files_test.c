@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -34,6 +35,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <linux/fs.h>
 
 #include "itest.h"
 #include "messages.h"
@@ -618,12 +620,38 @@ assert_whole_lines(const char *path)
 }
 
 /*
- * Path: log_write on a full disk (a small tmpfs): a line that does not
- * fit is dropped whole, never torn; once there is room, the log says how
- * many were dropped.
+ * Checks that no line of the log file runs into another: a line may be
+ * cut short, but the next line starts on a line of its own. (Each line
+ * starts with a timestamp of 23 characters, then " prefork[".)
  */
 static void
-test_log_full_disk(void **state)
+assert_no_line_runs_on(const char *path)
+{
+	char	*text = util_read_file(path, 1 << 20), *line, *nl, *p;
+
+	assert_non_null(text);
+	if (text[0] != '\0' && text[strlen(text) - 1] != '\n')
+		fail_msg("%s: the last line runs on:\n%s", path, text);
+	for (line = text; *line != '\0'; line = nl + 1) {
+		nl = strchr(line, '\n');
+		for (p = line; (p = strstr(p, " prefork[")) != NULL && p < nl;
+		    p++)
+			if (p - line != 23)
+				fail_msg("%s: a line runs into the next:\n%s",
+				    path, text);
+	}
+	free(text);
+}
+
+/*
+ * Path: log_write on a full disk (a small tmpfs): a line that does not
+ * fit is dropped whole, never torn; once there is room, the log says how
+ * many were dropped. In an append-only file (chattr +a), which refuses
+ * to cut the part of a line written, the next line starts a line of its
+ * own.
+ */
+static void
+log_full_disk(bool append_only)
 {
 	char		 dir[PATH_MAX], conf[PATH_MAX], logf[PATH_MAX];
 	char		 fill[PATH_MAX], buf[512];
@@ -631,12 +659,11 @@ test_log_full_disk(void **state)
 	struct stat	 st;
 	pid_t		 a[1], b[2];
 	unsigned	 i;
-	int		 fd;
+	int		 fd, flags;
 	ssize_t		 n;
 
-	(void)state;
 	need_root();
-	subdir("full", dir);
+	subdir(append_only ? "full-append" : "full", dir);
 	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV,
 	    "size=64k,mode=0700") == -1) {
 		print_message("skipped: cannot mount a tmpfs: %s\n",
@@ -653,6 +680,20 @@ test_log_full_disk(void **state)
 	pool(d, d->pid, 1, a);
 	v = view_of(d, logf);
 	wait_log(&v, MSG_POOL_READY);
+	if (append_only) {
+		fd = open(logf, O_RDONLY | O_CLOEXEC);
+		assert_true(fd != -1);
+		flags = FS_APPEND_FL;
+		if (ioctl(fd, FS_IOC_SETFLAGS, &flags) == -1) {
+			print_message("skipped: chattr +a on a tmpfs: %s\n",
+			    strerror(errno));
+			close(fd);
+			t_daemon_signal(d, SIGTERM);
+			wait_exit(d, WAIT_MS, EX_OK);
+			skip();
+		}
+		close(fd);
+	}
 
 	/*
 	 * Every free page taken: what is left is the rest of the log's
@@ -675,16 +716,34 @@ test_log_full_disk(void **state)
 	}
 	assert_int_equal(stat(logf, &st), 0);
 	assert_true(st.st_size > 0);
-	assert_whole_lines(logf);
+	if (!append_only)
+		assert_whole_lines(logf);
 
 	/* Room again: the next line says what was lost. */
 	assert_int_equal(unlink(fill), 0);
 	t_daemon_signal(d, SIGTTIN);
 	pool(d, d->pid, 2, b);
 	wait_log(&v, "dropped: No space left on device");
-	assert_whole_lines(logf);
+	if (append_only)
+		assert_no_line_runs_on(logf);
+	else
+		assert_whole_lines(logf);
 	t_daemon_signal(d, SIGTERM);
 	wait_exit(d, WAIT_MS, EX_OK);
+}
+
+static void
+test_log_full_disk(void **state)
+{
+	(void)state;
+	log_full_disk(false);
+}
+
+static void
+test_log_full_disk_append_only(void **state)
+{
+	(void)state;
+	log_full_disk(true);
 }
 
 /*
@@ -776,6 +835,8 @@ main(void)
 		cmocka_unit_test_teardown(test_conf_writable_by_others,
 		    teardown),
 		cmocka_unit_test_teardown(test_log_full_disk, teardown),
+		cmocka_unit_test_teardown(test_log_full_disk_append_only,
+		    teardown),
 		cmocka_unit_test_teardown(test_check_pidfile_link, teardown),
 		cmocka_unit_test_teardown(test_check_privileged_port,
 		    teardown),

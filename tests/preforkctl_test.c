@@ -164,8 +164,9 @@ fake_serve(int lfd, int report, enum fm_mode mode, const char *answer)
 		(void)write_all(fd, answer, strlen(answer));
 	else if (mode == FM_FLOOD)
 		flood(fd);
-	else if (mode == FM_SILENT && t_wait_fd(fd, POLLIN, deadline))
-		(void)read(fd, req, sizeof(req));
+	else if (mode == FM_SILENT && t_wait_fd(fd, POLLIN, deadline) &&
+	    read(fd, req, sizeof(req)) != 0)
+		_exit(4);	/* the client sent more, or the read failed */
 	close(fd);
 	_exit(0);
 }
@@ -224,6 +225,8 @@ fake_request(struct fake *f)
 	}
 	/* The report's end is the child's exit. */
 	assert_int_equal(waitpid(f->pid, &status, 0), f->pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("fake master %s: exit status 0x%x", f->path, status);
 	f->pid = -1;
 	close(f->report);
 	f->report = -1;

@@ -3,13 +3,19 @@
 # Runs inside the Debian 12 container that tests/nspawn_test.sh boots, as
 # a service of the container's systemd, and drives the installed units the
 # way an operator would: start, status, reload, a killed worker, socket
-# activation, the watchdog, stop, and a configuration error. Every step
-# goes to /results/log; the verdict goes to /results/status ("ok", or
-# "FAIL: why"), then the container powers off. Every wait has a deadline.
+# activation, the watchdog, stop, a configuration error, prefork.service
+# without its file, and the README's commands as the README writes them.
+# With PREFORK_TEST_DEB, it first installs the package with dpkg -i, and
+# last upgrades it to PREFORK_TEST_DEB_NEXT under two running pools.
+# Every step goes to /results/log; the verdict goes to /results/status
+# ("ok", or "FAIL: why"), then the container powers off. Every wait has a
+# deadline.
 set -u
 # The units' configuration directory (/etc/prefork unless configured
-# otherwise), from the test's unit.
+# otherwise), and the packages, from the test's unit.
 conf=${CONFDIR:-/etc/prefork}
+deb=${PREFORK_TEST_DEB:-}
+deb_next=${PREFORK_TEST_DEB_NEXT:-}
 
 out=/results/log
 exec >>"$out" 2>&1
@@ -31,7 +37,8 @@ trap '[ -f /results/status ] ||
 
 fail() {
 	echo "FAIL: $*"
-	for u in prefork@demo prefork@nope prefork.service prefork.socket; do
+	for u in prefork@demo prefork@nope prefork@app prefork@up \
+	    prefork.service prefork.socket; do
 		systemctl status --no-pager "$u" 2>&1 | head -20
 		journalctl -b --no-pager -o short-monotonic -u "$u" | tail -40
 	done
@@ -110,6 +117,27 @@ replaced() {
 	return 0
 }
 
+# "SLOT PID" of each worker, from preforkctl status on socket SOCK.
+slots_of() {
+	preforkctl -s "$1" status | awk '$1 ~ /^[0-9]+$/ { print $1, $2 }'
+}
+
+# The unit's properties that a restart would change.
+lifetime_of() {
+	systemctl show -p MainPID -p ExecMainPID -p NRestarts \
+	    -p ActiveEnterTimestamp -p InvocationID "$1"
+}
+
+# The control socket of a shipped unit: in its RuntimeDirectory=.
+sock_of() {
+	echo "/run/$(prop "$1" RuntimeDirectory)/control.sock"
+}
+
+# The inode of the file that process PID runs.
+exe_inode() {
+	stat -L -c %i "/proc/$1/exe"
+}
+
 cgroup_empty() {
 	! [ -s "$1/cgroup.procs" ]
 }
@@ -132,6 +160,36 @@ wait_until 60 "the system did not finish booting" \
 systemctl is-system-running
 cat /proc/self/cgroup
 systemd --version | head -1
+
+if [ -n "$deb" ]; then
+	# As the README, "Installing from a package", writes it.
+	step "apt install ./prefork_*.deb: the units installed, none enabled or started"
+	(cd "$(dirname "$deb")" && timeout 120 apt install ./prefork_*.deb) ||
+		fail "apt install $deb"
+	for f in /usr/bin/prefork /usr/bin/preforkctl \
+	    /lib/systemd/system/prefork.service \
+	    /lib/systemd/system/prefork@.service \
+	    /lib/systemd/system/prefork.socket \
+	    /usr/share/man/man8/prefork.8.gz \
+	    /usr/share/man/man8/preforkctl.8.gz \
+	    /usr/share/man/man5/prefork.ini.5.gz \
+	    /usr/share/doc/prefork/copyright \
+	    /usr/share/doc/prefork/examples/prefork.ini; do
+		[ -f "$f" ] || fail "the package did not install $f"
+	done
+	[ -d /etc/prefork ] || fail "the package did not make /etc/prefork"
+	for u in prefork.service prefork.socket; do
+		state=$(systemctl is-enabled "$u")
+		[ "$state" = disabled ] || fail "$u is $state after dpkg -i"
+		prop_is "$u" ActiveState inactive ||
+			fail "$u is $(prop "$u" ActiveState) after dpkg -i"
+	done
+	active=$(systemctl list-units --no-legend --plain 'prefork.*' \
+	    'prefork@*')
+	[ -z "$active" ] || fail "active after dpkg -i: $active"
+	enabled=$(find /etc/systemd/system -name 'prefork[.@]*')
+	[ -z "$enabled" ] || fail "enabled after dpkg -i: $enabled"
+fi
 
 step "start prefork@demo: Type=notify, ready with STATUS="
 timeout 60 systemctl start prefork@demo || fail "systemctl start prefork@demo"
@@ -290,5 +348,117 @@ prop_is prefork@nope Result exit-code || fail "Result is not exit-code"
 prop_is prefork@nope ExecMainStatus 78 || fail "the exit status is not 78"
 journalctl -b --no-pager -o cat -u prefork@nope | grep "$conf/nope.ini" ||
 	fail "the error does not name the file"
+
+step "prefork.service without its file: skipped, not failed"
+mv "$conf/app.ini" "$conf/app.ini.away"
+timeout 60 systemctl start prefork.service ||
+	fail "systemctl start prefork.service without $conf/app.ini"
+prop_is prefork.service ActiveState inactive ||
+	fail "prefork.service is $(prop prefork.service ActiveState) without $conf/app.ini"
+prop_is prefork.service ConditionResult no ||
+	fail "prefork.service: ConditionResult is $(prop prefork.service ConditionResult)"
+prop_is prefork.service Result success ||
+	fail "prefork.service: Result is $(prop prefork.service Result)"
+journalctl -b --no-pager -o cat -u prefork.service | tail -1
+journalctl -b --no-pager -o cat -u prefork.service |
+	grep -q "unmet condition check (ConditionPathExists=$conf/app.ini)" ||
+	fail "no 'unmet condition check' for $conf/app.ini in the journal"
+mv "$conf/app.ini.away" "$conf/app.ini"
+
+# As README.md, "systemd" and "Upgrading prefork without a restart",
+# writes them, with /etc/prefork/app.ini in place.
+step "the README: systemctl enable --now prefork@app; preforkctl status"
+systemctl enable --now prefork@app || fail "systemctl enable --now prefork@app"
+wait_until 30 "prefork@app: no 3/3 workers ready" status_has prefork@app \
+	"3/3 workers ready"
+[ "$(systemctl is-enabled prefork@app)" = enabled ] ||
+	fail "prefork@app is not enabled"
+preforkctl -s /run/prefork-app/control.sock status ||
+	fail "preforkctl -s /run/prefork-app/control.sock status"
+served 8000 || fail "prefork@app does not answer on 127.0.0.1:8000"
+
+step "the README: preforkctl upgrade, by hand"
+main=$(prop prefork@app MainPID)
+before=$(slots_of /run/prefork-app/control.sock)
+out=$(preforkctl -s /run/prefork-app/control.sock upgrade) ||
+	fail "preforkctl -s /run/prefork-app/control.sock upgrade: $out"
+echo "$out"
+echo "$out" | grep -q "^upgraded: prefork .* -> .*, pid $main, 3 workers kept$" ||
+	fail "preforkctl upgrade said: $out"
+wait_until 30 "prefork@app: not active after the upgrade" \
+	prop_is prefork@app ActiveState active
+[ "$(prop prefork@app MainPID)" = "$main" ] || fail "the upgrade changed MainPID"
+[ "$(slots_of /run/prefork-app/control.sock)" = "$before" ] ||
+	fail "the workers changed: $before, now $(slots_of /run/prefork-app/control.sock)"
+
+if [ -n "$deb" ]; then
+	# Three pools: prefork.service (which debhelper's default would
+	# restart) and prefork@up, upgraded in place; prefork@demo, whose
+	# file the new binary's --check refuses (a duplicate key), so that
+	# its master refuses the upgrade and runs on.
+	step "dpkg -i the next version: pools upgraded in place, none restarted"
+	systemctl disable --now prefork@app || fail "disable --now prefork@app"
+	sed 's/:8001$/:8002/' "$conf/demo.ini" >"$conf/up.ini"
+	good="prefork.service prefork@up.service" bad=prefork@demo.service
+	timeout 60 systemctl start $good $bad || fail "start $good $bad"
+	mkdir -p /run/before
+	for u in $good $bad; do
+		wait_until 30 "$u: no 3/3 workers ready" \
+			status_has "$u" "3/3 workers ready"
+		lifetime_of "$u" >"/run/before/$u.life"
+		slots_of "$(sock_of "$u")" >"/run/before/$u.slots"
+		[ "$(wc -l <"/run/before/$u.slots")" -eq 3 ] ||
+			fail "$u: not 3 workers: $(cat "/run/before/$u.slots")"
+		[ "$(exe_inode "$(prop "$u" MainPID)")" = \
+		    "$(stat -c %i /usr/bin/prefork)" ] ||
+			fail "$u does not run /usr/bin/prefork before"
+		echo "$u:" $(cat "/run/before/$u.life" "/run/before/$u.slots")
+	done
+	old_exe=$(stat -c %i /usr/bin/prefork)
+	echo "workers = 1" >>"$conf/demo.ini"
+	timeout 300 dpkg -i "$deb_next" >/results/dpkg.out 2>&1 ||
+		fail "dpkg -i $deb_next: $(cat /results/dpkg.out)"
+	cat /results/dpkg.out
+	dpkg-query -W -f '${Version}\n' prefork
+	new_exe=$(stat -c %i /usr/bin/prefork)
+	[ "$new_exe" != "$old_exe" ] ||
+		fail "dpkg did not write a new /usr/bin/prefork"
+	for u in $good $bad; do
+		main=$(sed -n 's/^MainPID=//p' "/run/before/$u.life")
+		if [ "$u" = "$bad" ]; then
+			grep -q "^prefork: $u not upgraded in place, it still runs the old binary: .*$conf/demo.ini" \
+			    /results/dpkg.out ||
+				fail "the postinst did not say why $u was not upgraded"
+			want=$old_exe
+		else
+			grep -q "^prefork: $u: upgraded: prefork .* -> .*, pid $main, 3 workers kept$" \
+			    /results/dpkg.out ||
+				fail "the postinst did not upgrade $u"
+			want=$new_exe
+		fi
+		wait_until 30 "$u: not active after the package upgrade" \
+			prop_is "$u" ActiveState active
+		[ "$(lifetime_of "$u")" = "$(cat "/run/before/$u.life")" ] ||
+			fail "$u restarted: $(cat "/run/before/$u.life"), now $(lifetime_of "$u")"
+		[ "$(slots_of "$(sock_of "$u")")" = "$(cat "/run/before/$u.slots")" ] ||
+			fail "$u: the workers changed: $(cat "/run/before/$u.slots"), now $(slots_of "$(sock_of "$u")")"
+		[ "$(exe_inode "$main")" = "$want" ] ||
+			fail "$u runs the wrong binary: $(ls -l /proc/"$main"/exe)"
+		ls -l /proc/"$main"/exe
+	done
+	for port in 8000 8001 8002; do
+		served "$port" || fail "no answer on $port after the package upgrade"
+	done
+
+	step "dpkg -r: every pool stopped"
+	timeout 120 dpkg -r prefork || fail "dpkg -r prefork"
+	for u in $good $bad; do
+		prop_is "$u" ActiveState inactive ||
+			fail "$u is $(prop "$u" ActiveState) after dpkg -r"
+	done
+	if pgrep -x prefork; then
+		fail "a master survived dpkg -r"
+	fi
+fi
 
 finish ok
